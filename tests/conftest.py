@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+EXPORT = KNOWLEDGE / "export" / "career-map.txt"
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path: Path) -> Path:
+    """A private copy of knowledge/ that a test may change."""
+    dst = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, dst)
+    return dst
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own index, database and environment: nothing touches the checkout."""
+    for var in list(__import__("os").environ):
+        if var.startswith(("SLACK_", "LADDER_")):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LADDER_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("LADDER_DB", str(tmp_path / "ladder.db"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def split_export(text: str) -> tuple[str, list[str]]:
+    """The export's preamble and its level blocks, each starting at an 'Experience' line."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip() == "Experience"]
+    preamble = "".join(lines[: starts[0]])
+    blocks = ["".join(lines[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+    return preamble, blocks
