@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 a problem with Ladder's own files or setup, 2 bad input (unk
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -50,6 +51,63 @@ def cmd_import_map(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _progress_bar(label: str):
+    """A tqdm bar on stderr, created on the first tick (nothing printed when no build happens)."""
+    state: dict = {}
+
+    def tick(done: int, total: int) -> None:
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, leave=False)
+        state["bar"].update(done - state["bar"].n)
+        if done >= total:
+            state["bar"].close()
+
+    return tick
+
+
+def _advisor(settings: Settings):
+    from bot.service import open_advisor
+
+    return open_advisor(settings, progress=_progress_bar("building index"))
+
+
+def cmd_index(args, settings: Settings) -> int:
+    from bot.service import build
+
+    index = build(_kb(settings), settings, progress=_progress_bar("embedding"))
+    m = index.manifest
+    print(f"index built: {m['chunks']} chunks, {m['dimension']} dimensions, knowledge {m['knowledge_version']}, "
+          f"{m['build_seconds']} s -> {index.path}")
+    return EXIT_OK
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        _out(answer.answer)
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    question = " ".join(args.question)
+    if question == "-":
+        question = sys.stdin.read()
+    _print_answer(_advisor(settings).ask(question, track=args.track), args.json)
+    return EXIT_OK
+
+
+def cmd_compare(args, settings: Settings) -> int:
+    _print_answer(_advisor(settings).compare(args.a, args.b), args.json)
+    return EXIT_OK
+
+
+def cmd_path(args, settings: Settings) -> int:
+    _print_answer(_advisor(settings).path(args.a, args.b), args.json)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ladder", description="Ladder: the career-ladder advisor.")
     parser.add_argument("--version", action="version", version=f"ladder {__version__}")
@@ -63,6 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("level", nargs="+", help="id, title, alias, L3, 'level 3' …")
     p.add_argument("--track")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("ask", help="answer a question from the career map")
+    p.add_argument("question", nargs="*", help="the question ('-' reads it from stdin)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--track", help="answer from this track only")
+    p.set_defaults(func=cmd_ask)
+
+    for name, func, helptext in (("compare", cmd_compare, "compare two levels"),
+                                 ("path", cmd_path, "how to get from one level to another")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("a")
+        p.add_argument("b")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("index", help="build the embedding index from knowledge/")
+    p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("import-map", help="import HR's career-map export into knowledge/tracks/")
     p.add_argument("export", help="the exported career-map text file")
@@ -82,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return func(args, settings)
+    except BrokenPipeError:  # `ladder levels | head`
+        sys.stderr.close()
+        return EXIT_OK
     except LevelNotFound as exc:
         print(to_plain(exc.message), file=sys.stderr)
         return EXIT_USAGE

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 if TYPE_CHECKING:  # pragma: no cover
     from bot.knowledge import Knowledge, Level
 
-_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead"}
+_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend"}
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"

@@ -18,6 +18,35 @@ def knowledge_dir(tmp_path: Path) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def embedder():
+    """The real all-MiniLM-L6-v2 through sentence-transformers, loaded once."""
+    from bot.embedders import TorchEmbedder
+
+    return TorchEmbedder()
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, embedder):
+    """A real index of the committed knowledge, built once for the session."""
+    from bot.knowledge import load_knowledge
+    from bot.retrieval import build_index
+
+    index_dir = tmp_path_factory.mktemp("index")
+    kb = load_knowledge(KNOWLEDGE)
+    build_index(kb, index_dir, embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def advisor(built_index, embedder):
+    from bot.answers import Advisor
+    from bot.knowledge import load_knowledge
+    from bot.retrieval import load_index
+
+    return Advisor(load_knowledge(KNOWLEDGE), load_index(built_index), embedder)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own index, database and environment: nothing touches the checkout."""

@@ -1,0 +1,504 @@
+"""``ask(question) -> Answer``: retrieval that understands a ladder, and the answers built from it.
+
+The Slack app and the CLI both call :class:`Advisor`; neither does any retrieval of its own.
+Answer text is Slack mrkdwn, with everything from data or users escaped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+
+from bot.embedders import Embedder
+from bot.knowledge import SECTION_LABELS, Knowledge, Level, LevelNotFound
+from bot.query import Intent, Query, understand, _NUMBER
+from bot.render import escape, level_name, months
+from bot.retrieval import Chunk, Index, Lexical
+
+Status = Literal["answered", "clarify", "no_answer"]
+MAX_HITS = 10
+
+# Scoring weights. Dense cosine is the backbone; BM25 adds exact-word evidence; a level named in the
+# question (title, alias, L-number, typo of one) dominates; other tracks than the one asked about sink.
+LEXICAL_WEIGHT = 0.25
+LEXICAL_SCALE = 8.0          # BM25 score counted as full lexical evidence
+SUPPORT_WEIGHT = 0.25        # how much a level's 2nd and 3rd best chunks add to its best
+STRONG_MENTION = 0.60
+WEAK_MENTION = 0.06
+OTHER_TRACK = 0.30
+DEFAULT_TRACK_TIE = 0.05     # nudges ties toward the default track when nothing names a track
+CLARIFY_MARGIN = 0.03        # two tracks this close, nothing naming either: ask which
+IDENTIFY_MENTION = -0.10    # "who oversees the TLs?": a named level is the reference point, not the answer
+NUMBER_MATCH = 0.10         # the question states a number the level states ("10-15 people", "105%")
+BACKGROUND_MARGIN = 0.02    # a background note must beat the best level by this much for a glossary question
+BACKGROUND_MARGIN_OTHER = 0.12   # ... and by this much for any other question
+PARTIAL_MENTION = 0.05      # "seniors": a bare title word
+
+SUGGESTED = (
+    "What do I need for Senior Agent?",
+    "What's the difference between L2 and L3?",
+    "How do I get from Agent to Team Lead?",
+    "What is FCR?",
+)
+
+# Zero-shot scope check: a question is compared with generic examples of what Ladder is for and of
+# the other things people ask a workplace assistant. They describe kinds of request, not test items.
+IN_SCOPE_EXAMPLES = (
+    "what do I need to get promoted",
+    "requirements for the next level",
+    "what skills does this level need",
+    "what experience is required for this role",
+    "what are the responsibilities of this job",
+    "what is the difference between two levels",
+    "how do I move up in my career",
+    "can I move up yet",
+    "what comes after my current level",
+    "which level is responsible for this work",
+    "who is in charge of this part of the work",
+    "is there a role for people who like this kind of work",
+    "what level would I be at",
+    "how many people does this role manage",
+    "what KPI target does this level have",
+    "is my performance good enough for my level",
+    "what does this call centre metric mean",
+    "what does this abbreviation stand for",
+    "what does a person in this job do all day",
+    "is this role part of the career ladder",
+    "career path and promotion in the call centre",
+    "what a frontend developer needs to know at this level",
+)
+OUT_OF_SCOPE_EXAMPLES = (
+    "reset my password",
+    "my computer is not working",
+    "the VPN or wifi is down",
+    "my headset or phone is broken",
+    "the software system has an outage",
+    "what is the weather today",
+    "when is payday",
+    "book a holiday or time off",
+    "book a meeting room",
+    "what is for lunch",
+    "office parking and building access",
+    "opening hours of the office",
+    "who is working on the shift tonight",
+    "swap a shift with a colleague",
+    "tell me a joke",
+    "recommend a film, music or podcast",
+    "sports scores and the news",
+    "write a program or fix my code",
+    "fix an error in git or css",
+    "look up a customer's order or ticket",
+    "what was my score yesterday",
+    "translate this into another language",
+    "submit an expense claim",
+)
+# A question that names no level is answered when its best match is this good, counting how much
+# more it resembles the first list than the second.
+MIN_SCOPE_SCORE = 0.30
+
+
+@dataclass
+class Hit:
+    level_id: str | None
+    doc_id: str
+    track: str | None
+    title: str
+    section: str
+    text: str
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    status: Status
+    answer: str
+    knowledge_version: str
+    level_id: str | None = None
+    track: str | None = None
+    hits: list[Hit] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+    intent: str | None = None
+    sources: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question, "status": self.status, "level_id": self.level_id, "track": self.track,
+            "hits": [asdict(h) for h in self.hits], "options": list(self.options), "answer": self.answer,
+            "knowledge_version": self.knowledge_version,
+        }
+
+
+@dataclass
+class Ranking:
+    query: Query
+    level_scores: dict[str, float]
+    chunk_scores: np.ndarray
+    dense: np.ndarray
+    background: tuple[str, float] | None     # best background note id and its score
+    in_scope_margin: float
+    adjustments: dict[str, float] = field(default_factory=dict)   # per level: mentions, track, numbers
+
+
+class Advisor:
+    def __init__(self, kb: Knowledge, index: Index, embedder: Embedder):
+        self.kb = kb
+        self.index = index
+        self.embedder = embedder
+        self.chunks: list[Chunk] = index.chunks
+        self.lexical = Lexical(self.chunks)
+        self._chunk_level = np.array([c.level_id or "" for c in self.chunks], dtype=object)
+        self._in = embedder.encode(IN_SCOPE_EXAMPLES)
+        self._out = embedder.encode(OUT_OF_SCOPE_EXAMPLES)
+
+    @property
+    def version(self) -> str:
+        return self.kb.version
+
+    # -- ranking ------------------------------------------------------------------------------
+    def rank(self, query: Query, track: str | None = None) -> Ranking:
+        qvec = self.embedder.encode([query.expanded])[0]
+        dense = self.index.search(qvec)
+        lex = self.lexical.scores(query.expanded)
+        chunk_scores = dense + LEXICAL_WEIGHT * np.minimum(lex / LEXICAL_SCALE, 1.0)
+
+        wanted_track = track or query.track_hint
+        per_level: dict[str, list[float]] = {}
+        background: dict[str, float] = {}
+        for chunk, score in zip(self.chunks, chunk_scores):
+            if chunk.level_id:
+                per_level.setdefault(chunk.level_id, []).append(float(score))
+            else:
+                note = chunk.doc_id.split("#")[0]
+                background[note] = max(background.get(note, -1.0), float(score))
+        strong = {lv.id for lv in query.strong_levels}
+        weak = {lv.id for lv in query.levels} - strong
+        partial = {lv.id for lv in query.partial} - strong - weak
+        level_scores: dict[str, float] = {}
+        adjustments: dict[str, float] = {}
+        for level_id, scores in per_level.items():
+            top = sorted(scores, reverse=True)[:3]
+            base = top[0] + SUPPORT_WEIGHT * (sum(top[1:]) / 2 if len(top) > 1 else 0.0)
+            value = base
+            level = self.kb.level(level_id)
+            if level_id in strong:
+                value += IDENTIFY_MENTION if query.identify else STRONG_MENTION
+            elif level_id in weak:
+                value += WEAK_MENTION
+            elif level_id in partial:
+                value += PARTIAL_MENTION
+            if query.numbers and any(_states(t, query.numbers) for t in level.thresholds):
+                value += NUMBER_MATCH
+            if wanted_track and level.track != wanted_track:
+                value -= OTHER_TRACK
+            elif not wanted_track and level.track == self.kb.default_track.id:
+                value += DEFAULT_TRACK_TIE
+            level_scores[level_id] = value
+        best_bg = max(background.items(), key=lambda kv: kv[1]) if background else None
+        margin = float((self._in @ qvec).max() - (self._out @ qvec).max())
+        return Ranking(query, level_scores, chunk_scores, dense, best_bg, margin, adjustments)
+
+    def _hits(self, ranking: Ranking) -> list[Hit]:
+        """The best chunks, scored as their level is: fused chunk score plus the level's adjustments."""
+        adjusted = ranking.chunk_scores + np.array(
+            [ranking.adjustments.get(c.level_id, 0.0) if c.level_id else 0.0 for c in self.chunks], dtype=np.float32
+        )
+        order = np.argsort(-adjusted, kind="stable")[:MAX_HITS]
+        return [
+            Hit(c.level_id, c.doc_id, c.track, c.title, c.section, c.text, round(float(adjusted[i]), 4))
+            for i in order for c in [self.chunks[i]]
+        ]
+
+    # -- the public call ------------------------------------------------------------------------
+    def ask(self, question: str, track: str | None = None) -> Answer:
+        raw = question if isinstance(question, str) else ""
+        query = understand(self.kb, raw)
+        if track:
+            try:
+                self.kb.track(track)
+            except LevelNotFound as exc:
+                return self._no_answer(query, exc.message)
+        if not query.text:
+            return self._no_answer(query, "Ask me a question about the career ladder.", suggest=True)
+        if not any(ch.isalnum() for ch in query.text):
+            return self._no_answer(query, "I need a few words to go on.", suggest=True)
+        missing = self._unknown_level_numbers(query, track)
+        if missing:
+            return self._no_answer(query, missing, suggest=False)
+
+        ranking = self.rank(query, track)
+        named = [] if query.identify else query.strong_levels
+        ordered = sorted(ranking.level_scores.items(), key=lambda kv: kv[1], reverse=True)
+        best_id, best_score = ordered[0]
+        scope = float(ranking.dense.max()) + ranking.in_scope_margin
+
+        if not query.strong_levels and not query.partial and scope < MIN_SCOPE_SCORE:
+            return self._no_answer(query, "I can't find that in the career map.", suggest=True, ranking=ranking)
+
+        # Background notes answer glossary questions ("what is FCR?") when no level is named.
+        if ranking.background and not named:
+            note_id, note_score = ranking.background
+            level_best_chunk = max(
+                float(s) for c, s in zip(self.chunks, ranking.chunk_scores) if c.level_id == best_id
+            )
+            needed = BACKGROUND_MARGIN if query.intent == Intent.GLOSSARY else BACKGROUND_MARGIN_OTHER
+            if note_score > level_best_chunk + needed:
+                return self._background_answer(query, ranking, note_id)
+
+        # Two tracks equally likely and nothing names a track: ask.
+        if not (track or query.track_hint) and not named:
+            partial_tracks = {lv.track for lv in query.partial}
+            if len(partial_tracks) > 1:
+                options = sorted(query.partial, key=lambda lv: -ranking.level_scores[lv.id])
+                return self._clarify(query, ranking, [lv.id for lv in options])
+            rival = next(((lid, s) for lid, s in ordered[1:] if self.kb.level(lid).track != self.kb.level(best_id).track), None)
+            if rival and best_score - rival[1] < CLARIFY_MARGIN:
+                return self._clarify(query, ranking, [best_id, rival[0]])
+
+        if query.intent == Intent.NEXT and len(query.levels) == 1 and not query.identify:
+            here = query.levels[0]
+            nxt = self.kb.next_level(here)
+            if nxt is not None:
+                return self._finish(query, ranking, nxt, path_text(self.kb, here, nxt), [here.id, nxt.id],
+                                    intent=Intent.PATH)
+
+        levels = named if named else [self.kb.level(best_id)]
+        if query.intent == Intent.COMPARE and len(levels) >= 2:
+            return self._finish(query, ranking, levels[1], compare_text(self.kb, levels[0], levels[1]),
+                                [levels[0].id, levels[1].id], intent=query.intent)
+        if query.intent == Intent.PATH and len(query.levels) >= 2:
+            # "from agent to team lead": a bare "agent" counts here, its place in the sentence says it all
+            start, goal = query.levels[0], query.levels[-1]
+            return self._finish(query, ranking, goal, path_text(self.kb, start, goal), [start.id, goal.id],
+                                intent=query.intent)
+        if len(named) > 1:
+            # several levels named, no compare/path words: the best-scoring of them
+            level = self.kb.level(max((lv.id for lv in named), key=lambda lid: ranking.level_scores[lid]))
+        else:
+            level = levels[0]
+        if query.intent == Intent.FACT or (not named and query.intent != Intent.REQUIREMENTS):
+            return self._finish(query, ranking, level, fact_text(self.kb, level, self._hits(ranking)),
+                                [level.id], intent=Intent.FACT)
+        return self._finish(query, ranking, level, requirements_text(self.kb, level), [level.id], intent=Intent.REQUIREMENTS)
+
+    def compare(self, a: str, b: str) -> Answer:
+        la, lb = self.kb.resolve(a), self.kb.resolve(b)
+        q = understand(self.kb, f"difference between {la.title} and {lb.title}")
+        return self._finish(q, None, lb, compare_text(self.kb, la, lb), [la.id, lb.id], intent=Intent.COMPARE)
+
+    def path(self, a: str, b: str) -> Answer:
+        la, lb = self.kb.resolve(a), self.kb.resolve(b)
+        q = understand(self.kb, f"how do I get from {la.title} to {lb.title}")
+        return self._finish(q, None, lb, path_text(self.kb, la, lb), [la.id, lb.id], intent=Intent.PATH)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _unknown_level_numbers(self, query: Query, track: str | None) -> str | None:
+        for match in _NUMBER.finditer(query.norm):
+            n = int(match.group(1))
+            tr = self.kb.track(track) if track else (self.kb.track(query.track_hint) if query.track_hint else self.kb.default_track)
+            if tr.level_by_number(n) is None and not query.strong_levels:
+                return f"There is no level L{n}: {escape(tr.title)} has L1–L{len(tr.levels)}."
+        return None
+
+    def _sources(self, level_ids: Sequence[str], sections: Sequence[str]) -> list[str]:
+        out = []
+        for lid in level_ids:
+            lv = self.kb.level(lid)
+            out.append(f"{self.kb.tracks[lv.track].title} · {lv.label} · {', '.join(sections)}")
+        return out
+
+    def _finish(self, query: Query, ranking: Ranking | None, level: Level, text: str, source_levels: Sequence[str],
+                intent: Intent) -> Answer:
+        sections = {
+            Intent.REQUIREMENTS: ["Experience", "Skills", "Area of Responsibility"],
+            Intent.COMPARE: ["Experience", "Skills", "Area of Responsibility"],
+            Intent.PATH: ["Experience", "Skills"],
+        }.get(intent)
+        hits = self._hits(ranking) if ranking else []
+        if sections is None:
+            used = [h for h in hits if h.level_id == level.id][:3]
+            sections = sorted({SECTION_LABELS.get(h.section, h.section.title()) for h in used}) or ["Experience"]
+        sources = self._sources(source_levels, sections)
+        return Answer(
+            question=query.text, status="answered", level_id=level.id, track=level.track, hits=hits,
+            answer=_with_notes(query, text, sources, self.version), knowledge_version=self.version,
+            intent=intent.value, sources=sources,
+        )
+
+    def _background_answer(self, query: Query, ranking: Ranking, note_id: str) -> Answer:
+        note_id = note_id.split("/", 1)[1]
+        note = self.kb.reference(note_id)
+        hits = self._hits(ranking)
+        best = [h for h in hits if h.doc_id.startswith(f"reference/{note_id}#")][:2]
+        lines = [f"*{escape(note.title)}* _(background reading, not company policy)_"]
+        lines += [f"• {escape(h.text)}" for h in best]
+        sources = [f"Background: {note.title} (from {note.source})"]
+        return Answer(
+            question=query.text, status="answered", level_id=None, track=None, hits=hits,
+            answer=_with_notes(query, "\n".join(lines), sources, self.version), knowledge_version=self.version,
+            intent=Intent.GLOSSARY.value, sources=sources,
+        )
+
+    def _clarify(self, query: Query, ranking: Ranking, options: list[str]) -> Answer:
+        levels = [self.kb.level(o) for o in options]
+        names = " or ".join(f"*{level_name(lv)}* ({escape(self.kb.tracks[lv.track].title)})" for lv in levels)
+        text = f"That fits more than one ladder: {names}. Which one do you mean?"
+        return Answer(
+            question=query.text, status="clarify", level_id=None, track=None, hits=self._hits(ranking),
+            options=options, answer=_with_notes(query, text, [], self.version), knowledge_version=self.version,
+            intent=query.intent.value,
+        )
+
+    def _no_answer(self, query: Query, message: str, suggest: bool = True, ranking: Ranking | None = None) -> Answer:
+        text = message  # mrkdwn: callers escape what came from data or users
+        if suggest:
+            text += " I answer questions about the career ladder: levels, what they need, and how to move up. Try:\n"
+            text += "\n".join(f"• {s}" for s in SUGGESTED)
+        return Answer(
+            question=query.text, status="no_answer", answer=_with_notes(query, text, [], self.version),
+            knowledge_version=self.version, hits=self._hits(ranking) if ranking else [], intent=None,
+        )
+
+
+def _states(threshold, numbers: Sequence[float]) -> bool:
+    """Does the question's number fall on or inside what the level states?"""
+    lo, hi = threshold.min, threshold.max
+    for n in numbers:
+        if hi is None and lo is not None and n == lo:
+            return True
+        if lo is not None and hi is not None and lo <= n <= hi:
+            return True
+    return False
+
+
+def _with_notes(query: Query, text: str, sources: Sequence[str], version: str) -> str:
+    parts = []
+    if query.truncated:
+        parts.append("_Your question was long, so I read only its first 2,000 characters._")
+    parts.append(text)
+    if sources:
+        parts.append("_Sources: " + "; ".join(escape(s) for s in sources) + f" · knowledge {version}_")
+    return "\n\n".join(parts)
+
+
+# -- answer bodies -----------------------------------------------------------------------------------
+
+def _skill_names(level: Level) -> set[str]:
+    return {s.name.lower() for s in level.skills}
+
+
+def new_skills(level: Level, below: Level | None) -> list:
+    if below is None:
+        return list(level.skills)
+    names = _skill_names(below)
+    return [s for s in level.skills if s.name.lower() not in names]
+
+
+def requirements_text(kb: Knowledge, level: Level) -> str:
+    track = kb.tracks[level.track]
+    minimum = f" (at least {months(level.experience.min_months)})" if level.experience.min_months is not None else ""
+    lines = [f"*{level_name(level)}* · {escape(track.title)}", "",
+             f"*Experience*{minimum}: {escape(level.experience.text)}", "", f"*Skills ({len(level.skills)})*"]
+    lines += [f"• *{escape(s.name)}*: {escape(s.description)}" for s in level.skills]
+    lines += ["", "*Responsibilities*"] + [f"• {escape(r)}" for r in level.responsibilities]
+    below = kb.previous_level(level)
+    if below is not None:
+        added = new_skills(level, below)
+        lines += ["", f"*New compared with {level_name(below)}*"]
+        if added:
+            lines.append("• Skills: " + ", ".join(escape(s.name) for s in added))
+        for t in level.thresholds:
+            before = next((b for b in below.thresholds if b.metric == t.metric), None)
+            was = f" (was {before.describe()})" if before else ""
+            lines.append(f"• {escape(_metric(t.metric))}: {t.describe()}{was}")
+        if below.experience.min_months != level.experience.min_months and level.experience.min_months is not None:
+            lines.append(f"• Experience: {months(level.experience.min_months)} instead of {months(below.experience.min_months)}")
+    return "\n".join(lines)
+
+
+def _metric(metric: str) -> str:
+    return {"kpi_achievement": "KPI achievement", "team_size": "Team size", "operation_size": "Size of operation led"}[metric]
+
+
+def compare_text(kb: Knowledge, a: Level, b: Level) -> str:
+    if a.id == b.id:
+        return f"Those are the same level: *{level_name(a)}*."
+    lo, hi = (a, b) if (a.track, a.number) <= (b.track, b.number) else (b, a)
+    lines = [f"*{level_name(lo)}* vs *{level_name(hi)}*"]
+    if lo.track != hi.track:
+        lines.append(f"_They are on different ladders: {escape(kb.tracks[lo.track].title)} and {escape(kb.tracks[hi.track].title)}._")
+    lines += ["", "*Experience*",
+              f"• {level_name(lo)}: {escape(lo.experience.text)}",
+              f"• {level_name(hi)}: {escape(hi.experience.text)}"]
+    only_hi = new_skills(hi, lo)
+    only_lo = new_skills(lo, hi)
+    shared = [s for s in hi.skills if s.name.lower() in _skill_names(lo)]
+    lines += ["", f"*Only {level_name(hi)} asks for*"] + [f"• *{escape(s.name)}*: {escape(s.description)}" for s in only_hi]
+    if only_lo:
+        lines += ["", f"*Only {level_name(lo)} lists*", "• " + ", ".join(escape(s.name) for s in only_lo)]
+    if shared:
+        lines += ["", "*Both list* (the higher level expects more): " + ", ".join(escape(s.name) for s in shared)]
+    nums = [(lv, t) for lv in (lo, hi) for t in lv.thresholds]
+    if nums:
+        lines += ["", "*Numbers*"] + [f"• {level_name(lv)}: {escape(_metric(t.metric))} {t.describe()}" for lv, t in nums]
+    lines += ["", "*Responsibilities*", f"• {level_name(hi)}: " + " ".join(escape(r) for r in hi.responsibilities[:3])
+              + (" …" if len(hi.responsibilities) > 3 else "")]
+    return "\n".join(lines)
+
+
+def find_path(kb: Knowledge, a: Level, b: Level) -> list[Level] | None:
+    """The shortest chain of moves from a to b (promotions and branches), or None."""
+    previous: dict[str, str | None] = {a.id: None}
+    queue = deque([a.id])
+    while queue:
+        here = queue.popleft()
+        if here == b.id:
+            chain = [here]
+            while previous[chain[-1]] is not None:
+                chain.append(previous[chain[-1]])
+            return [kb.level(x) for x in reversed(chain)]
+        for move in kb.moves_from(here):
+            if move.to not in previous:
+                previous[move.to] = here
+                queue.append(move.to)
+    return None
+
+
+def path_text(kb: Knowledge, a: Level, b: Level) -> str:
+    if a.id == b.id:
+        return f"You are already there: *{level_name(a)}*."
+    chain = find_path(kb, a, b)
+    if chain is None:
+        direction = "down or across ladders" if (a.track != b.track or a.number > b.number) else "there"
+        return (f"The career map has no route from *{level_name(a)}* to *{level_name(b)}* "
+                f"(it describes moves up each ladder and a few branches, not {direction}).")
+    lines = [f"*From {level_name(a)} to {level_name(b)}*: {len(chain) - 1} step{'s' if len(chain) > 2 else ''}"]
+    for here, there in zip(chain, chain[1:]):
+        move = next(m for m in kb.moves_from(here.id) if m.to == there.id)
+        kind = "promotion" if move.kind == "promotion" else "branch move"
+        lines += ["", f"*{level_name(here)} → {level_name(there)}* ({kind})"]
+        if move.typical_time:
+            lines.append(f"• Typical time in role: {escape(move.typical_time)}")
+        lines.append(f"• Experience: {escape(there.experience.text)}")
+        added = new_skills(there, here)
+        if added:
+            lines.append("• Adds: " + ", ".join(escape(s.name) for s in added))
+        for t in there.thresholds:
+            lines.append(f"• {escape(_metric(t.metric))}: {t.describe()}")
+        if move.note:
+            lines.append(f"• _{escape(move.note)}_")
+    return "\n".join(lines)
+
+
+def fact_text(kb: Knowledge, level: Level, hits: Sequence[Hit]) -> str:
+    lines = [f"*{level_name(level)}* · {escape(kb.tracks[level.track].title)}"]
+    used = [h for h in hits if h.level_id == level.id and h.section != "title"][:3]
+    if not used:
+        used = [h for h in hits if h.level_id == level.id][:1]
+    for h in used:
+        lines.append(f"• {escape(h.text)} _({SECTION_LABELS.get(h.section, h.section)})_")
+    lines.append(f"_Everything about this level: `show {level.id}`_")
+    return "\n".join(lines)

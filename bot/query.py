@@ -1,0 +1,212 @@
+"""Query understanding: which levels a question names, which track it is about, what it asks for.
+
+Pure functions over the knowledge base; retrieval uses them beside the embeddings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rapidfuzz import fuzz
+
+from bot.knowledge import Knowledge, Level
+from bot.levelnames import normalize
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Intent(str, Enum):
+    REQUIREMENTS = "requirements"   # what do I need for X / what is X
+    COMPARE = "compare"             # difference between X and Y
+    PATH = "path"                   # how do I get from X to Y
+    FACT = "fact"                   # who / how many / which level ...
+    GLOSSARY = "glossary"           # what is FCR
+    NEXT = "next"                   # I'm an agent, what's the next step?
+
+
+@dataclass(frozen=True)
+class Mention:
+    level: Level
+    start: int          # word offsets in the normalised question
+    end: int
+    strong: bool        # a specific name (title, alias, number); weak = a bare common word like "agent"
+    name: str = ""      # the name it matched, normalised
+
+
+@dataclass
+class Query:
+    text: str                                   # as asked (trimmed, maybe truncated)
+    norm: str                                   # normalised words
+    mentions: list[Mention] = field(default_factory=list)
+    track_hint: str | None = None               # a track the words point at ("frontend", "javascript")
+    intent: Intent = Intent.REQUIREMENTS
+    truncated: bool = False
+    identify: bool = False                      # "who …", "which role …": named levels are context, not the answer
+    partial: list[Level] = field(default_factory=list)   # levels a bare title word points at ("seniors")
+    numbers: list[float] = field(default_factory=list)   # numbers stated in the question ("10-15", "95%")
+
+    @property
+    def expanded(self) -> str:
+        """The question with the canonical titles of the aliases it used ("TLs" -> "Team Lead")."""
+        extra: list[str] = []
+        if self.identify:  # the named level is context: spelling it out would pull toward it
+            return self.text
+        for m in self.mentions:
+            if m.name and m.name != normalize(m.level.title) and m.level.title not in extra:
+                extra.append(m.level.title)
+        return f"{self.text} ({'; '.join(extra)})" if extra else self.text
+
+    @property
+    def levels(self) -> list[Level]:
+        seen: list[Level] = []
+        for m in self.mentions:
+            if m.level not in seen:
+                seen.append(m.level)
+        return seen
+
+    @property
+    def strong_levels(self) -> list[Level]:
+        return [lv for lv in self.levels if any(m.strong for m in self.mentions if m.level == lv)]
+
+
+_NUMBER = re.compile(r"\b(?:l|level)\s*(\d{1,3})\b")
+_TRACK_WORDS = {
+    "frontend": {"frontend", "front end", "fe", "developer", "developers", "dev", "devs", "javascript", "js", "react",
+                 "vue", "typescript", "webpack", "html", "css", "coder", "programmer", "engineer", "engineers",
+                 "code", "coding", "codebase", "bug", "bugs", "git", "angular", "sass", "ssr", "seo", "ui", "web",
+                 "browser", "components", "frameworks", "programming"},
+}
+_COMPARE = re.compile(r"\b(difference|differences|differ|different|compare|comparison|compared|vs|versus)\b")
+_PATH = re.compile(r"\bfrom\b.+\bto\b|\b(get|go|move|moving|step|path|route|jump)\b.*\b(to|into)\b")
+_FACT = re.compile(r"^(who|which|how many|how much|how long|when|where|does|do|is|are|can)\b|\bwhich level\b")
+_IDENTIFY = re.compile(
+    r"^(who|whose)\b|\b(which|what)( \w+)? (level|role|job|position|title)\b(?!\s*\d)|\bis there (a|an) (level|role|job|position)\b"
+    r"|\b(job|role|level|position) (is )?called\b|\bwhich level is\b"
+)
+_NEXT = re.compile(r"\b(next (level|step|one)|move up|moving up|step up|promot\w*|what s next|whats next|level up|after (that|this))\b")
+_GLOSSARY = re.compile(r"\b(what is|what s|whats|what does|define|definition|meaning of|stand for|stands for|mean)\b")
+_REQUIRE = re.compile(r"\b(need|needs|required|require|requirements|requirement|qualif\w*|become|promot\w*|ready|expect\w*|skills)\b")
+
+
+def _words(norm: str) -> list[str]:
+    return norm.split()
+
+
+def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
+    words = _words(norm)
+    table = kb.level_names
+    names_by_len: dict[int, list[str]] = {}
+    for name in table:
+        names_by_len.setdefault(len(name.split()), []).append(name)
+    common = {n for n in table if len(n.split()) == 1 and sum(n in other.split() for other in table) > 3}
+    taken = [False] * len(words)
+    found: list[Mention] = []
+
+    for match in _NUMBER.finditer(norm):
+        start = len(norm[: match.start()].split())
+        end = start + len(match.group(0).split())
+        track = None
+        before = words[max(0, start - 2): start]
+        if any(w in _TRACK_WORDS["frontend"] for w in before):
+            track = "frontend"
+        tr = kb.track(track) if track else kb.default_track
+        level = tr.level_by_number(int(match.group(1)))
+        if level is not None:
+            found.append(Mention(level, start, end, True, normalize(level.title)))
+            for i in range(start, min(end, len(words))):
+                taken[i] = True
+
+    for size in range(min(6, len(words)), 0, -1):
+        for start in range(0, len(words) - size + 1):
+            if any(taken[start: start + size]):
+                continue
+            gram = " ".join(words[start: start + size])
+            singular = re.sub(r"s\b", "", gram) if size == 1 or gram.endswith("s") else gram
+            hits = table.get(gram) or table.get(singular)
+            if not hits and len(gram) >= 9 and size <= 4:
+                best, score = None, 0.0
+                for name in names_by_len.get(size, []):
+                    s = fuzz.ratio(gram, name)
+                    if s > score:
+                        best, score = name, s
+                if best and score >= 88:
+                    hits = table[best]
+            if hits:
+                strong = gram not in common and singular not in common
+                for level in hits:
+                    found.append(Mention(level, start, start + size, strong, gram if gram in table else singular))
+                for i in range(start, start + size):
+                    taken[i] = True
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+_GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
+                        "center", "customer", "chief", "operations", "specialist", "quality", "training"}
+
+
+def partial_levels(kb: Knowledge, norm: str, mentions: list[Mention]) -> list[Level]:
+    """Levels whose title has a distinctive word the question uses alone: "seniors" -> both Senior levels."""
+    taken = {i for m in mentions for i in range(m.start, m.end)}
+    out: list[Level] = []
+    for i, word in enumerate(norm.split()):
+        if i in taken or len(word) < 4:
+            continue
+        stem = word[:-1] if word.endswith("s") else word
+        for level in kb.levels():
+            title_words = set(normalize(level.title).split()) - _GENERIC_TITLE_WORDS
+            if stem in title_words and level not in out:
+                out.append(level)
+    return out
+
+
+def track_hint(kb: Knowledge, norm: str, mentions: list[Mention]) -> str | None:
+    strong_tracks = {m.level.track for m in mentions if m.strong}
+    if len(strong_tracks) == 1:
+        return next(iter(strong_tracks))
+    padded = f" {norm} "
+    for track, words in _TRACK_WORDS.items():
+        if any(f" {w} " in padded for w in words):
+            return track
+    return None
+
+
+def detect_intent(norm: str, mentions: list[Mention]) -> Intent:
+    distinct = {m.level.id for m in mentions}
+    if len(distinct) == 1 and _NEXT.search(norm) and not _IDENTIFY.search(norm):
+        return Intent.NEXT
+    if _COMPARE.search(norm) and len(distinct) >= 2:
+        return Intent.COMPARE
+    if len(distinct) >= 2 and _PATH.search(norm):
+        return Intent.PATH
+    if _COMPARE.search(norm) and " and " in f" {norm} " and len(distinct) >= 1:
+        return Intent.COMPARE
+    if _REQUIRE.search(norm):
+        return Intent.REQUIREMENTS
+    if not mentions and _GLOSSARY.search(norm):
+        return Intent.GLOSSARY
+    if _FACT.search(norm):
+        return Intent.FACT
+    return Intent.REQUIREMENTS
+
+
+def understand(kb: Knowledge, question: str) -> Query:
+    text = " ".join((question or "").split())
+    truncated = len(text) > MAX_QUESTION_CHARS
+    if truncated:
+        text = text[:MAX_QUESTION_CHARS]
+    norm = normalize(text)
+    mentions = find_mentions(kb, norm)
+    return Query(
+        text=text, norm=norm, mentions=mentions, track_hint=track_hint(kb, norm, mentions),
+        intent=detect_intent(norm, mentions), truncated=truncated, identify=bool(_IDENTIFY.search(norm)),
+        partial=partial_levels(kb, norm, mentions), numbers=stated_numbers(text),
+    )
+
+
+def stated_numbers(text: str) -> list[float]:
+    """Numbers outside level names: "a group of 10-15 people" -> [10, 15]; "L3" is not one."""
+    cleaned = re.sub(r"\b(?:l|lvl|level)\s*\d+\b", " ", text, flags=re.I)
+    return [float(n) for n in re.findall(r"(?<![\w.])(\d{1,4})(?:\.\d+)?(?!\w)", cleaned)]

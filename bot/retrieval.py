@@ -1,0 +1,254 @@
+"""The retrieval index: chunks of the ladder, their embeddings in FAISS, and level-aware search.
+
+An index lives in ``index/builds/<name>/`` (``manifest.json``, ``chunks.jsonl``, ``vectors.faiss`` and,
+when exported, the ONNX model files). ``index/current`` is a symlink to the live build. A build is
+written into a temporary directory, renamed into ``builds/`` and only then is ``current`` swapped
+(``os.replace`` of a symlink is atomic), so a reader never sees half an index and a crash leaves the
+old one in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from bot.knowledge import SECTION_LABELS, Knowledge, Level
+from bot.embedders import DIMENSION, MODEL_ID, Embedder
+
+INDEX_FORMAT = 1
+
+
+class IndexError_(RuntimeError):
+    """The index is missing, corrupt or was built from other knowledge."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_id: str              # "call-center/senior-agent#skills-6", "reference/kpi-glossary#fcr"
+    level_id: str | None     # None for background notes
+    track: str | None
+    title: str               # level title, or the background note's title
+    section: str             # title | experience | responsibilities | skills | background
+    text: str                # what is shown to people
+    embed_text: str          # what is embedded: carries the title so title questions find it
+
+    @property
+    def is_background(self) -> bool:
+        return self.level_id is None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def level_chunks(kb: Knowledge, level: Level) -> list[Chunk]:
+    track = kb.tracks[level.track]
+    head = f"{level.title} (L{level.number}, {track.title})"
+    base = f"{level.track}/{level.id}"
+
+    def chunk(section: str, i: int | None, text: str, embed: str) -> Chunk:
+        suffix = section if i is None else f"{section}-{i}"
+        return Chunk(f"{base}#{suffix}", level.id, level.track, level.title, section, text, embed)
+
+    aliases = f" Also called: {', '.join(level.aliases)}." if level.aliases else ""
+    out = [
+        chunk("title", None, f"{level.label}.{aliases}", f"{head}.{aliases}"),
+        chunk("experience", None, level.experience.text, f"{head} experience required: {level.experience.text}"),
+    ]
+    out += [chunk("responsibilities", i, r, f"{head} is responsible for: {r}")
+            for i, r in enumerate(level.responsibilities, start=1)]
+    out += [chunk("skills", i, f"{s.name}: {s.description}", f"{head} skill {s.name}: {s.description}")
+            for i, s in enumerate(level.skills, start=1)]
+    return out
+
+
+def build_chunks(kb: Knowledge) -> list[Chunk]:
+    chunks = [c for level in kb.levels() for c in level_chunks(kb, level)]
+    for note in kb.references:
+        for section in note.sections:
+            text = f"{section.heading}: {section.text}"
+            chunks.append(Chunk(f"{note.doc_id}#{_slug(section.heading.split('—')[0])}", None, None, note.title,
+                                "background", text, f"{note.title}. {text}"))
+    return chunks
+
+
+# -- index files ----------------------------------------------------------------------------------
+
+@dataclass
+class Index:
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: "object"        # faiss.Index
+
+    @property
+    def knowledge_version(self) -> str:
+        return self.manifest["knowledge_version"]
+
+    def search(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to every chunk, in chunk order."""
+        n = len(self.chunks)
+        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), n)
+        out = np.zeros(n, dtype=np.float32)
+        out[ids[0]] = scores[0]
+        return out
+
+
+def current_build(index_dir: Path) -> Path | None:
+    link = Path(index_dir) / "current"
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def load_index(index_dir: Path) -> Index:
+    import faiss
+
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexError_(f"no index in {index_dir} (build it with: python -m bot index)")
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(**json.loads(line)) for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        vectors = faiss.read_index(str(build / "vectors.faiss"))
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        raise IndexError_(f"the index in {build} is unreadable ({exc}); rebuild it with: python -m bot index") from None
+    if manifest.get("format") != INDEX_FORMAT or manifest.get("chunks") != len(chunks) or vectors.ntotal != len(chunks) \
+            or vectors.d != manifest.get("dimension"):
+        raise IndexError_(f"the index in {build} is inconsistent; rebuild it with: python -m bot index")
+    return Index(build, manifest, chunks, vectors)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_index(
+    kb: Knowledge, index_dir: Path, embedder: Embedder,
+    progress: Callable[[int, int], None] | None = None,
+    extra: Callable[[Path, dict], None] | None = None,
+) -> Index:
+    """Embed every chunk, write a complete build beside the live one, then swap it in."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    with _build_lock(index_dir):
+        started = time.perf_counter()
+        chunks = build_chunks(kb)
+        (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+        try:
+            vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+            batch = 32
+            for start in range(0, len(chunks), batch):
+                part = chunks[start: start + batch]
+                vectors[start: start + len(part)] = embedder.encode([c.embed_text for c in part])
+                if progress:
+                    progress(start + len(part), len(chunks))
+            flat = faiss.IndexFlatIP(embedder.dimension)
+            flat.add(vectors)
+            faiss.write_index(flat, str(tmp / "vectors.faiss"))
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+                for c in chunks:
+                    fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+            manifest = {
+                "format": INDEX_FORMAT,
+                "model": MODEL_ID,
+                "dimension": embedder.dimension,
+                "chunks": len(chunks),
+                "knowledge_version": kb.version,
+                "built_with": embedder.name,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            if extra:
+                extra(tmp, manifest)
+            manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{kb.version}-{os.getpid()}"
+            final = index_dir / "builds" / name
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        link_tmp = index_dir / f".current-{os.getpid()}"
+        link_tmp.unlink(missing_ok=True)
+        link_tmp.symlink_to(Path("builds") / name)
+        os.replace(link_tmp, index_dir / "current")
+        _prune(index_dir, keep=final)
+    return load_index(index_dir)
+
+
+def _prune(index_dir: Path, keep: Path, spare: int = 2) -> None:
+    """Keep the live build and a couple of older ones (a reader may still hold them open)."""
+    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
+    for old in builds[:-spare] if spare else builds:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def index_status(index_dir: Path, kb: Knowledge) -> dict:
+    try:
+        index = load_index(index_dir)
+    except IndexError_ as exc:
+        return {"status": "missing", "detail": str(exc)}
+    fresh = index.knowledge_version == kb.version
+    return {"status": "ready" if fresh else "stale", "knowledge_version": index.knowledge_version,
+            "chunks": len(index.chunks), "built_at": index.manifest.get("built_at")}
+
+
+# -- lexical scores -------------------------------------------------------------------------------
+
+_STOP = set("""a an and are as at be by can do does for from how i in is it its me my of on or our s so that the
+their them they this to was we what whats which who with you your i'm im any there get need needs level role""".split())
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Lower-cased, stop words out, Snowball-stemmed: "escalations"/"escalated" -> "escal"."""
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))
+    return _stem([w for w in words if w not in _STOP])
+
+
+def _stem(words: list[str]) -> list[str]:
+    global _STEMMER
+    if _STEMMER is None:
+        import snowballstemmer  # the Snowball English stemmer, as used by Sphinx's search
+
+        _STEMMER = snowballstemmer.stemmer("english")
+    return _STEMMER.stemWords(words)
+
+
+_STEMMER = None
+
+
+class Lexical:
+    """BM25 over the chunks (rank-bm25: the standard Okapi formula, tested upstream)."""
+
+    def __init__(self, chunks: Sequence[Chunk]):
+        from rank_bm25 import BM25Okapi
+
+        # Lexical evidence is the chunk's own words: a title repeated in every chunk of a level would
+        # let "call centre" in any question pull toward "Call Center Manager". Titles and aliases are
+        # in the title chunk, and named levels are found by query understanding anyway.
+        self.bm25 = BM25Okapi([lexical_tokens(c.text) or ["_"] for c in chunks])
+
+    def scores(self, text: str) -> np.ndarray:
+        tokens = lexical_tokens(text)
+        if not tokens:
+            return np.zeros(len(self.bm25.doc_len), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)

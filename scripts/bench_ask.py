@@ -1,0 +1,152 @@
+#!/usr/bin/env python
+"""Speed and memory of ``ask``, beside plain sentence-transformers encode + FAISS search, in one run.
+
+    python scripts/bench_ask.py [--backend torch|onnx-fp32|onnx-int8 ...] [--repeat N]
+
+For each Ladder backend and for the baseline it prints:
+  * ask latency p50 / p95 / p99 in-process over the question set, after warm-up;
+  * cold start: a fresh process from start to its first answer (median of 3);
+  * peak RSS of that process;
+and the index build time (Ladder's build vs. encoding the same chunks + FAISS add).
+Ratios are Ladder / baseline. Targets are checked here, not in unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+QUESTION = "what do I need for Senior Agent?"
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def latencies(fn, questions: list[str], repeat: int) -> list[float]:
+    for q in questions[:20]:
+        fn(q)  # warm-up
+    out = []
+    for _ in range(repeat):
+        for q in questions:
+            t = time.perf_counter()
+            fn(q)
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+# -- child processes: cold start and peak RSS -----------------------------------------------------
+
+def child(kind: str, index_dir: str) -> None:
+    """Runs in a fresh process: time from interpreter start to the first answer, and peak RSS."""
+    os.environ["LADDER_INDEX_DIR"] = index_dir
+    if kind == "baseline":
+        import faiss
+        from sentence_transformers import SentenceTransformer
+
+        from bot.embedders import model_path
+
+        model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+        index = faiss.read_index(str(Path(index_dir) / "current" / "vectors.faiss"))
+        v = model.encode([QUESTION], normalize_embeddings=True)
+        index.search(v, 10)
+    else:
+        from bot.config import Settings
+        from bot.service import open_advisor
+
+        open_advisor(Settings.from_env(), backend=kind).ask(QUESTION)
+    print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "torch_loaded": "torch" in sys.modules}))
+
+
+def cold(kind: str, index_dir: str, runs: int = 3) -> dict:
+    times, info = [], {}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, __file__, "--child", kind, index_dir], capture_output=True, text=True, env=env)
+        times.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            raise SystemExit(f"{kind} child failed:\n{proc.stderr[-2000:]}")
+        info = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"cold_s": statistics.median(times), **info}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", action="append")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "INDEX_DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return 0
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import faiss
+    import numpy as np
+
+    from bot import service
+    from bot.answers import Advisor
+    from bot.config import Settings
+    from bot.embedders import TorchEmbedder
+    from bot.knowledge import load_knowledge
+    from bot.retrieval import build_chunks, build_index
+    from scripts.eval_retrieval import load_questions
+
+    settings = Settings.from_env()
+    kb = load_knowledge(settings.knowledge_dir)
+    questions = [q["question"] for q in load_questions()]
+    reference = TorchEmbedder()
+
+    # index build: Ladder's (with any exports) vs. encoding the same chunks and adding them to FAISS
+    tmp = tempfile.mkdtemp(prefix="bench-index-")
+    t = time.perf_counter()
+    service.build(kb, Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp)))
+    build_s = time.perf_counter() - t
+    chunks = build_chunks(kb)
+    t = time.perf_counter()
+    flat = faiss.IndexFlatIP(384)
+    flat.add(reference.encode([c.embed_text for c in chunks]))
+    base_build_s = time.perf_counter() - t
+
+    # baseline: plain encode + search, in-process
+    def plain(q: str) -> None:
+        flat.search(reference.encode([q]), 10)
+
+    base = latencies(plain, questions, args.repeat)
+    base_cold = cold("baseline", tmp)
+    rows = [("encode+search (baseline)", base, base_cold)]
+    for backend in args.backend or service.available_backends():
+        from bot.retrieval import load_index
+
+        index = load_index(Path(tmp))
+        adv = Advisor(kb, index, service.query_embedder(index, backend))
+        rows.append((f"ladder ask [{backend}]", latencies(adv.ask, questions, args.repeat), cold(backend, tmp)))
+
+    print(f"{len(questions)} questions x {args.repeat}, after 20 warm-up; cold start = median of 3 fresh processes")
+    print(f"index build: ladder {build_s:.2f} s, plain encode+FAISS {base_build_s:.2f} s "
+          f"(ratio {build_s / base_build_s:.2f}; ladder's includes model exports when available)")
+    print(f"{'':<28} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'cold s':>7} {'RSS MB':>7} {'torch':>6} {'p50 ratio':>10}")
+    b50 = pct(base, 50)
+    for name, lat, c in rows:
+        print(f"{name:<28} {pct(lat, 50):>8.2f} {pct(lat, 95):>8.2f} {pct(lat, 99):>8.2f} {c['cold_s']:>7.2f} "
+              f"{c['rss_mb']:>7.0f} {str(c['torch_loaded']):>6} {pct(lat, 50) / b50:>10.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+#!/usr/bin/env python
+"""Retrieval quality on tests/data/questions.jsonl: Ladder beside two baselines, in one run.
+
+    python scripts/eval_retrieval.py [--backend torch|onnx-fp32|onnx-int8 ...] [--show-misses] [--json]
+
+Prints top-1, MRR@5 and out-of-scope refusals for:
+  * Ladder (``Advisor.ask``) with each requested embedding backend;
+  * BM25 over whole level texts (and whole background notes);
+  * plain MiniLM over line chunks (one line of the export a chunk, no titles), best chunk per level.
+Baselines never refuse, so their refusal count is 0 by construction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.answers import Advisor, Answer  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
+from bot.retrieval import lexical_tokens  # noqa: E402
+
+QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def ranked_ids(answer: Answer) -> list[str]:
+    """What Ladder offers, best first: its answer (or clarify options), then the levels/notes of its hits."""
+    ids: list[str] = []
+    if answer.status == "answered":
+        ids.append(answer.level_id or next((h.doc_id.split("#")[0] for h in answer.hits if h.level_id is None), ""))
+    elif answer.status == "clarify":
+        ids.extend(answer.options)
+    else:
+        return []
+    for h in answer.hits:
+        ids.append(h.level_id or h.doc_id.split("#")[0])
+    out: list[str] = []
+    for i in ids:
+        if i and i not in out:
+            out.append(i)
+    return out
+
+
+def score(ranked_by_q: list[list[str]], questions: list[dict]) -> dict:
+    in_scope = [(q, r) for q, r in zip(questions, ranked_by_q) if q["expected"]]
+    oos = [(q, r) for q, r in zip(questions, ranked_by_q) if not q["expected"]]
+    top1 = sum(1 for q, r in in_scope if r and r[0] in q["expected"])
+    mrr = 0.0
+    for q, r in in_scope:
+        for rank, rid in enumerate(r[:5], start=1):
+            if rid in q["expected"]:
+                mrr += 1 / rank
+                break
+    return {
+        "top1": top1 / len(in_scope), "mrr5": mrr / len(in_scope),
+        "oos_refused": sum(1 for _, r in oos if not r), "oos_total": len(oos),
+        "in_scope_refused": sum(1 for _, r in in_scope if not r), "in_scope_total": len(in_scope),
+    }
+
+
+def ladder_run(advisor: Advisor, questions: list[dict]) -> tuple[list[list[str]], list[Answer]]:
+    answers = [advisor.ask(q["question"]) for q in questions]
+    return [ranked_ids(a) for a in answers], answers
+
+
+def bm25_whole_levels(kb: Knowledge, questions: list[dict]) -> list[list[str]]:
+    from rank_bm25 import BM25Okapi
+
+    docs, ids = [], []
+    for lv in kb.levels():
+        docs.append(" ".join([lv.title, lv.experience.text, *lv.responsibilities,
+                              *(f"{s.name} {s.description}" for s in lv.skills)]))
+        ids.append(lv.id)
+    for note in kb.references:
+        docs.append(" ".join(f"{s.heading} {s.text}" for s in note.sections))
+        ids.append(note.doc_id)
+    bm25 = BM25Okapi([lexical_tokens(d) for d in docs])
+    out = []
+    for q in questions:
+        scores = bm25.get_scores(lexical_tokens(q["question"]) or ["_"])
+        out.append([ids[i] for i in np.argsort(-scores, kind="stable")])
+    return out
+
+
+def minilm_line_chunks(kb: Knowledge, embedder, questions: list[dict]) -> list[list[str]]:
+    lines, owner = [], []
+    for lv in kb.levels():
+        for text in [lv.experience.text, *lv.responsibilities, *(f"{s.name}: {s.description}" for s in lv.skills)]:
+            lines.append(text)
+            owner.append(lv.id)
+    for note in kb.references:
+        for s in note.sections:
+            lines.append(f"{s.heading}: {s.text}")
+            owner.append(note.doc_id)
+    vecs = embedder.encode(lines)
+    qvecs = embedder.encode([q["question"] for q in questions])
+    out = []
+    for qv in qvecs:
+        sims = vecs @ qv
+        ranked: list[str] = []
+        for i in np.argsort(-sims, kind="stable"):
+            if owner[i] not in ranked:
+                ranked.append(owner[i])
+        out.append(ranked)
+    return out
+
+
+def make_advisor(settings: Settings, backend: str) -> Advisor:
+    from bot import service
+
+    kb = load_knowledge(settings.knowledge_dir)
+    index = service.ensure_index(kb, settings)
+    return Advisor(kb, index, service.query_embedder(index, backend))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--backend", action="append", help="embedding backend(s) for Ladder (default: all available)")
+    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+
+    from bot import service
+
+    settings = Settings.from_env()
+    questions = load_questions()
+    backends = args.backend or service.available_backends()
+    results: dict[str, dict] = {}
+    for backend in backends:
+        advisor = make_advisor(settings, backend)
+        ranked, answers = ladder_run(advisor, questions)
+        results[f"ladder[{backend}]"] = score(ranked, questions)
+        if args.show_misses:
+            for q, r, a in zip(questions, ranked, answers):
+                ok = (r[:1] and r[0] in q["expected"]) if q["expected"] else not r
+                if not ok:
+                    print(f"  MISS [{backend}] {q['category']:<12} {q['question']!r} expected={q['expected']} "
+                          f"got={r[:3]} status={a.status}", file=sys.stderr)
+    kb = load_knowledge(settings.knowledge_dir)
+    results["bm25 whole levels"] = score(bm25_whole_levels(kb, questions), questions)
+    results["minilm line chunks"] = score(minilm_line_chunks(kb, service.reference_embedder(), questions), questions)
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    n_in = sum(1 for q in questions if q["expected"])
+    print(f"{len(questions)} questions: {n_in} in scope, {len(questions) - n_in} out of scope")
+    print(f"{'system':<24} {'top-1':>7} {'MRR@5':>7} {'OOS refused':>12} {'in-scope refused':>17}")
+    for name, r in results.items():
+        print(f"{name:<24} {r['top1']:>7.1%} {r['mrr5']:>7.3f} {r['oos_refused']:>6}/{r['oos_total']:<5} "
+              f"{r['in_scope_refused']:>10}/{r['in_scope_total']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The index on disk: manifest, atomic builds, rebuilding by itself when knowledge changes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.config import Settings
+from bot.knowledge import load_knowledge
+from bot.retrieval import IndexError_, build_chunks, build_index, current_build, load_index
+from bot.service import ensure_index
+from tests.conftest import KNOWLEDGE
+
+
+def test_chunks_know_track_level_section_and_title():
+    kb = load_knowledge(KNOWLEDGE)
+    chunks = build_chunks(kb)
+    senior = [c for c in chunks if c.level_id == "senior-agent"]
+    assert {c.section for c in senior} == {"title", "experience", "responsibilities", "skills"}
+    assert all(c.track == "call-center" and "Senior Agent" in c.embed_text for c in senior)
+    assert len([c for c in senior if c.section == "skills"]) == 7
+    background = [c for c in chunks if c.is_background]
+    assert background and all(c.section == "background" and c.doc_id.startswith("reference/") for c in background)
+    assert len({c.doc_id for c in chunks}) == len(chunks)
+
+
+def test_manifest_records_model_dimension_chunks_and_version(built_index):
+    index = load_index(built_index)
+    m = index.manifest
+    assert m["model"] == "sentence-transformers/all-MiniLM-L6-v2" and m["dimension"] == 384
+    assert m["chunks"] == len(index.chunks) == index.vectors.ntotal
+    assert m["knowledge_version"] == load_knowledge(KNOWLEDGE).version
+    assert m["built_at"].endswith("+00:00")
+
+
+class Exploding:
+    name, dimension = "explodes", 384
+
+    def __init__(self, after: int):
+        self.after = after
+
+    def encode(self, texts):
+        self.after -= len(texts)
+        if self.after < 0:
+            raise RuntimeError("killed mid-build")
+        return np.eye(384, dtype=np.float32)[: len(texts)]
+
+
+def test_a_crashed_build_leaves_the_live_index_alone(tmp_path, built_index):
+    index_dir = tmp_path / "index"
+    kb = load_knowledge(KNOWLEDGE)
+    build_index(kb, index_dir, Exploding(after=10_000))
+    before = current_build(index_dir)
+    with pytest.raises(RuntimeError, match="killed mid-build"):
+        build_index(kb, index_dir, Exploding(after=40))
+    assert current_build(index_dir) == before
+    assert load_index(index_dir).manifest["built_with"] == "explodes"
+    assert not [p for p in index_dir.iterdir() if p.name.startswith(".build-")]
+
+
+def test_rebuilds_when_knowledge_changes(tmp_path, knowledge_dir, monkeypatch, embedder):
+    import bot.service as service
+
+    monkeypatch.setattr(service, "TorchEmbedder", lambda: embedder)
+    settings = Settings(knowledge_dir=knowledge_dir, index_dir=tmp_path / "idx")
+    first = ensure_index(load_knowledge(knowledge_dir), settings)
+    assert ensure_index(load_knowledge(knowledge_dir), settings).path == first.path  # fresh: reused
+
+    path = knowledge_dir / "tracks" / "frontend.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["levels"][0]["skills"].append({"name": "Accessibility", "description": "Knows WCAG basics."})
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    kb = load_knowledge(knowledge_dir)
+    second = ensure_index(kb, settings)
+    assert second.path != first.path and second.knowledge_version == kb.version
+    assert any("WCAG" in c.text for c in second.chunks)
+
+
+def test_corrupt_index_is_reported_then_rebuilt(tmp_path, monkeypatch, embedder):
+    import bot.service as service
+
+    monkeypatch.setattr(service, "TorchEmbedder", lambda: embedder)
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "idx")
+    first = ensure_index(load_knowledge(KNOWLEDGE), settings)
+    (first.path / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexError_, match="python -m bot index"):
+        load_index(settings.index_dir)
+    again = ensure_index(load_knowledge(KNOWLEDGE), settings)
+    assert again.vectors.ntotal == len(again.chunks)
+    json.loads((again.path / "manifest.json").read_text())
+
+
+def test_missing_index_message_says_how_to_build(tmp_path):
+    with pytest.raises(IndexError_, match=r"no index in .* \(build it with: python -m bot index\)"):
+        load_index(tmp_path)

@@ -1,0 +1,26 @@
+"""The embedding model comes from an anonymous package: check it is upstream's, and loads offline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.embedders import MODEL_SHA256, EmbedderError, file_sha256, model_path, verify_model
+
+
+def test_packaged_weights_are_upstreams():
+    weights = model_path() / "model.safetensors"
+    assert file_sha256(weights) == MODEL_SHA256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"not the model")
+    with pytest.raises(EmbedderError, match="expected upstream's"):
+        verify_model(tmp_path)
+
+
+def test_embeddings_are_normalised_and_meaningful(embedder):
+    v = embedder.encode(["team lead manages agents", "a supervisor leads a team of agents", "the weather is sunny"])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
