@@ -73,6 +73,15 @@ def _advisor(settings: Settings):
     return open_advisor(settings, progress=_progress_bar("building index"))
 
 
+def cmd_start(args, settings: Settings) -> int:
+    """`ladder` with no command: get ready (building the index on first use) and show what there is."""
+    advisor = _advisor(settings)
+    _out(ladder(advisor.kb, advisor.kb.default_track))
+    print(f"\nReady (knowledge {advisor.version}). Ask: ladder ask \"what do I need for Senior Agent?\" · "
+          "ladder --help for every command")
+    return EXIT_OK
+
+
 def cmd_index(args, settings: Settings) -> int:
     from bot.service import build
 
@@ -152,8 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable | None = getattr(args, "func", None)
     if func is None:
-        args = parser.parse_args(["levels"])
-        func = args.func
+        func = cmd_start
     try:
         settings = Settings.from_env()
         return func(args, settings)

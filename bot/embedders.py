@@ -70,6 +70,63 @@ class Embedder(Protocol):
         """L2-normalised float32 vectors, one row per text."""
 
 
+class OnnxEmbedder:
+    """onnxruntime + tokenizers: the serving backend. Never imports torch or sentence-transformers.
+
+    Same pipeline as sentence-transformers for this model: WordPiece tokenization truncated at
+    ``max_seq_length``, padding to the longest in the batch, attention-mask mean pooling, L2 norm.
+    """
+
+    dimension = DIMENSION
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, max_seq_length: int = 256, threads: int = 1,
+                 batch_size: int = 16, name: str = "onnx"):
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError:  # pragma: no cover - depends on the install
+            raise EmbedderError("the ONNX backend needs onnxruntime and tokenizers: pip install -e .") from None
+        if not Path(model_file).exists():
+            raise EmbedderError(f"{model_file} is missing: rebuild the index with: python -m bot index")
+        self.name = name
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # tokenizer.json ships fixed padding to 128; sentence-transformers pads to the longest instead
+        self.tokenizer.enable_truncation(max_length=max_seq_length)
+        self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads      # one query at a time: 1 thread has the best p99 here
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+    @classmethod
+    def from_build(cls, build_dir: Path, manifest: dict, variant: str = "int8") -> "OnnxEmbedder":
+        onnx = manifest.get("onnx")
+        if not onnx or variant not in onnx:
+            raise EmbedderError(f"the index in {build_dir} has no ONNX {variant} model: rebuild it with: python -m bot index")
+        return cls(Path(build_dir) / onnx[variant], Path(build_dir) / onnx["tokenizer"],
+                   max_seq_length=int(onnx.get("max_seq_length", 256)), name=f"onnx-{variant}")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start: start + self.batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(ids)})[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[rows] = pooled
+        return out
+
+
 class TorchEmbedder:
     """sentence-transformers on torch: the build-time backend and the reference."""
 

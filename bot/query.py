@@ -94,13 +94,42 @@ def _words(norm: str) -> list[str]:
     return norm.split()
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Per-knowledge lookup tables, computed once (see :func:`_names`)."""
+
+    by_len: dict[int, list[str]]
+    common: frozenset[str]                     # one-word names inside many others ("agent")
+    title_words: dict[str, list[Level]]        # distinctive title word -> levels ("senior")
+
+
+_NAMES_CACHE: dict[int, tuple[Knowledge, _Names]] = {}
+
+
+def _names(kb: Knowledge) -> _Names:
+    cached = _NAMES_CACHE.get(id(kb))
+    if cached and cached[0] is kb:
+        return cached[1]
+    table = kb.level_names
+    by_len: dict[int, list[str]] = {}
+    for name in table:
+        by_len.setdefault(len(name.split()), []).append(name)
+    common = frozenset(n for n in table if len(n.split()) == 1 and sum(n in other.split() for other in table) > 3)
+    title_words: dict[str, list[Level]] = {}
+    for level in kb.levels():
+        for word in set(normalize(level.title).split()) - _GENERIC_TITLE_WORDS:
+            title_words.setdefault(word, []).append(level)
+    names = _Names(by_len, common, title_words)
+    _NAMES_CACHE.clear()  # one live knowledge base at a time
+    _NAMES_CACHE[id(kb)] = (kb, names)
+    return names
+
+
 def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
     words = _words(norm)
     table = kb.level_names
-    names_by_len: dict[int, list[str]] = {}
-    for name in table:
-        names_by_len.setdefault(len(name.split()), []).append(name)
-    common = {n for n in table if len(n.split()) == 1 and sum(n in other.split() for other in table) > 3}
+    lookup = _names(kb)
+    names_by_len, common = lookup.by_len, lookup.common
     taken = [False] * len(words)
     found: list[Mention] = []
 
@@ -150,14 +179,14 @@ _GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manag
 def partial_levels(kb: Knowledge, norm: str, mentions: list[Mention]) -> list[Level]:
     """Levels whose title has a distinctive word the question uses alone: "seniors" -> both Senior levels."""
     taken = {i for m in mentions for i in range(m.start, m.end)}
+    title_words = _names(kb).title_words
     out: list[Level] = []
     for i, word in enumerate(norm.split()):
         if i in taken or len(word) < 4:
             continue
         stem = word[:-1] if word.endswith("s") else word
-        for level in kb.levels():
-            title_words = set(normalize(level.title).split()) - _GENERIC_TITLE_WORDS
-            if stem in title_words and level not in out:
+        for level in title_words.get(stem, ()):
+            if level not in out:
                 out.append(level)
     return out
 

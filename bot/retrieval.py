@@ -18,6 +18,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -143,7 +144,7 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 def build_index(
     kb: Knowledge, index_dir: Path, embedder: Embedder,
     progress: Callable[[int, int], None] | None = None,
-    extra: Callable[[Path, dict], None] | None = None,
+    extra: Callable[[Path, dict, np.ndarray, list[str]], None] | None = None,
 ) -> Index:
     """Embed every chunk, write a complete build beside the live one, then swap it in."""
     import faiss
@@ -177,8 +178,8 @@ def build_index(
                 "built_with": embedder.name,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             }
-            if extra:
-                extra(tmp, manifest)
+            if extra:  # e.g. the ONNX export, checked against these vectors
+                extra(tmp, manifest, vectors, [c.embed_text for c in chunks])
             manifest["build_seconds"] = round(time.perf_counter() - started, 2)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{kb.version}-{os.getpid()}"
@@ -225,12 +226,17 @@ def lexical_tokens(text: str) -> list[str]:
 
 
 def _stem(words: list[str]) -> list[str]:
+    return [_stem_word(w) for w in words]
+
+
+@lru_cache(maxsize=20_000)
+def _stem_word(word: str) -> str:
     global _STEMMER
     if _STEMMER is None:
         import snowballstemmer  # the Snowball English stemmer, as used by Sphinx's search
 
         _STEMMER = snowballstemmer.stemmer("english")
-    return _STEMMER.stemWords(words)
+    return _STEMMER.stemWord(word)
 
 
 _STEMMER = None
@@ -247,8 +253,19 @@ class Lexical:
         # in the title chunk, and named levels are found by query understanding anyway.
         self.bm25 = BM25Okapi([lexical_tokens(c.text) or ["_"] for c in chunks])
 
+        self._terms: dict[str, np.ndarray] = {}
+
+    def _term(self, token: str) -> np.ndarray:
+        """One term's BM25 contribution to every chunk, memoised: a query is then a sum of rows."""
+        row = self._terms.get(token)
+        if row is None:
+            row = np.asarray(self.bm25.get_scores([token]), dtype=np.float32)
+            if len(self._terms) < 50_000:
+                self._terms[token] = row
+        return row
+
     def scores(self, text: str) -> np.ndarray:
-        tokens = lexical_tokens(text)
-        if not tokens:
-            return np.zeros(len(self.bm25.doc_len), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        out = np.zeros(len(self.bm25.doc_len), dtype=np.float32)
+        for token in lexical_tokens(text):
+            out += self._term(token)
+        return out

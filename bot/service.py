@@ -6,12 +6,16 @@ The index is rebuilt by itself when it is missing, unreadable, or built from oth
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from bot.answers import Advisor
 from bot.config import Settings
-from bot.embedders import Embedder, TorchEmbedder
+from bot.embedders import Embedder, EmbedderError, OnnxEmbedder, TorchEmbedder
 from bot.knowledge import Knowledge, load_knowledge
 from bot.retrieval import Index, IndexError_, build_index, load_index
 
@@ -19,14 +23,26 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
+BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
+
+
 def build(kb: Knowledge, settings: Settings, progress: Progress | None = None) -> Index:
-    return build_index(kb, settings.index_dir, TorchEmbedder(), progress=progress)
+    """Embed with sentence-transformers (the reference) and export the ONNX models beside the index."""
+    embedder = TorchEmbedder()
+
+    def export_onnx(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
+        from bot.onnx_export import agreement, export
+
+        manifest.update(export(embedder, build_dir))
+        manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
+
+    return build_index(kb, settings.index_dir, embedder, progress=progress, extra=export_onnx)
 
 
 def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = None) -> Index:
     try:
         index = load_index(settings.index_dir)
-        if index.knowledge_version == kb.version:
+        if index.knowledge_version == kb.version and "onnx" in index.manifest:
             return index
         log.info("index was built from knowledge %s, knowledge is now %s: rebuilding", index.knowledge_version, kb.version)
     except IndexError_ as exc:
@@ -34,8 +50,12 @@ def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = 
     return build(kb, settings, progress)
 
 
+def torch_available() -> bool:
+    return importlib.util.find_spec("sentence_transformers") is not None
+
+
 def available_backends() -> list[str]:
-    return ["torch"]
+    return list(BACKENDS) if torch_available() else [b for b in BACKENDS if b != "torch"]
 
 
 def reference_embedder() -> Embedder:
@@ -44,7 +64,13 @@ def reference_embedder() -> Embedder:
 
 
 def query_embedder(index: Index, backend: str | None = None) -> Embedder:
-    return TorchEmbedder()
+    """The embedder questions are encoded with. Serving uses ONNX: no torch in the process."""
+    backend = backend or Settings.from_env().embedder
+    if backend == "torch":
+        return TorchEmbedder()
+    if backend in ("onnx-fp32", "onnx-int8"):
+        return OnnxEmbedder.from_build(index.path, index.manifest, backend.split("-")[1])
+    raise EmbedderError(f"unknown embedding backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
 
 
 def open_advisor(settings: Settings, progress: Progress | None = None, backend: str | None = None) -> Advisor:

@@ -68,8 +68,15 @@ def child(kind: str, index_dir: str) -> None:
         from bot.service import open_advisor
 
         open_advisor(Settings.from_env(), backend=kind).ask(QUESTION)
-    print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "torch_loaded": "torch" in sys.modules}))
+    print(json.dumps({"rss_mb": peak_rss_mb(), "torch_loaded": "torch" in sys.modules}))
+
+
+def peak_rss_mb() -> float:
+    """VmHWM: this process's own peak. (ru_maxrss would carry the parent's peak across fork+exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cold(kind: str, index_dir: str, runs: int = 3) -> dict:

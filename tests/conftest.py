@@ -27,24 +27,28 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
-def built_index(tmp_path_factory, embedder):
-    """A real index of the committed knowledge, built once for the session."""
+def built_index(tmp_path_factory):
+    """A real index of the committed knowledge with its ONNX exports, built once for the session."""
+    from bot.config import Settings
     from bot.knowledge import load_knowledge
-    from bot.retrieval import build_index
+    from bot.service import build
 
     index_dir = tmp_path_factory.mktemp("index")
-    kb = load_knowledge(KNOWLEDGE)
-    build_index(kb, index_dir, embedder)
+    build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def advisor(built_index, embedder):
+def advisor(built_index):
+    """What users get: the default serving backend (ONNX) over the built index."""
     from bot.answers import Advisor
+    from bot.config import Settings
     from bot.knowledge import load_knowledge
     from bot.retrieval import load_index
+    from bot.service import query_embedder
 
-    return Advisor(load_knowledge(KNOWLEDGE), load_index(built_index), embedder)
+    index = load_index(built_index)
+    return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index, Settings().embedder))
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,85 @@
+"""The ONNX serving backend: as exact as the reference, and no torch in a serving process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bot.answers import Advisor
+from bot.config import ConfigError, Settings
+from bot.embedders import EmbedderError, OnnxEmbedder
+from bot.knowledge import load_knowledge
+from bot.retrieval import load_index
+from scripts.eval_retrieval import load_questions, ranked_ids, score
+from tests.conftest import KNOWLEDGE, ROOT
+
+
+@pytest.fixture(scope="module")
+def index(built_index):
+    return load_index(built_index)
+
+
+@pytest.mark.parametrize("variant, floor", [("fp32", 0.9999), ("int8", 0.99)])
+def test_every_chunk_embeds_like_sentence_transformers(index, embedder, variant, floor):
+    texts = [c.embed_text for c in index.chunks]
+    reference = embedder.encode(texts)
+    onnx = OnnxEmbedder.from_build(index.path, index.manifest, variant).encode(texts)
+    cosine = np.sum(onnx * reference, axis=1)
+    worst = int(np.argmin(cosine))
+    assert cosine.min() >= floor, (variant, float(cosine.min()), texts[worst])
+    assert index.manifest["onnx"]["cosine_vs_torch"][variant]["min"] >= floor
+
+
+def test_single_and_batched_queries_agree(index):
+    texts = ["team lead", "what do I need for senior agent and how long does it take to get there?"]
+    fp32 = OnnxEmbedder.from_build(index.path, index.manifest, "fp32")
+    assert np.allclose(fp32.encode(texts), np.vstack([fp32.encode([t]) for t in texts]), atol=1e-5)
+    # dynamic int8 scales activations per batch, so padding moves it a little, never far
+    int8 = OnnxEmbedder.from_build(index.path, index.manifest, "int8")
+    cos = np.sum(int8.encode(texts) * np.vstack([int8.encode([t]) for t in texts]), axis=1)
+    assert cos.min() > 0.98
+
+
+def test_default_backend_keeps_reference_top1_and_refusals(index, embedder):
+    kb = load_knowledge(KNOWLEDGE)
+    questions = load_questions()
+    default = Settings().embedder
+    results = {}
+    for name, emb in (("torch", embedder), (default, OnnxEmbedder.from_build(index.path, index.manifest, default.split("-")[1]))):
+        adv = Advisor(kb, index, emb)
+        results[name] = score([ranked_ids(adv.ask(q["question"])) for q in questions], questions)
+    assert results[default]["top1"] == results["torch"]["top1"]
+    assert results[default]["oos_refused"] == results["torch"]["oos_refused"]
+    assert results[default]["in_scope_refused"] == results["torch"]["in_scope_refused"]
+
+
+def test_serving_never_imports_torch(built_index):
+    code = (
+        "import sys, json\n"
+        "from bot.config import Settings\n"
+        "from bot.service import open_advisor\n"
+        "a = open_advisor(Settings.from_env()).ask('what do I need for senior agent?')\n"
+        "print(json.dumps({'level': a.level_id, 'torch': 'torch' in sys.modules,\n"
+        "  'st': 'sentence_transformers' in sys.modules, 'transformers': 'transformers' in sys.modules}))\n"
+    )
+    env = {**os.environ, "LADDER_INDEX_DIR": str(built_index), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"level": "senior-agent", "torch": False, "st": False, "transformers": False}
+
+
+def test_missing_onnx_model_is_a_clear_error(tmp_path, index):
+    with pytest.raises(EmbedderError, match="rebuild the index with: python -m bot index"):
+        OnnxEmbedder(tmp_path / "nope.onnx", index.path / "tokenizer.json")
+    with pytest.raises(EmbedderError, match="has no ONNX int8 model"):
+        OnnxEmbedder.from_build(tmp_path, {}, "int8")
+
+
+def test_unknown_backend_setting_names_the_variable():
+    with pytest.raises(ConfigError, match="LADDER_EMBEDDER='gpu' is not one of"):
+        Settings.from_env({"LADDER_EMBEDDER": "gpu"})
