@@ -74,11 +74,52 @@ def _advisor(settings: Settings):
 
 
 def cmd_start(args, settings: Settings) -> int:
-    """`ladder` with no command: get ready (building the index on first use) and show what there is."""
-    advisor = _advisor(settings)
-    _out(ladder(advisor.kb, advisor.kb.default_track))
-    print(f"\nReady (knowledge {advisor.version}). Ask: ladder ask \"what do I need for Senior Agent?\" · "
-          "ladder --help for every command")
+    """`ladder` with no command: serve Slack when tokens are set, otherwise the terminal console."""
+    if settings.has_slack:
+        return cmd_serve(argparse.Namespace(http=False, port=None), settings)
+    return cmd_chat(args, settings)
+
+
+def _deps(settings: Settings):
+    from bot.runtime import make_deps
+
+    return make_deps(settings, progress=_progress_bar("building index"))
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    from bot.console import run
+
+    return run(_deps(settings))
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    """Socket Mode when SLACK_APP_TOKEN is set (unless --http), HTTP otherwise."""
+    from bot.app import create_app
+    from bot.runtime import setup_logging
+
+    setup_logging()
+    socket_mode = bool(settings.slack_app_token) and not args.http
+    if socket_mode:
+        settings.require_socket_mode()
+    else:
+        settings.require_http()
+    deps = _deps(settings)
+    app = create_app(settings, deps, socket_mode=socket_mode)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        print("Ladder: Socket Mode, connecting to Slack…", file=sys.stderr)
+        SocketModeHandler(app, settings.slack_app_token).start()
+        return EXIT_OK
+    from bot.web import make_http_server, wsgi_app
+
+    port = args.port or settings.port
+    server = make_http_server(wsgi_app(app, deps), host="0.0.0.0", port=port)
+    print(f"Ladder: HTTP on port {port} (POST /slack/events, GET /healthz)", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     return EXIT_OK
 
 
@@ -144,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("b")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("chat", help="talk to Ladder in this terminal (no Slack needed)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP")
+    p.add_argument("--http", action="store_true", help="force HTTP even when SLACK_APP_TOKEN is set")
+    p.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("index", help="build the embedding index from knowledge/")
     p.set_defaults(func=cmd_index)

@@ -1,0 +1,56 @@
+"""``create_app(settings, deps)``: the Bolt app, wired. Never built at import time."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.handlers import Deps
+from bot.listeners import register_all
+
+log = logging.getLogger(__name__)
+SORRY = "Sorry, something went wrong on my side while answering. It has been logged; please try again in a minute."
+
+
+def web_client(settings: Settings) -> WebClient:
+    """Web API client: base URL from settings; retries 429 (honouring Retry-After), 5xx and dropped connections."""
+    return WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
+                        ServerErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
+    if socket_mode:
+        settings.require_socket_mode()
+    else:
+        settings.require_http()
+    app = App(
+        client=web_client(settings),
+        signing_secret=settings.slack_signing_secret or "socket-mode",
+        process_before_response=False,   # ack within Slack's 3 s; answer from the worker pool
+        request_verification_enabled=not socket_mode,
+    )
+    register_all(app, deps)
+
+    @app.error
+    def on_error(error, body, respond, client, logger):
+        logger.exception("error while handling a Slack request", exc_info=error)
+        try:
+            if body.get("response_url"):
+                respond(text=SORRY, response_type="ephemeral", replace_original=False)
+                return
+            event = body.get("event") or {}
+            if event.get("channel") and event.get("ts"):
+                client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=SORRY)
+        except Exception:
+            logger.exception("could not tell the user about the error")
+
+    return app

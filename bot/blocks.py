@@ -1,0 +1,181 @@
+"""Every Block Kit payload Ladder sends, built with ``slack_sdk.models`` so Slack's limits are checked.
+
+Action ids live here and nowhere else. Long mrkdwn is split into sections of at most 3,000
+characters; a message never has more than 50 blocks (a Home view 100): what does not fit is cut
+with a pointer to the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, Option,
+    OptionGroup, PlainTextObject, SectionBlock, StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.answers import Answer
+from bot.knowledge import Knowledge, Level
+from bot.render import escape
+
+# action ids
+START_GAP = "ladder_start_gap"
+COMPARE_MINE = "ladder_compare_mine"
+VOTE_UP = "ladder_vote_up"
+VOTE_DOWN = "ladder_vote_down"
+CHOOSE_LEVEL = "ladder_choose_level"        # a clarify option, or a level on App Home
+SET_CURRENT = "ladder_set_current"          # App Home select
+SHOW_LEVEL = "ladder_show_level"
+ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL)
+
+SECTION_MAX = 3000
+BUTTON_MAX = 75
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+CUT_NOTE = "_(cut short to fit in Slack: {hint})_"
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def sections(mrkdwn: str, limit: int = SECTION_MAX) -> list[SectionBlock]:
+    """Split text at line breaks into sections that each fit Slack's 3,000 characters."""
+    out: list[str] = []
+    current = ""
+    for line in mrkdwn.split("\n"):
+        while len(line) > limit:  # one enormous line: hard split
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        out.append(current)
+    return [SectionBlock(text=MarkdownTextObject(text=part)) for part in out if part.strip()]
+
+
+def button(label: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=clip(label, BUTTON_MAX), emoji=True), action_id=action_id,
+                         value=value[:2000], style=style)
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, SECTION_MAX))])
+
+
+def fit(blocks: Sequence[Block], limit: int = MESSAGE_BLOCKS, hint: str = "ask for one level at a time") -> list[dict]:
+    """Blocks as dicts, parsed back through slack_sdk (which validates them), at most ``limit``."""
+    blocks = list(blocks)
+    if len(blocks) > limit:
+        blocks = blocks[: limit - 1] + [context(CUT_NOTE.format(hint=hint))]
+    out = []
+    for block in blocks:
+        block.validate_json()
+        out.append(Block.parse(block.to_dict()).to_dict())
+    return out
+
+
+def _level_options(kb: Knowledge) -> list[OptionGroup]:
+    return [
+        OptionGroup(label=PlainTextObject(text=clip(track.title, 75)), options=[
+            Option(value=level.id, text=PlainTextObject(text=clip(f"L{level.number} {level.title}", 75)))
+            for level in track.levels
+        ])
+        for track in kb.tracks.values()
+    ]
+
+
+def level_option(kb: Knowledge, level: Level) -> Option:
+    return Option(value=level.id, text=PlainTextObject(text=clip(f"L{level.number} {level.title}", 75)))
+
+
+# -- answers -------------------------------------------------------------------------------------
+
+def answer_blocks(kb: Knowledge, answer: Answer, answer_id: int | None) -> list[dict]:
+    """An answer: text, a context line with sources, and what to do next."""
+    body, _, source_line = answer.answer.rpartition("\n\n_Sources: ")
+    if not body:
+        body, source_line = answer.answer, ""
+    blocks: list[Block] = list(sections(body))
+    if source_line:
+        blocks.append(context("_Sources: " + source_line))
+    elif answer.status == "answered":
+        blocks.append(context(f"_knowledge {answer.knowledge_version}_"))
+    buttons: list[ButtonElement] = []
+    if answer.status == "clarify":
+        buttons += [button(f"{kb.level(o).label}", CHOOSE_LEVEL, o) for o in answer.options[:5]]
+    elif answer.level_id:
+        level = kb.level(answer.level_id)
+        buttons.append(button(f"Start gap check for {level.title}", START_GAP, level.id, style="primary"))
+        buttons.append(button("Compare with my level", COMPARE_MINE, level.id))
+    if answer_id is not None and answer.status != "no_answer":
+        buttons += [button("👍", VOTE_UP, str(answer_id)), button("👎", VOTE_DOWN, str(answer_id))]
+    if buttons:
+        blocks.append(ActionsBlock(block_id="answer_actions", elements=buttons[:25]))
+    return fit(blocks)
+
+
+def text_blocks(mrkdwn: str, footer: str | None = None) -> list[dict]:
+    blocks: list[Block] = list(sections(mrkdwn))
+    if footer:
+        blocks.append(context(footer))
+    return fit(blocks)
+
+
+def level_blocks(kb: Knowledge, level: Level, card: str) -> list[dict]:
+    blocks: list[Block] = list(sections(card))
+    blocks.append(context(f"_Sources: {escape(kb.tracks[level.track].title)} · {escape(level.label)} · knowledge {kb.version}_"))
+    blocks.append(ActionsBlock(block_id="level_actions", elements=[
+        button(f"Start gap check for {level.title}", START_GAP, level.id, style="primary"),
+        button("Compare with my level", COMPARE_MINE, level.id),
+    ]))
+    return fit(blocks)
+
+
+# -- App Home --------------------------------------------------------------------------------------
+
+def home_view(kb: Knowledge, profile: dict, overview: str) -> dict:
+    current = kb.level(profile["current_level"]) if profile.get("current_level") and kb.has_level(profile["current_level"]) else None
+    nxt = kb.next_level(current) if current else None
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Ladder — your career map"))]
+    if current:
+        mine = f"You are *{escape(current.label)}*"
+        mine += f"; next on your track: *{escape(nxt.label)}*." if nxt else ", the top of your track."
+    else:
+        mine = "Tell me your current level and I can compare levels with yours and suggest your next step."
+    select = StaticSelectElement(
+        action_id=SET_CURRENT, placeholder=PlainTextObject(text="Set my current level"),
+        option_groups=_level_options(kb), initial_option=level_option(kb, current) if current else None,
+    )
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=mine), accessory=select))
+    actions: list[ButtonElement] = []
+    if nxt:
+        actions.append(button(f"Start gap check for {nxt.title}", START_GAP, nxt.id, style="primary"))
+        actions.append(button(f"What does {nxt.title} need?", SHOW_LEVEL, nxt.id))
+    if actions:
+        blocks.append(ActionsBlock(block_id="home_actions", elements=actions))
+    blocks.append(DividerBlock())
+    blocks += sections(overview)
+    blocks.append(context("Ask me anything in a DM (\"what do I need for Senior Agent?\") or use `/ladder help`. "
+                          f"knowledge {kb.version}"))
+    view = View(type="home", blocks=fit(blocks, VIEW_BLOCKS, hint="use /ladder levels"))
+    view.validate_json()
+    return view.to_dict()
+
+
+def option_labels(blocks: Iterable[dict]) -> list[tuple[str, str, str]]:
+    """(label, action_id, value) of every button in some blocks: what the console numbers."""
+    out = []
+    for block in blocks:
+        for el in block.get("elements", []) if block.get("type") == "actions" else []:
+            if el.get("type") == "button":
+                out.append((el["text"]["text"], el["action_id"], el.get("value", "")))
+    return out

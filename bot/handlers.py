@@ -1,0 +1,227 @@
+"""What Ladder says to each thing a person does, as :class:`Reply` objects; no Slack transport here.
+
+The Bolt listeners and the terminal console (``python -m bot chat``) both call these functions, so
+the console shows exactly what Slack would. Every function takes :class:`Deps` first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rapidfuzz import process
+
+from bot import blocks as B
+from bot.answers import Advisor, Answer
+from bot.config import Settings
+from bot.knowledge import LevelNotFound
+from bot.render import escape, ladder, level_card
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+MAX_QUESTION = 10_000
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    advisor: Advisor
+    store: Store
+
+    @property
+    def kb(self):
+        return self.advisor.kb
+
+
+@dataclass
+class Reply:
+    text: str                                   # notification / fallback text
+    blocks: list[dict] = field(default_factory=list)
+    ephemeral: bool = True                      # slash-command replies are private by default
+    replace: bool = False                       # replace the message a button was on
+
+
+def _text(text: str, footer: str | None = None) -> Reply:
+    return Reply(text=text, blocks=B.text_blocks(text, footer))
+
+
+# -- questions (DMs, mentions, /ladder ask) ------------------------------------------------------
+
+def question(deps: Deps, user_id: str, channel: str | None, text: str, track: str | None = None) -> Reply:
+    answer: Answer = deps.advisor.ask(text or "", track=track)
+    answer_id = deps.store.record_answer(user_id, channel, answer.question or "(empty)", answer.status,
+                                         answer.level_id, answer.answer, answer.knowledge_version)
+    return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False)
+
+
+def _fallback(mrkdwn: str) -> str:
+    first = mrkdwn.strip().split("\n", 1)[0]
+    return B.clip(first or "Ladder", 300)
+
+
+# -- /ladder ---------------------------------------------------------------------------------------
+
+HELP = """*Ladder* answers questions about the career ladder and walks you through a gap check.
+
+*Ask* — DM me, mention me, or `/ladder QUESTION`:
+• `/ladder what do I need for Senior Agent?`
+• `/ladder ask what's the difference between L2 and L3?`
+
+*Commands*
+• `/ladder levels [track]` — the ladder (`call-center`, `frontend`)
+• `/ladder show LEVEL` — one level, e.g. `/ladder show team lead`, `/ladder show L3`
+• `/ladder compare A B` — what differs, e.g. `/ladder compare L2 L3`
+• `/ladder path A B` — how to get from one level to another, e.g. `/ladder path agent "team lead"`
+• `/ladder ask QUESTION` — the same as a DM
+• `/ladder help` — this message
+
+Levels can be ids, titles, aliases (supervisor, CCO, quality analyst) or numbers (L3, level 7)."""
+
+
+def _split_two(deps: Deps, args: str) -> tuple[str, str] | None:
+    """Two level names from free text: quoted, separated by 'and'/'vs'/'to', or the best split."""
+    import shlex
+
+    try:
+        parts = shlex.split(args)
+    except ValueError:
+        parts = args.split()
+    for sep in (" and ", " vs ", " versus ", " to ", ","):
+        if sep in f" {args} ":
+            a, _, b = f" {args} ".partition(sep)
+            if a.strip() and b.strip():
+                return a.strip(), b.strip()
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    for i in range(1, len(parts)):  # "senior agent team lead": the split where both sides are levels
+        a, b = " ".join(parts[:i]), " ".join(parts[i:])
+        try:
+            deps.kb.resolve(a), deps.kb.resolve(b)
+            return a, b
+        except LevelNotFound:
+            continue
+    return None
+
+
+def cmd_help(deps: Deps, user_id: str, args: str) -> Reply:
+    return _text(HELP)
+
+
+def cmd_levels(deps: Deps, user_id: str, args: str) -> Reply:
+    kb = deps.kb
+    tracks = [kb.track(args.strip())] if args.strip() else list(kb.tracks.values())
+    return _text("\n\n".join(ladder(kb, t) for t in tracks), f"knowledge {kb.version}")
+
+
+def cmd_show(deps: Deps, user_id: str, args: str) -> Reply:
+    level = deps.kb.resolve(args)
+    card = level_card(deps.kb, level)
+    return Reply(text=f"{level.label}", blocks=B.level_blocks(deps.kb, level, card))
+
+
+def cmd_compare(deps: Deps, user_id: str, args: str) -> Reply:
+    pair = _split_two(deps, args)
+    if pair is None:
+        return _text("Name two levels, e.g. `/ladder compare L2 L3` or `/ladder compare \"senior agent\" \"team lead\"`.")
+    return _answer_reply(deps, deps.advisor.compare(*pair))
+
+
+def cmd_path(deps: Deps, user_id: str, args: str) -> Reply:
+    pair = _split_two(deps, args)
+    if pair is None:
+        return _text("Name where you are and where you want to go, e.g. `/ladder path agent \"team lead\"`.")
+    return _answer_reply(deps, deps.advisor.path(*pair))
+
+
+def _answer_reply(deps: Deps, answer: Answer) -> Reply:
+    return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, None))
+
+
+def cmd_ask(deps: Deps, user_id: str, args: str, channel: str | None = None) -> Reply:
+    reply = question(deps, user_id, channel, args)
+    reply.ephemeral = True
+    return reply
+
+
+# One table; later work adds gap, team, assign, edit, announce, role, stats here.
+COMMANDS: dict[str, Callable[..., Reply]] = {
+    "help": cmd_help,
+    "levels": cmd_levels,
+    "show": cmd_show,
+    "compare": cmd_compare,
+    "path": cmd_path,
+    "ask": cmd_ask,
+}
+QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
+                  "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}
+
+
+def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> Reply:
+    """``/ladder …``: a subcommand from the table, a question, or help with a "did you mean"."""
+    text = (text or "").strip()
+    if len(text) > MAX_QUESTION:
+        text = text[:MAX_QUESTION]
+    if not text:
+        return cmd_help(deps, user_id, "")
+    word, _, rest = text.partition(" ")
+    name = word.lower()
+    try:
+        if name in COMMANDS:
+            handler = COMMANDS[name]
+            if name == "ask":
+                return handler(deps, user_id, rest, channel=channel)
+            return handler(deps, user_id, rest)
+        if name in QUESTION_WORDS or "?" in text or len(text.split()) > 2:
+            return cmd_ask(deps, user_id, text, channel=channel)
+        guess = process.extractOne(name, list(COMMANDS), score_cutoff=70)
+        if guess:
+            return _text(f"I don't know `{escape(word[:40])}`. Did you mean `/ladder {guess[0]}`?\n\n" + HELP)
+        return cmd_ask(deps, user_id, text, channel=channel)
+    except LevelNotFound as exc:
+        return _text(exc.message)
+
+
+# -- buttons -----------------------------------------------------------------------------------------
+
+def action(deps: Deps, user_id: str, action_id: str, value: str) -> Reply:
+    kb = deps.kb
+    if action_id in (B.VOTE_UP, B.VOTE_DOWN):
+        if not value.isdigit():
+            return _stale()
+        row = deps.store.vote(int(value), user_id, 1 if action_id == B.VOTE_UP else -1)
+        if row is None:
+            return _stale()
+        thanks = "Thanks — glad it helped." if row["vote"] > 0 else "Thanks — I've noted that this answer missed. HR reviews these."
+        return _text(thanks)
+    if not kb.has_level(value):
+        return _stale()
+    level = kb.level(value)
+    if action_id in (B.CHOOSE_LEVEL, B.SHOW_LEVEL, B.START_GAP):
+        reply = cmd_show(deps, user_id, level.id)
+        if action_id == B.START_GAP:
+            reply.blocks = B.text_blocks(
+                f"The guided gap check for *{escape(level.label)}* is coming soon. Meanwhile, here is what it asks for:"
+            ) + reply.blocks
+        return reply
+    if action_id == B.COMPARE_MINE:
+        mine = deps.store.profile(user_id).get("current_level")
+        if not mine or not kb.has_level(mine):
+            return _text("I don't know your current level yet. Set it on my *Home* tab (Ladder → Home), "
+                         f"then try again. Meanwhile: `/ladder compare YOUR-LEVEL {level.id}`.")
+        return _answer_reply(deps, deps.advisor.compare(mine, level.id))
+    if action_id == B.SET_CURRENT:
+        deps.store.set_profile(user_id, current_level=level.id)
+        return _text(f"Saved: you are *{escape(level.label)}*.")
+    return _stale()
+
+
+def _stale() -> Reply:
+    return _text("That button is from an older message and no longer works. Ask me again and I'll give you a fresh one.")
+
+
+# -- App Home ---------------------------------------------------------------------------------------
+
+def home(deps: Deps, user_id: str) -> dict:
+    kb = deps.kb
+    return B.home_view(kb, deps.store.profile(user_id), ladder(kb, kb.default_track))

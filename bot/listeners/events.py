@@ -1,0 +1,57 @@
+"""Questions in DMs and @mentions, and the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot import handlers
+
+log = logging.getLogger(__name__)
+WORKING = "eyes"
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+
+
+def _from_a_bot(event: dict) -> bool:
+    return bool(event.get("bot_id") or event.get("subtype") in {"bot_message", "message_changed", "message_deleted"})
+
+
+def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
+    """👀 while working, the answer in the thread, 👀 removed; one answer per event even when Slack retries."""
+    if not deps.store.claim_event(body.get("event_id")):
+        log.info("event %s already handled (Slack retry); skipping", body.get("event_id"))
+        return
+    channel, ts = event["channel"], event["ts"]
+    thread = event.get("thread_ts") or ts
+    client.reactions_add(channel=channel, timestamp=ts, name=WORKING)
+    try:
+        reply = handlers.question(deps, event.get("user", ""), channel, text)
+        client.chat_postMessage(channel=channel, thread_ts=thread, text=reply.text, blocks=reply.blocks)
+    finally:
+        try:
+            client.reactions_remove(channel=channel, timestamp=ts, name=WORKING)
+        except Exception:  # the answer matters more than the emoji
+            log.exception("could not remove the working reaction")
+
+
+def register(app, deps) -> None:
+    def on_mention(body, event, client, context):
+        if _from_a_bot(event) or event.get("user") == context.get("bot_user_id"):
+            return
+        answer_in_thread(deps, client, body, event, _MENTION.sub("", event.get("text", "")).strip())
+
+    def on_message(body, event, client, context):
+        if event.get("channel_type") != "im" or _from_a_bot(event) or event.get("user") == context.get("bot_user_id"):
+            return
+        if event.get("subtype") and event.get("subtype") not in {"file_share", "thread_broadcast"}:
+            return
+        answer_in_thread(deps, client, body, event, event.get("text", ""))
+
+    def on_home(event, client):
+        if event.get("tab", "home") != "home":
+            return
+        client.views_publish(user_id=event["user"], view=handlers.home(deps, event["user"]))
+
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)
+    app.event("app_home_opened")(on_home)

@@ -1,0 +1,53 @@
+"""SQLite state: migrations, WAL, feedback that updates instead of duplicating, event de-duplication."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from bot.store import Store, migrations
+
+
+def test_migrations_apply_once_and_wal_is_on(tmp_path):
+    path = tmp_path / "ladder.db"
+    Store(path)
+    Store(path)  # second start: nothing pending, nothing fails
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [r[0] for r in conn.execute("select name from _sqlite_migrations where migration_set = 'ladder'")]
+    assert names == [m.name for m in migrations._migrations]
+    tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+    assert {"answers", "feedback", "profiles", "processed_events"} <= tables
+
+
+def test_second_vote_updates_the_same_row(tmp_path):
+    store = Store(tmp_path / "ladder.db")
+    aid = store.record_answer("U1", "D1", "what do I need for L3?", "answered", "senior-agent", "*L3*…", "v1")
+    store.vote(aid, "U1", 1)
+    store.vote(aid, "U1", -1)
+    store.vote(aid, "U2", 1)
+    rows = sorted(store.feedback(), key=lambda r: r["user_id"])
+    assert [(r["user_id"], r["vote"]) for r in rows] == [("U1", -1), ("U2", 1)]
+    assert rows[0]["question"] == "what do I need for L3?" and rows[0]["answer"] == "*L3*…"
+    assert store.vote(999, "U1", 1) is None and len(store.feedback()) == 2
+
+
+def test_an_event_is_claimed_once_even_concurrently(tmp_path):
+    store = Store(tmp_path / "ladder.db")
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda: results.append(store.claim_event("Ev1"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert store.claim_event(None) is True  # no id (e.g. console): always handled
+
+
+def test_profiles(tmp_path):
+    store = Store(tmp_path / "ladder.db")
+    assert store.profile("U1")["current_level"] is None
+    store.set_profile("U1", current_level="agent")
+    store.set_profile("U1", target_level="senior-agent")
+    p = store.profile("U1")
+    assert p["current_level"] == "agent" and p["target_level"] == "senior-agent"
