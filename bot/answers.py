@@ -238,12 +238,15 @@ class Advisor:
         if not query.strong_levels and not query.partial and scope < MIN_SCOPE_SCORE:
             return self._no_answer(query, "I can't find that in the career map.", suggest=True, ranking=ranking)
 
-        # Background notes answer glossary questions ("what is FCR?") when no level is named.
-        if ranking.background and not named:
+        # Background notes answer glossary questions ("what is FCR?") when no level is named; a
+        # "who does X" question asks for a level, never for a definition.
+        if ranking.background and not named and not query.identify:
             note_id, note_score = ranking.background
+            # the best level's evidence: its best chunk plus what the question says about it
+            # (a level it names, a number it states)
             level_best_chunk = max(
                 float(s) for c, s in zip(self.chunks, ranking.chunk_scores) if c.level_id == best_id
-            )
+            ) + ranking.adjustments.get(best_id, 0.0)
             needed = BACKGROUND_MARGIN if query.intent == Intent.GLOSSARY else BACKGROUND_MARGIN_OTHER
             if note_score > level_best_chunk + needed:
                 return self._background_answer(query, ranking, note_id)
