@@ -27,7 +27,7 @@ VOTE_DOWN = "ladder_vote_down"
 CHOOSE_LEVEL = "ladder_choose_level"        # a clarify option, or a level on App Home
 SET_CURRENT = "ladder_set_current"          # App Home select
 SHOW_LEVEL = "ladder_show_level"
-ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL)
+ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL)  # + GAP_ACTION_IDS below
 
 SECTION_MAX = 3000
 BUTTON_MAX = 75
@@ -142,7 +142,7 @@ def level_blocks(kb: Knowledge, level: Level, card: str) -> list[dict]:
 
 # -- App Home --------------------------------------------------------------------------------------
 
-def home_view(kb: Knowledge, profile: dict, overview: str) -> dict:
+def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | None = None) -> dict:
     current = kb.level(profile["current_level"]) if profile.get("current_level") and kb.has_level(profile["current_level"]) else None
     nxt = kb.next_level(current) if current else None
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Ladder — your career map"))]
@@ -156,6 +156,8 @@ def home_view(kb: Knowledge, profile: dict, overview: str) -> dict:
         option_groups=_level_options(kb), initial_option=level_option(kb, current) if current else None,
     )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=mine), accessory=select))
+    if banner:  # "You have an unfinished check … — resume?"
+        blocks += [Block.parse(b) for b in banner]
     actions: list[ButtonElement] = []
     if nxt:
         actions.append(button(f"Start gap check for {nxt.title}", START_GAP, nxt.id, style="primary"))
@@ -171,6 +173,21 @@ def home_view(kb: Knowledge, profile: dict, overview: str) -> dict:
     return view.to_dict()
 
 
+def inputs_from_state(state: dict | None) -> dict:
+    """The values a person left in a message's inputs and selects, by our short names."""
+    names = {GAP_CURRENT: "current", GAP_TARGET: "target", GAP_NOTE: "note", GAP_VALUE: "value"}
+    out: dict = {}
+    for block in ((state or {}).get("values") or {}).values():
+        for action_id, element in block.items():
+            if action_id in names:
+                value = element.get("value")
+                if value is None and element.get("selected_option"):
+                    value = element["selected_option"].get("value")
+                if value is not None:
+                    out[names[action_id]] = value
+    return out
+
+
 def option_labels(blocks: Iterable[dict]) -> list[tuple[str, str, str]]:
     """(label, action_id, value) of every button in some blocks: what the console numbers."""
     out = []
@@ -179,3 +196,85 @@ def option_labels(blocks: Iterable[dict]) -> list[tuple[str, str, str]]:
             if el.get("type") == "button":
                 out.append((el["text"]["text"], el["action_id"], el.get("value", "")))
     return out
+
+
+# -- gap check -------------------------------------------------------------------------------------
+
+GAP_BEGIN = "ladder_gap_begin"          # Start on the confirm message (reads the selects)
+GAP_CURRENT = "ladder_gap_current"      # select on the confirm message
+GAP_TARGET = "ladder_gap_target"        # select on the confirm message
+GAP_RATE = "ladder_gap_rate"            # Yes, consistently / Partly / Not yet
+GAP_MONTHS = "ladder_gap_months"        # experience choices
+GAP_NUMBER = "ladder_gap_number"        # submit the stated number
+GAP_SKIP = "ladder_gap_skip"
+GAP_BACK = "ladder_gap_back"
+GAP_PAUSE = "ladder_gap_pause"
+GAP_RESUME = "ladder_gap_resume"
+GAP_CANCEL = "ladder_gap_cancel"
+GAP_RESTART = "ladder_gap_restart"      # start over instead of resuming
+GAP_NOTE_BLOCK, GAP_NOTE = "gap_note", "ladder_gap_note"
+GAP_VALUE_BLOCK, GAP_VALUE = "gap_value", "ladder_gap_value"
+GAP_ACTION_IDS = (GAP_BEGIN, GAP_CURRENT, GAP_TARGET, GAP_RATE, GAP_MONTHS, GAP_NUMBER, GAP_SKIP, GAP_BACK,
+                  GAP_PAUSE, GAP_RESUME, GAP_CANCEL, GAP_RESTART, GAP_NOTE, GAP_VALUE)
+
+
+def gap_confirm_blocks(kb: Knowledge, current: Level | None, target: Level | None, value: str) -> list[dict]:
+    from slack_sdk.models.blocks import InputBlock  # noqa: F401  (kept beside its siblings)
+
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Gap check"))]
+    blocks.append(SectionBlock(text=MarkdownTextObject(
+        text="I'll walk you through the target level one requirement at a time. Every answer is saved as you go; "
+             "you can go back, skip or pause at any step.")))
+    blocks.append(SectionBlock(block_id="gap_current", text=MarkdownTextObject(text="*Your current level*"),
+                               accessory=StaticSelectElement(action_id=GAP_CURRENT, option_groups=_level_options(kb),
+                                                             placeholder=PlainTextObject(text="Choose your level"),
+                                                             initial_option=level_option(kb, current) if current else None)))
+    blocks.append(SectionBlock(block_id="gap_target", text=MarkdownTextObject(text="*Target level*"),
+                               accessory=StaticSelectElement(action_id=GAP_TARGET, option_groups=_level_options(kb),
+                                                             placeholder=PlainTextObject(text="Choose a target"),
+                                                             initial_option=level_option(kb, target) if target else None)))
+    blocks.append(ActionsBlock(block_id="gap_confirm", elements=[
+        button("Start", GAP_BEGIN, value, style="primary"), button("Cancel", GAP_CANCEL, value)]))
+    return fit(blocks)
+
+
+def gap_step_blocks(title: str, progress: str, step, value: str, answered: str | None) -> list[dict]:
+    """One question of the walk, with Back / Skip / Pause on every step."""
+    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+
+    blocks: list[Block] = [context(f"*{escape(title)}* · {progress}")]
+    if step.kind == "experience":
+        minimum = f" The target asks for: _{escape(step.text)}_" if step.text else ""
+        blocks.append(SectionBlock(text=MarkdownTextObject(
+            text=f"*How long have you worked in your current role?*{minimum}")))
+        from bot.gapcheck import EXPERIENCE_CHOICES
+
+        blocks.append(ActionsBlock(block_id="gap_months", elements=[
+            button(label, GAP_MONTHS, f"{value}|{months}") for months, label in EXPERIENCE_CHOICES]))
+    else:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape(step.title)}*\n{escape(step.text)}")))
+        if step.number:
+            blocks.append(InputBlock(block_id=GAP_VALUE_BLOCK, optional=True, label=PlainTextObject(
+                text=clip(f"Your figure (target {step.number['label']})", 150)),
+                element=PlainTextInputElement(action_id=GAP_VALUE, placeholder=PlainTextObject(text="e.g. 102"))))
+        blocks.append(InputBlock(block_id=GAP_NOTE_BLOCK, optional=True, label=PlainTextObject(text="Note (optional)"),
+                                 element=PlainTextInputElement(action_id=GAP_NOTE, max_length=500)))
+        from bot.gapcheck import RATING_LABELS
+
+        rates = [button(label, GAP_RATE, f"{value}|{rating.value}") for rating, label in RATING_LABELS.items()]
+        if step.number:
+            rates.insert(0, button("Submit my figure", GAP_NUMBER, value, style="primary"))
+        blocks.append(ActionsBlock(block_id="gap_rate", elements=rates))
+    if answered:
+        blocks.append(context(f"Saved earlier: {escape(answered)}"))
+    blocks.append(ActionsBlock(block_id="gap_nav", elements=[
+        button("◀ Back", GAP_BACK, value), button("Skip", GAP_SKIP, value), button("Pause", GAP_PAUSE, value),
+        button("Cancel", GAP_CANCEL, value, style="danger")]))
+    return fit(blocks)
+
+
+def gap_resume_blocks(text: str, check_value: str, restart_value: str) -> list[dict]:
+    return fit([SectionBlock(text=MarkdownTextObject(text=text)),
+                ActionsBlock(block_id="gap_resume", elements=[
+                    button("Resume", GAP_RESUME, check_value, style="primary"),
+                    button("Start over", GAP_RESTART, restart_value)])])

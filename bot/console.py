@@ -1,7 +1,9 @@
 """``python -m bot chat``: Ladder in a terminal, through the same handlers Slack uses.
 
 Type a question, a ``/ladder …`` line, a button's number, ``home`` for the App Home tab, or ``quit``.
-Block Kit is shown as text; buttons are numbered.
+Block Kit is shown as text; buttons are numbered. In a gap check, ``current LEVEL`` / ``target LEVEL``
+set the menus, ``note TEXT`` fills the note box and ``= 102`` the figure box before you press a button.
+Files (the report chart) are saved into the working directory.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ def render(blocks: list[dict]) -> tuple[str, list[tuple[str, str, str]]]:
             lines.append(to_plain(block["text"]["text"]))
             accessory = block.get("accessory") or {}
             if accessory.get("type") == "static_select":
-                lines.append("  (set your level: type `level LEVEL`, e.g. `level L2`)")
+                chosen = (accessory.get("initial_option") or {}).get("text", {}).get("text", "not chosen")
+                word = {"ladder_gap_current": "current", "ladder_gap_target": "target"}.get(accessory["action_id"], "level")
+                lines.append(f"  ({chosen} — change it: type `{word} LEVEL`, e.g. `{word} L2`)")
+        elif kind == "input":
+            label = block["label"]["text"]
+            hint = "= NUMBER" if block.get("block_id") == "gap_value" else "note TEXT"
+            lines.append(f"  [{label}: type `{hint}` before pressing a button]")
         elif kind == "context":
             lines.append("  " + " ".join(to_plain(e.get("text", "")) for e in block.get("elements", [])))
         elif kind == "divider":
@@ -47,6 +55,22 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
     say(f"Ladder console (knowledge {deps.kb.version}). Ask a question, type /ladder help, a button's number, "
         "`home`, or `quit`.")
     buttons: list[tuple[str, str, str]] = []
+    inputs: dict = {}
+
+    def show(reply) -> None:
+        nonlocal buttons
+        if reply is None:
+            return
+        text, new_buttons = render(reply.blocks)
+        buttons = new_buttons or buttons
+        say("ladder> " + text)
+        for extra in reply.followups:
+            show(extra)
+        for filename, content, title in reply.files:
+            with open(filename, "wb") as fh:
+                fh.write(content)
+            say(f"  [file: {title} → saved as {filename}]")
+
     while True:
         if interactive:
             stdout.write(PROMPT)
@@ -59,6 +83,7 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
             continue
         if line.lower() in {"quit", "exit", ":q"}:
             return 0
+        word, _, rest = line.partition(" ")
         try:
             if line.isdigit() and buttons:
                 n = int(line)
@@ -66,30 +91,40 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
                     say(f"There is no button {n}: choose 1–{len(buttons)}.")
                     continue
                 _, action_id, value = buttons[n - 1]
-                reply = handlers.action(deps, CONSOLE_USER, action_id, value)
+                reply = handlers.action(deps, CONSOLE_USER, action_id, value, dict(inputs))
+                inputs.clear()
             elif line.lower() == "home":
                 text, buttons = render(handlers.home(deps, CONSOLE_USER)["blocks"])
                 say(text)
                 continue
-            elif line.lower().startswith("level "):
+            elif word.lower() == "note" and rest:
+                inputs["note"] = rest
+                say("  (note kept for your next answer)")
+                continue
+            elif word == "=" and rest:
+                inputs["value"] = rest.strip()
+                say("  (figure kept: press Submit my figure)")
+                continue
+            elif word.lower() in {"current", "target"} and rest:
+                inputs[word.lower()] = deps.kb.resolve(rest).id
+                say(f"  ({word.lower()}: {deps.kb.level(inputs[word.lower()]).label})")
+                continue
+            elif word.lower() == "level" and rest:
                 from bot.blocks import SET_CURRENT
 
-                try:
-                    level = deps.kb.resolve(line[6:])
-                except Exception as exc:  # LevelNotFound: show its message
-                    say(to_plain(getattr(exc, "message", str(exc))))
-                    continue
-                reply = handlers.action(deps, CONSOLE_USER, SET_CURRENT, level.id)
+                reply = handlers.action(deps, CONSOLE_USER, SET_CURRENT, deps.kb.resolve(rest).id)
             elif line.startswith("/ladder"):
                 reply = handlers.command(deps, CONSOLE_USER, line[len("/ladder"):], channel=CONSOLE_CHANNEL)
             else:
                 reply = handlers.question(deps, CONSOLE_USER, CONSOLE_CHANNEL, line)
-        except Exception:
+        except Exception as exc:
+            message = getattr(exc, "message", None)
+            if message:  # LevelNotFound and friends: their message is the answer
+                say(to_plain(message))
+                continue
             import logging
 
             logging.getLogger(__name__).exception("console: error while answering %r", line[:200])
             say("Sorry, something went wrong while answering. It has been logged.")
             continue
-        text, new_buttons = render(reply.blocks)
-        buttons = new_buttons or buttons
-        say("ladder> " + text)
+        show(reply)

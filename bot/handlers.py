@@ -40,6 +40,9 @@ class Reply:
     blocks: list[dict] = field(default_factory=list)
     ephemeral: bool = True                      # slash-command replies are private by default
     replace: bool = False                       # replace the message a button was on
+    dm: bool = False                            # post into the person's DM (e.g. a gap check from a channel)
+    files: list[tuple[str, bytes, str]] = field(default_factory=list)   # (filename, content, title) to upload
+    followups: list["Reply"] = field(default_factory=list)              # further messages, in order
 
 
 def _text(text: str, footer: str | None = None) -> Reply:
@@ -48,7 +51,14 @@ def _text(text: str, footer: str | None = None) -> Reply:
 
 # -- questions (DMs, mentions, /ladder ask) ------------------------------------------------------
 
+GAP_WORDS = {"gap check", "gap", "gapcheck", "start gap check", "run a gap check", "am i ready"}
+
+
 def question(deps: Deps, user_id: str, channel: str | None, text: str, track: str | None = None) -> Reply:
+    if " ".join((text or "").lower().replace("?", " ").split()) in GAP_WORDS:
+        from bot import gap_handlers
+
+        return gap_handlers.start(deps, user_id)
     answer: Answer = deps.advisor.ask(text or "", track=track)
     answer_id = deps.store.record_answer(user_id, channel, answer.question or "(empty)", answer.status,
                                          answer.level_id, answer.answer, answer.knowledge_version)
@@ -74,6 +84,8 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 • `/ladder compare A B` — what differs, e.g. `/ladder compare L2 L3`
 • `/ladder path A B` — how to get from one level to another, e.g. `/ladder path agent "team lead"`
 • `/ladder ask QUESTION` — the same as a DM
+• `/ladder gap [TARGET]` — a guided gap check in your DM (default target: your next level)
+• `/ladder gap history` — your past gap checks
 • `/ladder help` — this message
 
 Levels can be ids, titles, aliases (supervisor, CCO, quality analyst) or numbers (L3, level 7)."""
@@ -138,6 +150,12 @@ def _answer_reply(deps: Deps, answer: Answer) -> Reply:
     return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, None))
 
 
+def cmd_gap(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import gap_handlers
+
+    return gap_handlers.command(deps, user_id, args)
+
+
 def cmd_ask(deps: Deps, user_id: str, args: str, channel: str | None = None) -> Reply:
     reply = question(deps, user_id, channel, args)
     reply.ephemeral = True
@@ -152,6 +170,7 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "compare": cmd_compare,
     "path": cmd_path,
     "ask": cmd_ask,
+    "gap": cmd_gap,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}
@@ -184,8 +203,12 @@ def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> 
 
 # -- buttons -----------------------------------------------------------------------------------------
 
-def action(deps: Deps, user_id: str, action_id: str, value: str) -> Reply:
+def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | None = None) -> Reply | None:
     kb = deps.kb
+    if action_id in B.GAP_ACTION_IDS:
+        from bot import gap_handlers
+
+        return gap_handlers.act(deps, user_id, action_id, value, inputs)
     if action_id in (B.VOTE_UP, B.VOTE_DOWN):
         if not value.isdigit():
             return _stale()
@@ -197,13 +220,14 @@ def action(deps: Deps, user_id: str, action_id: str, value: str) -> Reply:
     if not kb.has_level(value):
         return _stale()
     level = kb.level(value)
-    if action_id in (B.CHOOSE_LEVEL, B.SHOW_LEVEL, B.START_GAP):
-        reply = cmd_show(deps, user_id, level.id)
-        if action_id == B.START_GAP:
-            reply.blocks = B.text_blocks(
-                f"The guided gap check for *{escape(level.label)}* is coming soon. Meanwhile, here is what it asks for:"
-            ) + reply.blocks
+    if action_id == B.START_GAP:
+        from bot import gap_handlers
+
+        reply = gap_handlers.start(deps, user_id, level.id)
+        reply.dm = True
         return reply
+    if action_id in (B.CHOOSE_LEVEL, B.SHOW_LEVEL):
+        return cmd_show(deps, user_id, level.id)
     if action_id == B.COMPARE_MINE:
         mine = deps.store.profile(user_id).get("current_level")
         if not mine or not kb.has_level(mine):
@@ -223,5 +247,9 @@ def _stale() -> Reply:
 # -- App Home ---------------------------------------------------------------------------------------
 
 def home(deps: Deps, user_id: str) -> dict:
+    from bot import gap_handlers
+
     kb = deps.kb
-    return B.home_view(kb, deps.store.profile(user_id), ladder(kb, kb.default_track))
+    banner = gap_handlers.unfinished_banner(deps, user_id)
+    return B.home_view(kb, deps.store.profile(user_id), ladder(kb, kb.default_track),
+                       banner=banner.blocks if banner else None)

@@ -38,6 +38,22 @@ def m001_answers_feedback_profiles(db: Database) -> None:
     db["processed_events"].create({"event_id": str, "received_at": str}, pk="event_id")
 
 
+@migrations()
+def m002_gap_checks(db: Database) -> None:
+    db["gap_checks"].create({
+        "id": int, "user_id": str, "current_level": str, "target_level": str, "target_title": str,
+        "knowledge_version": str, "plan": str, "state": str, "step": int, "channel": str, "message_ts": str,
+        "shared_with": str, "readiness": int, "created_at": str, "updated_at": str, "finished_at": str,
+    }, pk="id", not_null={"user_id", "current_level", "target_level", "plan", "state"})
+    db["gap_checks"].create_index(["user_id", "target_level"])
+    # one open check per person and target
+    db.execute("CREATE UNIQUE INDEX gap_checks_one_open ON gap_checks(user_id, target_level) "
+               "WHERE state IN ('confirm', 'asking', 'paused')")
+    db["gap_answers"].create({
+        "check_id": int, "step": str, "rating": str, "value": float, "note": str, "answered_at": str,
+    }, pk=("check_id", "step"), foreign_keys=[("check_id", "gap_checks", "id")])
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -103,6 +119,74 @@ class Store:
     def feedback(self) -> list[dict]:
         with self.db() as db:
             return list(db["feedback"].rows)
+
+    # -- gap checks ------------------------------------------------------------------------------
+    @contextmanager
+    def immediate(self) -> Iterator[Database]:
+        """A write transaction that takes the lock at BEGIN: two clicks at once serialise, not collide."""
+        with self.db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+
+    def create_check(self, row: dict) -> int:
+        """Insert a new open check; ValueError if the person already has one open for that target."""
+        with self.immediate() as db:
+            existing = list(db.query(
+                "SELECT id FROM gap_checks WHERE user_id = ? AND target_level = ? AND state IN ('confirm','asking','paused')",
+                [row["user_id"], row["target_level"]]))
+            if existing:
+                raise ValueError(existing[0]["id"])
+            stamp = now()
+            return db["gap_checks"].insert({**row, "created_at": stamp, "updated_at": stamp}).last_pk
+
+    def check_row(self, check_id: int) -> dict | None:
+        with self.db() as db:
+            rows = list(db["gap_checks"].rows_where("id = ?", [check_id]))
+            return rows[0] if rows else None
+
+    def check_answers(self, check_id: int) -> list[dict]:
+        with self.db() as db:
+            return list(db["gap_answers"].rows_where("check_id = ?", [check_id]))
+
+    def open_checks(self, user_id: str) -> list[dict]:
+        with self.db() as db:
+            return list(db["gap_checks"].rows_where(
+                "user_id = ? AND state IN ('confirm','asking','paused')", [user_id], order_by="updated_at desc"))
+
+    def checks(self, user_id: str) -> list[dict]:
+        with self.db() as db:
+            return list(db["gap_checks"].rows_where("user_id = ?", [user_id], order_by="id desc"))
+
+    def previous_done(self, user_id: str, target: str, before_id: int) -> dict | None:
+        with self.db() as db:
+            rows = list(db["gap_checks"].rows_where(
+                "user_id = ? AND target_level = ? AND state = 'done' AND id < ?", [user_id, target, before_id],
+                order_by="id desc", limit=1))
+            return rows[0] if rows else None
+
+    def apply_transition(self, check_id: int, expect_state: str, expect_step: int, update: dict,
+                         answer: dict | None) -> bool:
+        """Save an answer and move the check, only if it is still where the click saw it.
+
+        False means the click was stale or a duplicate: nothing is written (idempotent)."""
+        with self.immediate() as db:
+            rows = list(db["gap_checks"].rows_where("id = ?", [check_id]))
+            if not rows or rows[0]["state"] != expect_state or rows[0]["step"] != expect_step:
+                return False
+            if answer is not None:
+                db["gap_answers"].upsert({**answer, "check_id": check_id, "answered_at": now()}, pk=("check_id", "step"))
+            db["gap_checks"].update(check_id, {**update, "updated_at": now()})
+            return True
+
+    def set_check_message(self, check_id: int, channel: str, ts: str) -> None:
+        with self.db() as db, db.atomic():
+            db["gap_checks"].update(check_id, {"channel": channel, "message_ts": ts})
 
     # -- profiles ------------------------------------------------------------------------------
     def profile(self, user_id: str) -> dict:

@@ -1,4 +1,4 @@
-"""Buttons and selects on answers and on App Home."""
+"""Buttons and selects: on answers, on App Home and on gap-check messages."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import re
 
 from bot import blocks as B
 from bot import handlers
+from bot.listeners.deliver import deliver, dm_channel
 
 log = logging.getLogger(__name__)
+ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
 
 
 def register(app, deps) -> None:
@@ -16,13 +18,17 @@ def register(app, deps) -> None:
         ack()
         user = body["user"]["id"]
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-        reply = handlers.action(deps, user, action["action_id"], value)
-        if body.get("container", {}).get("type") == "view" or body.get("view"):
-            # App Home: refresh it, and say what happened in the DM
-            client.views_publish(user_id=user, view=handlers.home(deps, user))
-            dm = client.conversations_open(users=user)["channel"]["id"]
-            client.chat_postMessage(channel=dm, text=reply.text, blocks=reply.blocks)
+        inputs = B.inputs_from_state(body.get("state"))
+        reply = handlers.action(deps, user, action["action_id"], value, inputs)
+        if reply is None:
             return
-        respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+        if body.get("container", {}).get("type") == "view" or body.get("view"):
+            # App Home: refresh it, and put the reply in the DM
+            client.views_publish(user_id=user, view=handlers.home(deps, user))
+            reply.replace = False
+            deliver(client, reply, user_id=user, channel=dm_channel(client, user))
+            return
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+        deliver(client, reply, user_id=user, respond=respond, channel=channel)
 
-    app.action(re.compile("^(" + "|".join(re.escape(a) for a in B.ACTION_IDS) + ")$"))(on_action)
+    app.action(re.compile("^(" + "|".join(re.escape(a) for a in ALL_ACTIONS) + ")$"))(on_action)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 
 from bot import handlers
+from bot.listeners.deliver import deliver
 
 log = logging.getLogger(__name__)
 
 
 def register(app, deps) -> None:
-    def ladder_command(ack, command, respond):
+    def ladder_command(ack, command, respond, client):
         ack()
-        reply = handlers.command(deps, command["user_id"], command.get("text", ""), channel=command.get("channel_id"))
-        respond(text=reply.text, blocks=reply.blocks,
-                response_type="ephemeral" if reply.ephemeral else "in_channel")
+        user = command["user_id"]
+        reply = handlers.command(deps, user, command.get("text", ""), channel=command.get("channel_id"))
+        reply.ephemeral = True  # answers to a slash command are for the person who typed it
+        deliver(client, reply, user_id=user, respond=respond, channel=command.get("channel_id"))
 
     app.command("/ladder")(ladder_command)

@@ -6,6 +6,7 @@ import logging
 import re
 
 from bot import handlers
+from bot.listeners.deliver import deliver
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -26,7 +27,7 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
     client.reactions_add(channel=channel, timestamp=ts, name=WORKING)
     try:
         reply = handlers.question(deps, event.get("user", ""), channel, text)
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=reply.text, blocks=reply.blocks)
+        deliver(client, reply, user_id=event.get("user", ""), channel=channel, thread_ts=thread)
     finally:
         try:
             client.reactions_remove(channel=channel, timestamp=ts, name=WORKING)

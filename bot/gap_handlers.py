@@ -1,0 +1,316 @@
+"""The gap check as people meet it: replies for /ladder gap, its buttons, resume and the report.
+
+Like :mod:`bot.handlers`, no Slack transport: the listeners and the console post what these return.
+Each answer is committed (with the move to the next step) before the next question is built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from bot import blocks as B
+from bot.gapcheck import (
+    OPEN_STATES, RATING_LABELS, Answer, Check, Event, GapError, Rating, State, Step, next_steps, plan, report,
+    transition,
+)
+from bot.handlers import Deps, Reply, _text
+from bot.knowledge import LevelNotFound
+from bot.render import escape
+
+log = logging.getLogger(__name__)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+def _check(deps: Deps, row: dict) -> Check:
+    steps = [Step(**s) for s in json.loads(row["plan"])]
+    answers = {
+        a["step"]: Answer(a["step"], Rating(a["rating"]), a["value"], a["note"])
+        for a in deps.store.check_answers(row["id"])
+    }
+    return Check(row["id"], row["user_id"], row["current_level"], row["target_level"], row["target_title"],
+                 row["knowledge_version"], steps, State(row["state"]), row["step"], answers)
+
+
+def _value(check_id: int, step: int) -> str:
+    return f"c{check_id}s{step}"
+
+
+def _parse(value: str) -> tuple[int, int, str] | None:
+    """'c12s3|yes' -> (12, 3, 'yes'); None for anything else (forged, old format)."""
+    head, _, extra = (value or "").partition("|")
+    if not head.startswith("c") or "s" not in head:
+        return None
+    cid, _, step = head[1:].partition("s")
+    if not (cid.isdigit() and step.isdigit()):
+        return None
+    return int(cid), int(step), extra
+
+
+def _progress(check: Check) -> str:
+    return f"question {check.step + 1} of {len(check.steps)} · {check.answered} answered"
+
+
+def _describe(answer: Answer | None) -> str | None:
+    if answer is None or answer.rating == Rating.SKIPPED:
+        return None
+    text = RATING_LABELS.get(answer.rating, answer.rating.value)
+    if answer.value is not None:
+        text += f" ({answer.value:g})"
+    return text + (f" — {answer.note}" if answer.note else "")
+
+
+def step_reply(deps: Deps, check: Check) -> Reply:
+    step = check.steps[check.step]
+    title = f"Gap check for {check.target_title}"
+    blocks = B.gap_step_blocks(title, _progress(check), step, _value(check.id, check.step),
+                               _describe(check.answers.get(step.key)))
+    return Reply(text=f"{title}: {step.title}", blocks=blocks, ephemeral=False)
+
+
+def _resume_prompt(deps: Deps, row: dict) -> Reply:
+    check = _check(deps, row)
+    text = (f"You have an unfinished check for *{escape(check.target_title)}* "
+            f"({check.answered}/{len(check.steps)} answered) — resume?")
+    return Reply(text=f"You have an unfinished check for {check.target_title}",
+                 blocks=B.gap_resume_blocks(text, _value(check.id, check.step), f"restart|{check.id}"),
+                 ephemeral=False)
+
+
+def unfinished_banner(deps: Deps, user_id: str) -> Reply | None:
+    rows = deps.store.open_checks(user_id)
+    return _resume_prompt(deps, rows[0]) if rows else None
+
+
+# -- starting ----------------------------------------------------------------------------------------
+
+def start(deps: Deps, user_id: str, target_name: str = "") -> Reply:
+    """/ladder gap [TARGET], "gap check" in a DM, the Start button, App Home: confirm levels, or resume."""
+    kb = deps.kb
+    target = None
+    if target_name.strip():
+        target = kb.resolve(target_name)  # LevelNotFound -> a clear message upstream
+    open_rows = deps.store.open_checks(user_id)
+    if target is not None:
+        open_rows = [r for r in open_rows if r["target_level"] == target.id]
+    if open_rows:
+        return _resume_prompt(deps, open_rows[0])
+    profile = deps.store.profile(user_id)
+    current = kb.level(profile["current_level"]) if kb.has_level(profile.get("current_level") or "") else None
+    if target is None and current is not None:
+        target = kb.next_level(current)
+    value = f"begin|{current.id if current else ''}|{target.id if target else ''}"
+    return Reply(text="Gap check: confirm your levels", blocks=B.gap_confirm_blocks(kb, current, target, value),
+                 ephemeral=False)
+
+
+def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
+    kb = deps.kb
+    _, current_id, target_id = (value.split("|") + ["", "", ""])[:3]
+    current_id = inputs.get("current") or current_id
+    target_id = inputs.get("target") or target_id
+    if current_id and not target_id and kb.has_level(current_id):
+        nxt = kb.next_level(kb.level(current_id))  # default: the next level on their track
+        target_id = nxt.id if nxt else ""
+    if not current_id or not target_id:
+        return _text("Choose both your current level and the target level, then press Start.")
+    if not kb.has_level(current_id) or not kb.has_level(target_id):
+        return _text("One of those levels no longer exists on the ladder. Run `/ladder gap` again to choose.")
+    current, target = kb.level(current_id), kb.level(target_id)
+    check = Check(None, user_id, current.id, target.id, target.label, kb.version, plan(kb, current, target))
+    try:
+        moved = transition(check, Event.START)
+    except GapError as exc:
+        return _text(str(exc))
+    try:
+        check.id = deps.store.create_check({
+            "user_id": user_id, "current_level": current.id, "target_level": target.id, "target_title": target.label,
+            "knowledge_version": kb.version, "plan": json.dumps(check.to_plan_json()), "state": moved.state.value,
+            "step": moved.step,
+        })
+    except ValueError as exc:  # already one open for this target: offer it instead
+        return _resume_prompt(deps, deps.store.check_row(int(str(exc))))
+    deps.store.set_profile(user_id, current_level=current.id, target_level=target.id)
+    check.state, check.step = moved.state, moved.step
+    reply = step_reply(deps, check)
+    reply.replace = True
+    return reply
+
+
+# -- the walk -------------------------------------------------------------------------------------------
+
+EVENTS = {B.GAP_RATE: Event.ANSWER, B.GAP_MONTHS: Event.ANSWER, B.GAP_NUMBER: Event.ANSWER, B.GAP_SKIP: Event.SKIP,
+          B.GAP_BACK: Event.BACK, B.GAP_PAUSE: Event.PAUSE, B.GAP_CANCEL: Event.CANCEL, B.GAP_RESUME: Event.RESUME}
+
+
+def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | None = None) -> Reply | None:
+    """A gap-check button. Stale, duplicate, forged or someone else's clicks change nothing."""
+    inputs = inputs or {}
+    if action_id in (B.GAP_CURRENT, B.GAP_TARGET, B.GAP_NOTE, B.GAP_VALUE):
+        return None  # read from the message's state when its button is pressed
+    if action_id == B.GAP_BEGIN:
+        return begin(deps, user_id, value, inputs)
+    if action_id == B.GAP_CANCEL and value.startswith("begin|"):
+        return Reply(text="Gap check cancelled.", blocks=B.text_blocks("Gap check cancelled."), replace=True)
+    if action_id == B.GAP_RESTART:
+        return restart(deps, user_id, value)
+    parsed = _parse(value)
+    if parsed is None:
+        return _stale()
+    check_id, step, extra = parsed
+    row = deps.store.check_row(check_id)
+    if row is None:
+        return _stale()
+    if row["user_id"] != user_id:
+        log.warning("user %s tried to act on gap check %s of %s", user_id, check_id, row["user_id"])
+        return _text("That gap check belongs to someone else, so I can't show or change it.")
+    check = _check(deps, row)
+    event = EVENTS.get(action_id)
+    if event is None:
+        return _stale()
+    if event == Event.RESUME and check.state == State.ASKING:
+        return step_reply(deps, check)  # resuming an unpaused check: just show where it is
+    if check.state in OPEN_STATES and step != check.step and event != Event.RESUME:
+        return _text("That question was already answered (maybe a double click). Here's where you are:") \
+            if check.state != State.ASKING else _already(deps, check)
+    data: dict = {}
+    if action_id == B.GAP_RATE:
+        data["rating"] = extra
+    elif action_id == B.GAP_MONTHS:
+        data["value"] = float(extra) if extra.replace(".", "", 1).isdigit() else None
+    elif action_id == B.GAP_NUMBER:
+        raw = (inputs.get("value") or "").strip().rstrip("%").replace(",", ".")
+        try:
+            data["value"] = float(raw)
+        except ValueError:
+            return _text("Type your figure in the box (a number, e.g. 102), then press *Submit my figure*.")
+    if action_id in (B.GAP_RATE, B.GAP_NUMBER):
+        data["note"] = inputs.get("note")
+    try:
+        moved = transition(check, event, data)
+    except GapError as exc:
+        return _text(str(exc))
+    answer = None
+    if moved.save is not None:
+        a = moved.save
+        answer = {"step": a.step, "rating": a.rating.value, "value": a.value, "note": a.note}
+    update = {"state": moved.state.value, "step": moved.step}
+    if moved.state == State.DONE:
+        check.answers[moved.save.step] = moved.save
+        update["readiness"] = report(check).readiness
+        from bot.store import now
+
+        update["finished_at"] = now()
+    if not deps.store.apply_transition(check.id, check.state.value, check.step, update, answer):
+        return _already(deps, _check(deps, deps.store.check_row(check.id)))
+    check = _check(deps, deps.store.check_row(check.id))
+    if check.state == State.DONE:
+        return finished(deps, check)
+    if check.state in (State.PAUSED, State.CANCELLED):
+        blocks = B.text_blocks(f"*Gap check for {escape(check.target_title)}*: {moved.note}")
+        if check.state == State.PAUSED:
+            blocks = B.gap_resume_blocks(f"*Gap check for {escape(check.target_title)}* is paused "
+                                         f"({check.answered}/{len(check.steps)} answered).",
+                                         _value(check.id, check.step), f"restart|{check.id}")
+        return Reply(text=moved.note, blocks=blocks, replace=True, ephemeral=False)
+    reply = step_reply(deps, check)
+    reply.replace = True
+    return reply
+
+
+def _already(deps: Deps, check: Check) -> Reply:
+    if check.state == State.ASKING:
+        reply = step_reply(deps, check)
+        reply.replace = True
+        return reply
+    return _text("That gap check has moved on since this message; nothing was changed.")
+
+
+def _stale() -> Reply:
+    return _text("That button is from an older gap-check message and no longer works. Run `/ladder gap` to carry on.")
+
+
+def restart(deps: Deps, user_id: str, value: str) -> Reply:
+    _, _, cid = value.partition("|")
+    row = deps.store.check_row(int(cid)) if cid.isdigit() else None
+    if row is None:
+        return _stale()
+    if row["user_id"] != user_id:
+        return _text("That gap check belongs to someone else, so I can't show or change it.")
+    if row["state"] in {s.value for s in OPEN_STATES}:
+        deps.store.apply_transition(row["id"], row["state"], row["step"], {"state": State.CANCELLED.value}, None)
+    reply = start(deps, user_id, row["target_level"] if deps.kb.has_level(row["target_level"]) else "")
+    reply.replace = True
+    return reply
+
+
+# -- the report -------------------------------------------------------------------------------------------
+
+def finished(deps: Deps, check: Check) -> Reply:
+    kb = deps.kb
+    rep = report(check)
+    target = kb.level(check.target_level) if kb.has_level(check.target_level) else None
+    lines = [f"*Gap check report: {escape(check.target_title)}* — readiness *{rep.readiness}%* "
+             f"({check.answered} of {len(check.steps)} answered)", ""]
+    for label, steps in (("Met", rep.met), ("Partly", rep.partly), ("Not yet", rep.missing), ("Skipped", rep.skipped)):
+        if steps:
+            lines.append(f"*{label}:* " + ", ".join(escape(s.title) for s in steps))
+    gaps = rep.missing + rep.partly
+    if gaps:
+        lines += ["", "*Next steps*"]
+        lines += [f"• *{escape(s.title)}*: {escape(next_steps(kb, target, s))}" for s in gaps[:10]]
+    previous = deps.store.previous_done(check.user_id, check.target_level, check.id)
+    if previous is not None:
+        before = _check(deps, previous)
+        then = report(before)
+        improved = [s.title for s, a in rep.rows if a and before.answers.get(s.key)
+                    and _score(a) > _score(before.answers[s.key])]
+        lines += ["", f"*Progress* since your check of {previous['finished_at'][:10]}: {then.readiness}% → {rep.readiness}%"
+                  + (f"; better at {escape(', '.join(improved))}" if improved else "")]
+    lines += ["", f"_Checked against knowledge {check.knowledge_version}. Only you can see this check._"]
+    text = "\n".join(lines)
+    done = Reply(text=f"Gap check finished: {rep.readiness}% ready for {check.target_title}",
+                 blocks=B.text_blocks(f"*Gap check for {escape(check.target_title)}* is finished — your report is below."),
+                 replace=True, ephemeral=False)
+    report_reply = Reply(text=f"Gap check report: {check.target_title}", blocks=B.text_blocks(text), ephemeral=False)
+    try:
+        from bot.chart import readiness_chart
+
+        report_reply.files = [(f"gap-check-{check.id}.png", readiness_chart(check, rep),
+                               f"Readiness for {check.target_title}")]
+    except Exception:  # the report matters more than its picture
+        log.exception("could not draw the readiness chart for check %s", check.id)
+    done.followups = [report_reply]
+    return done
+
+
+def _score(answer: Answer) -> float:
+    from bot.gapcheck import RATING_SCORE
+
+    return RATING_SCORE.get(answer.rating, -1.0)
+
+
+def history(deps: Deps, user_id: str) -> Reply:
+    rows = deps.store.checks(user_id)
+    if not rows:
+        return _text("You haven't run a gap check yet. Start one with `/ladder gap`.")
+    lines = ["*Your gap checks*"]
+    for row in rows[:30]:
+        when = (row["finished_at"] or row["updated_at"] or "")[:10]
+        status = f"{row['readiness']}% ready" if row["state"] == "done" else row["state"]
+        lines.append(f"• {when} · {escape(row['target_title'])} · {status}")
+    return _text("\n".join(lines))
+
+
+def command(deps: Deps, user_id: str, args: str) -> Reply:
+    """/ladder gap [history | TARGET]"""
+    args = args.strip()
+    if args.lower() == "history":
+        return history(deps, user_id)
+    try:
+        reply = start(deps, user_id, args)
+    except LevelNotFound as exc:
+        return _text(exc.message)
+    reply.dm = True
+    return reply
