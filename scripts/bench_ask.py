@@ -120,7 +120,8 @@ def main() -> int:
     reference = TorchEmbedder()
 
     # index build: Ladder's (with any exports) vs. encoding the same chunks and adding them to FAISS
-    tmp = tempfile.mkdtemp(prefix="bench-index-")
+    tmp_dir = tempfile.TemporaryDirectory(prefix="bench-index-")  # removed when the run ends
+    tmp = tmp_dir.name
     t = time.perf_counter()
     service.build(kb, Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp)))
     build_s = time.perf_counter() - t

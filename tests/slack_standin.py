@@ -1151,14 +1151,20 @@ def _chat_ephemeral(s: SlackStandIn, a: dict) -> dict:
     return {"message_ts": ts, **extra}
 
 
-@_method("chat.update")
-def _chat_update(s: SlackStandIn, a: dict) -> dict:
+def _own_message(s: SlackStandIn, a: dict, verb: str) -> tuple[str, dict]:
+    """The bot's own message that chat.update / chat.delete name, or Slack's error for it."""
     cid = s._resolve_channel(a.get("channel"))
     msg = s._find(cid, a.get("ts"))
     if msg is None or msg.get("_placeholder"):
         raise _ApiError("message_not_found", f"no message {a.get('ts')!r} in {cid}")
     if msg.get("user") != s.bot_user_id:
-        raise _ApiError("cant_update_message", "message was not posted by the bot")
+        raise _ApiError(f"cant_{verb}_message", "message was not posted by the bot")
+    return cid, msg
+
+
+@_method("chat.update")
+def _chat_update(s: SlackStandIn, a: dict) -> dict:
+    cid, msg = _own_message(s, a, "update")
     fields, extra = s._content(a, require=False, partial=True)
     if not fields and not any(k in a for k in ("text", "blocks", "attachments", "markdown_text")):
         raise _ApiError("no_text", "nothing to update")
@@ -1172,12 +1178,7 @@ def _chat_update(s: SlackStandIn, a: dict) -> dict:
 
 @_method("chat.delete")
 def _chat_delete(s: SlackStandIn, a: dict) -> dict:
-    cid = s._resolve_channel(a.get("channel"))
-    msg = s._find(cid, a.get("ts"))
-    if msg is None or msg.get("_placeholder"):
-        raise _ApiError("message_not_found", f"no message {a.get('ts')!r} in {cid}")
-    if msg.get("user") != s.bot_user_id:
-        raise _ApiError("cant_delete_message", "message was not posted by the bot")
+    cid, msg = _own_message(s, a, "delete")
     msgs = s._messages[cid]
     if msg.get("reply_count") and msg.get("thread_ts") == msg["ts"]:
         # A parent with replies stays as a tombstone.
