@@ -273,6 +273,12 @@ def gap_step_blocks(title: str, progress: str, step, value: str, answered: str |
     return fit(blocks)
 
 
+def invite_blocks(mrkdwn: str, target: Level) -> list[dict]:
+    """A lead's invitation to a gap check, with its Start button."""
+    return fit(list(sections(mrkdwn)) + [ActionsBlock(block_id="assign", elements=[
+        button(f"Start gap check for {target.title}", START_GAP, target.id, style="primary")])])
+
+
 def gap_resume_blocks(text: str, check_value: str, restart_value: str) -> list[dict]:
     return fit([SectionBlock(text=MarkdownTextObject(text=text)),
                 ActionsBlock(block_id="gap_resume", elements=[

@@ -123,6 +123,18 @@ def cmd_serve(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args, settings: Settings) -> int:
+    """Privileged actions and refusals, newest first."""
+    from bot.store import Store
+
+    rows = Store(settings.db_path).audit_log(limit=args.limit)
+    if not rows:
+        print("audit log is empty")
+    for r in rows:
+        print(f"{r['at']}  {r['outcome']:<7}  {r['actor']:<12}  {r['action']:<10}  {r['target'] or '-':<12}  {r['detail'] or ''}")
+    return EXIT_OK
+
+
 def cmd_index(args, settings: Settings) -> int:
     from bot.service import build
 
@@ -193,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--http", action="store_true", help="force HTTP even when SLACK_APP_TOKEN is set")
     p.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("audit", help="print the audit log (privileged actions and refusals)")
+    p.add_argument("--limit", type=int, default=200)
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("index", help="build the embedding index from knowledge/")
     p.set_defaults(func=cmd_index)

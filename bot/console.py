@@ -62,8 +62,11 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
         if reply is None:
             return
         text, new_buttons = render(reply.blocks)
-        buttons = new_buttons or buttons
-        say("ladder> " + text)
+        if reply.to_user:  # someone else's DM: shown, but its buttons are theirs
+            say(f"ladder → DM to {reply.to_user}> " + text)
+        else:
+            buttons = new_buttons or buttons
+            say("ladder> " + text)
         for extra in reply.followups:
             show(extra)
         for filename, content, title in reply.files:

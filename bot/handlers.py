@@ -43,6 +43,7 @@ class Reply:
     dm: bool = False                            # post into the person's DM (e.g. a gap check from a channel)
     files: list[tuple[str, bytes, str]] = field(default_factory=list)   # (filename, content, title) to upload
     followups: list["Reply"] = field(default_factory=list)              # further messages, in order
+    to_user: str | None = None                  # post into this other person's DM (an invitation)
 
 
 def _text(text: str, footer: str | None = None) -> Reply:
@@ -86,6 +87,11 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 • `/ladder ask QUESTION` — the same as a DM
 • `/ladder gap [TARGET]` — a guided gap check in your DM (default target: your next level)
 • `/ladder gap history` — your past gap checks
+
+*Team leads, HR and admins*
+• `/ladder team` — your team at a glance; `/ladder team add @person`, `/ladder team remove @person`
+• `/ladder assign @person TARGET` — invite someone in your team to a gap check
+• `/ladder role @person ROLE` — agent, lead, hr or admin (HR and admins)
 • `/ladder help` — this message
 
 Levels can be ids, titles, aliases (supervisor, CCO, quality analyst) or numbers (L3, level 7)."""
@@ -162,7 +168,25 @@ def cmd_ask(deps: Deps, user_id: str, args: str, channel: str | None = None) -> 
     return reply
 
 
-# One table; later work adds gap, team, assign, edit, announce, role, stats here.
+def cmd_role(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_role(deps, user_id, args)
+
+
+def cmd_team(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_team(deps, user_id, args)
+
+
+def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_assign(deps, user_id, args)
+
+
+# One table; later work adds edit, announce, stats here.
 COMMANDS: dict[str, Callable[..., Reply]] = {
     "help": cmd_help,
     "levels": cmd_levels,
@@ -171,6 +195,9 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "path": cmd_path,
     "ask": cmd_ask,
     "gap": cmd_gap,
+    "role": cmd_role,
+    "team": cmd_team,
+    "assign": cmd_assign,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}

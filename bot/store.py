@@ -54,6 +54,16 @@ def m002_gap_checks(db: Database) -> None:
     }, pk=("check_id", "step"), foreign_keys=[("check_id", "gap_checks", "id")])
 
 
+@migrations()
+def m003_roles_teams_audit(db: Database) -> None:
+    db["roles"].create({"user_id": str, "role": str, "granted_by": str, "granted_at": str}, pk="user_id")
+    # a person has at most one lead
+    db["teams"].create({"member_id": str, "lead_id": str, "added_by": str, "added_at": str}, pk="member_id")
+    db["teams"].create_index(["lead_id"])
+    db["audit"].create({"id": int, "at": str, "actor": str, "action": str, "target": str, "outcome": str,
+                        "detail": str}, pk="id", not_null={"at", "actor", "action", "outcome"})
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -187,6 +197,53 @@ class Store:
     def set_check_message(self, check_id: int, channel: str, ts: str) -> None:
         with self.db() as db, db.atomic():
             db["gap_checks"].update(check_id, {"channel": channel, "message_ts": ts})
+
+    # -- roles, teams, audit ---------------------------------------------------------------------
+    def role(self, user_id: str) -> str | None:
+        with self.db() as db:
+            rows = list(db["roles"].rows_where("user_id = ?", [user_id]))
+            return rows[0]["role"] if rows else None
+
+    def set_role(self, user_id: str, role: str, granted_by: str) -> None:
+        with self.db() as db, db.atomic():
+            db["roles"].upsert({"user_id": user_id, "role": role, "granted_by": granted_by, "granted_at": now()},
+                               pk="user_id")
+
+    def lead_of(self, member_id: str) -> str | None:
+        with self.db() as db:
+            rows = list(db["teams"].rows_where("member_id = ?", [member_id]))
+            return rows[0]["lead_id"] if rows else None
+
+    def team(self, lead_id: str) -> list[str]:
+        with self.db() as db:
+            return [r["member_id"] for r in db["teams"].rows_where("lead_id = ?", [lead_id], order_by="added_at")]
+
+    def add_to_team(self, lead_id: str, member_id: str, added_by: str) -> str | None:
+        """Put a member in a lead's team; returns their previous lead, if any."""
+        with self.db() as db, db.atomic():
+            rows = list(db["teams"].rows_where("member_id = ?", [member_id]))
+            db["teams"].upsert({"member_id": member_id, "lead_id": lead_id, "added_by": added_by, "added_at": now()},
+                               pk="member_id")
+            return rows[0]["lead_id"] if rows else None
+
+    def remove_from_team(self, lead_id: str, member_id: str) -> bool:
+        with self.db() as db, db.atomic():
+            cur = db.execute("DELETE FROM teams WHERE member_id = ? AND lead_id = ?", [member_id, lead_id])
+            return cur.rowcount == 1
+
+    def audit(self, actor: str, action: str, outcome: str, target: str | None = None, detail: str | None = None) -> None:
+        with self.db() as db, db.atomic():
+            db["audit"].insert({"at": now(), "actor": actor, "action": action, "target": target, "outcome": outcome,
+                                "detail": detail})
+
+    def audit_log(self, limit: int = 200) -> list[dict]:
+        with self.db() as db:
+            return list(db["audit"].rows_where(order_by="id desc", limit=limit))
+
+    def last_check(self, user_id: str) -> dict | None:
+        with self.db() as db:
+            rows = list(db["gap_checks"].rows_where("user_id = ?", [user_id], order_by="id desc", limit=1))
+            return rows[0] if rows else None
 
     # -- profiles ------------------------------------------------------------------------------
     def profile(self, user_id: str) -> dict:

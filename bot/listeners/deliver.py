@@ -31,7 +31,8 @@ def deliver(client, reply, *, user_id: str, respond=None, channel: str | None = 
         return
     target = channel or dm_channel(client, user_id)
     for extra in reply.followups:
-        client.chat_postMessage(channel=target, text=extra.text, blocks=extra.blocks)
+        where = dm_channel(client, extra.to_user) if extra.to_user else target
+        client.chat_postMessage(channel=where, text=extra.text, blocks=extra.blocks)
         for filename, content, title in extra.files:
             client.files_upload_v2(channel=target, content=content, filename=filename, title=title)
     for filename, content, title in reply.files:

@@ -1,0 +1,96 @@
+"""Roles and teams: /ladder role, /ladder team [add|remove], /ladder assign. No Slack transport."""
+
+from __future__ import annotations
+
+import re
+
+from bot import blocks as B
+from bot.authz import Role, authorize, role_of
+from bot.handlers import Deps, Reply, _text
+from bot.knowledge import LevelNotFound
+from bot.render import escape
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+
+
+def parse_user(token: str) -> str | None:
+    """``<@U123|name>`` (how Slack escapes a mention in a slash command), ``<@U123>`` or ``U123``."""
+    m = _MENTION.match(token.strip())
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _who(user_id: str) -> str:
+    return f"<@{user_id}>"  # a mention we built from a validated id: safe to send unescaped
+
+
+def cmd_role(deps: Deps, user_id: str, args: str) -> Reply:
+    parts = args.split()
+    if len(parts) != 2 or parse_user(parts[0]) is None:
+        return _text("Usage: `/ladder role @person ROLE` where ROLE is agent, lead, hr or admin.")
+    target, role = parse_user(parts[0]), parts[1].lower()
+    if role not in {r.value for r in Role}:
+        return _text(f"`{escape(role[:20])}` is not a role: use agent, lead, hr or admin.")
+    refusal = authorize(deps.store, deps.settings, user_id, "role.set", target)
+    if refusal:
+        return _text(refusal)
+    if role == Role.ADMIN.value and role_of(deps.store, deps.settings, user_id) != Role.ADMIN:
+        deps.store.audit(user_id, "role.set", "refused", target, "only admins make admins")
+        return _text("Sorry — only an admin can make someone an admin.")
+    deps.store.set_role(target, role, user_id)
+    return _text(f"{_who(target)} is now *{role}*.")
+
+
+def cmd_team(deps: Deps, user_id: str, args: str) -> Reply:
+    word, _, rest = args.strip().partition(" ")
+    if word.lower() in {"add", "remove"}:
+        member = parse_user(rest)
+        if member is None:
+            return _text(f"Usage: `/ladder team {word.lower()} @person`.")
+        refusal = authorize(deps.store, deps.settings, user_id, "team.edit", member)
+        if refusal:
+            return _text(refusal)
+        if word.lower() == "add":
+            previous = deps.store.add_to_team(user_id, member, user_id)
+            moved = f" (moved from {_who(previous)}'s team)" if previous and previous != user_id else ""
+            return _text(f"{_who(member)} is in your team{moved}.")
+        if deps.store.remove_from_team(user_id, member):
+            return _text(f"{_who(member)} is no longer in your team.")
+        return _text(f"{_who(member)} isn't in your team.")
+    refusal = authorize(deps.store, deps.settings, user_id, "team.view")
+    if refusal:
+        return _text(refusal)
+    members = deps.store.team(user_id)
+    if not members:
+        return _text("Your team is empty. Add people with `/ladder team add @person`.")
+    kb = deps.kb
+    lines = [f"*Your team* ({len(members)})"]
+    for member in members:
+        profile = deps.store.profile(member)
+        level = kb.level(profile["current_level"]).label if kb.has_level(profile.get("current_level") or "") else "level not set"
+        target = kb.level(profile["target_level"]).label if kb.has_level(profile.get("target_level") or "") else "no target"
+        last = deps.store.last_check(member)
+        check = "no gap check yet" if last is None else (
+            f"last check {last['state']} ({(last['updated_at'] or '')[:10]})")
+        lines.append(f"• {_who(member)} · {escape(level)} → {escape(target)} · {check}")
+    lines.append("_Readiness figures appear here once people share their reports with you._")
+    return _text("\n".join(lines))
+
+
+def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
+    token, _, target_name = args.strip().partition(" ")
+    member = parse_user(token)
+    if member is None or not target_name.strip():
+        return _text("Usage: `/ladder assign @person TARGET`, e.g. `/ladder assign @sam senior agent`.")
+    try:
+        target = deps.kb.resolve(target_name)
+    except LevelNotFound as exc:
+        return _text(exc.message)
+    refusal = authorize(deps.store, deps.settings, user_id, "assign", member)
+    if refusal:
+        return _text(refusal)
+    invite = (f"{_who(user_id)} invites you to run a gap check for *{escape(target.label)}*. "
+              "It takes a few minutes, one question at a time, and only you see your answers until you share them.")
+    blocks = B.invite_blocks(invite, target)
+    reply = _text(f"I've asked {_who(member)} to run a gap check for *{escape(target.label)}*.")
+    reply.followups = [Reply(text=f"Gap check invitation: {target.label}", blocks=blocks, ephemeral=False, to_user=member)]
+    return reply

@@ -1,0 +1,99 @@
+"""Roles, teams and invitations: every forbidden cell of the role x command matrix is refused and audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import blocks as B
+from bot.config import Settings
+from bot.handlers import Deps, command
+from bot.store import Store
+from bot.team_handlers import parse_user
+
+ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "ULEAD2"
+
+
+@pytest.fixture
+def deps(advisor, tmp_path):
+    d = Deps(settings=Settings(db_path=tmp_path / "l.db", admins=(ADMIN,)), advisor=advisor, store=Store(tmp_path / "l.db"))
+    d.store.set_role(HR, "hr", ADMIN)
+    d.store.set_role(LEAD, "lead", ADMIN)
+    d.store.set_role(OTHER_LEAD, "lead", ADMIN)
+    d.store.add_to_team(LEAD, AGENT, LEAD)
+    return d
+
+
+def text(reply) -> str:
+    return "\n".join(b["text"]["text"] for b in reply.blocks if b["type"] == "section")
+
+
+@pytest.mark.parametrize("token, user", [("<@U123ABC|sam>", "U123ABC"), ("<@W99XYZ>", "W99XYZ"), ("U0123ABCD", "U0123ABCD"),
+                                         ("@sam", None), ("<!channel>", None), ("", None)])
+def test_parse_user(token, user):
+    assert parse_user(token) == user
+
+
+# (actor, command, allowed)
+MATRIX = [
+    (AGENT, f"role <@{AGENT}> admin", False), (LEAD, f"role <@{AGENT}> lead", False),
+    (HR, f"role <@{AGENT}> lead", True), (HR, f"role <@{AGENT}> admin", False), (ADMIN, f"role <@{AGENT}> hr", True),
+    (AGENT, "team", False), (LEAD, "team", True), (HR, "team", True), (ADMIN, "team", True),
+    (AGENT, f"team add <@{AGENT}>", False), (HR, f"team add <@{AGENT}>", False), (LEAD, "team add <@UNEW1>", True),
+    (AGENT, f"assign <@{AGENT}> senior agent", False), (OTHER_LEAD, f"assign <@{AGENT}> senior agent", False),
+    (LEAD, f"assign <@{AGENT}> senior agent", True), (HR, f"assign <@{AGENT}> senior agent", True),
+]
+
+
+@pytest.mark.parametrize("actor, line, allowed", MATRIX)
+def test_role_command_matrix(deps, actor, line, allowed):
+    before = len(deps.store.audit_log())
+    reply = command(deps, actor, line)
+    log = deps.store.audit_log()
+    assert len(log) > before, "every privileged attempt is audited"
+    assert log[0]["actor"] == actor and log[0]["outcome"] == ("ok" if allowed else "refused")
+    if not allowed:
+        assert text(reply).startswith("Sorry")
+
+
+def test_refusal_changes_nothing(deps):
+    command(deps, AGENT, f"role <@{AGENT}> admin")
+    assert deps.store.role(AGENT) is None
+    command(deps, OTHER_LEAD, f"assign <@{AGENT}> senior agent")
+    command(deps, AGENT, "team add <@UNEW2>")
+    assert deps.store.lead_of("UNEW2") is None
+
+
+def test_team_view_and_assign_invitation(deps):
+    deps.store.set_profile(AGENT, current_level="experienced-agent", target_level="senior-agent")
+    view = text(command(deps, LEAD, "team"))
+    assert f"<@{AGENT}> · L2 Experienced Agent → L3 Senior Agent · no gap check yet" in view
+    reply = command(deps, LEAD, f"assign <@{AGENT}> senoir agent")
+    assert f"I've asked <@{AGENT}> to run a gap check for *L3 Senior Agent*" in text(reply)
+    [invite] = reply.followups
+    assert invite.to_user == AGENT and "invites you to run a gap check" in text(invite)
+    assert ("Start gap check for Senior Agent", B.START_GAP, "senior-agent") in B.option_labels(invite.blocks)
+
+
+def test_team_edits(deps):
+    assert "is in your team" in text(command(deps, LEAD, "team add <@UNEW3>"))
+    assert "moved from" in text(command(deps, OTHER_LEAD, "team add <@UNEW3>"))
+    assert deps.store.lead_of("UNEW3") == OTHER_LEAD
+    assert "isn't in your team" in text(command(deps, LEAD, "team remove <@UNEW3>"))
+    assert "no longer in your team" in text(command(deps, OTHER_LEAD, "team remove <@UNEW3>"))
+
+
+def test_admins_come_from_settings_and_bad_usage_is_explained(deps):
+    assert "is now *lead*" in text(command(deps, ADMIN, "role <@UNEW4> lead"))
+    assert "Usage: `/ladder role @person ROLE`" in text(command(deps, ADMIN, "role sam lead"))
+    assert "is not a role" in text(command(deps, ADMIN, "role <@UNEW4> boss"))
+    assert "I don't know a level called 'astronaut'" in text(command(deps, LEAD, f"assign <@{AGENT}> astronaut"))
+
+
+def test_audit_cli_prints_the_log(deps, capsys, monkeypatch):
+    from bot.cli import main
+
+    command(deps, AGENT, f"role <@{AGENT}> admin")
+    monkeypatch.setenv("LADDER_DB", str(deps.store.path))
+    assert main(["audit"]) == 0
+    out = capsys.readouterr().out
+    assert "refused" in out and AGENT in out and "role.set" in out
