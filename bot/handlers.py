@@ -92,6 +92,7 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 • `/ladder team` — your team at a glance; `/ladder team add @person`, `/ladder team remove @person`
 • `/ladder assign @person TARGET` — invite someone in your team to a gap check
 • `/ladder role @person ROLE` — agent, lead, hr or admin (HR and admins)
+• `/ladder stats` — questions asked and unanswered, feedback, readiness (HR and admins; no names)
 • `/ladder help` — this message
 
 Levels can be ids, titles, aliases (supervisor, CCO, quality analyst) or numbers (L3, level 7)."""
@@ -186,7 +187,13 @@ def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
     return team_handlers.cmd_assign(deps, user_id, args)
 
 
-# One table; later work adds edit, announce, stats here.
+def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_stats(deps, user_id, args)
+
+
+# One table; later work adds edit, announce, history here.
 COMMANDS: dict[str, Callable[..., Reply]] = {
     "help": cmd_help,
     "levels": cmd_levels,
@@ -198,6 +205,7 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "role": cmd_role,
     "team": cmd_team,
     "assign": cmd_assign,
+    "stats": cmd_stats,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}

@@ -245,6 +245,27 @@ class Store:
             rows = list(db["gap_checks"].rows_where("user_id = ?", [user_id], order_by="id desc", limit=1))
             return rows[0] if rows else None
 
+    def stats(self) -> dict:
+        """Aggregates for HR: no user ids leave this method."""
+        with self.db() as db:
+            one = lambda sql: next(iter(db.execute(sql).fetchone() or [0]))  # noqa: E731
+            return {
+                "questions": one("SELECT count(*) FROM answers"),
+                "unanswered": one("SELECT count(*) FROM answers WHERE status = 'no_answer'"),
+                "clarify": one("SELECT count(*) FROM answers WHERE status = 'clarify'"),
+                "up": one("SELECT count(*) FROM feedback WHERE vote > 0"),
+                "down": one("SELECT count(*) FROM feedback WHERE vote < 0"),
+                "top_unanswered": [r[0] for r in db.execute(
+                    "SELECT question FROM answers WHERE status = 'no_answer' AND question != '(empty)' "
+                    "GROUP BY lower(question) ORDER BY count(*) DESC, max(id) DESC LIMIT 10").fetchall()],
+                "levels": db.execute("SELECT level_id, count(*) FROM answers WHERE level_id IS NOT NULL "
+                                     "GROUP BY level_id ORDER BY count(*) DESC LIMIT 10").fetchall(),
+                "readiness": db.execute(
+                    "SELECT target_level, sum(readiness < 50), sum(readiness >= 50 AND readiness < 80), "
+                    "sum(readiness >= 80), count(*) FROM gap_checks WHERE state = 'done' "
+                    "GROUP BY target_level ORDER BY count(*) DESC").fetchall(),
+            }
+
     # -- profiles ------------------------------------------------------------------------------
     def profile(self, user_id: str) -> dict:
         with self.db() as db:

@@ -94,3 +94,29 @@ def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
     reply = _text(f"I've asked {_who(member)} to run a gap check for *{escape(target.label)}*.")
     reply.followups = [Reply(text=f"Gap check invitation: {target.label}", blocks=blocks, ephemeral=False, to_user=member)]
     return reply
+
+
+def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
+    """/ladder stats: what people ask and how ready they are — aggregated, no names."""
+    refusal = authorize(deps.store, deps.settings, user_id, "stats")
+    if refusal:
+        return _text(refusal)
+    st = deps.store.stats()
+    kb = deps.kb
+    votes = st["up"] + st["down"]
+    rate = f"{100 * st['up'] / votes:.0f}% 👍 / {100 * st['down'] / votes:.0f}% 👎 of {votes}" if votes else "no votes yet"
+    lines = ["*Ladder stats* (aggregated, no names)",
+             f"• Questions asked: *{st['questions']}* · could not answer: *{st['unanswered']}* · "
+             f"asked to clarify: *{st['clarify']}*",
+             f"• Feedback: {rate}"]
+    if st["top_unanswered"]:
+        lines += ["", "*Questions I could not answer* (gaps in the ladder to fill?)"]
+        lines += [f"• {escape(B.clip(q, 150))}" for q in st["top_unanswered"]]
+    if st["levels"]:
+        lines += ["", "*Most-asked levels*"]
+        lines += [f"• {escape(kb.level(l).label if kb.has_level(l) else l)}: {n}" for l, n in st["levels"]]
+    if st["readiness"]:
+        lines += ["", "*Readiness of finished gap checks* (under 50% · 50–79% · 80%+)"]
+        lines += [f"• {escape(kb.level(t).label if kb.has_level(t) else t)}: {lo} · {mid} · {hi} (of {n})"
+                  for t, lo, mid, hi, n in st["readiness"]]
+    return _text("\n".join(lines))

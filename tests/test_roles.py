@@ -97,3 +97,18 @@ def test_audit_cli_prints_the_log(deps, capsys, monkeypatch):
     assert main(["audit"]) == 0
     out = capsys.readouterr().out
     assert "refused" in out and AGENT in out and "role.set" in out
+
+
+def test_stats_are_for_hr_and_have_no_names(deps):
+    from bot.handlers import action, question
+
+    r = question(deps, AGENT, "D1", "what do I need for senior agent?")
+    aid, value = next((a, v) for label, a, v in B.option_labels(r.blocks) if label == "👍")
+    action(deps, AGENT, aid, value)
+    question(deps, AGENT, "D1", "what's the weather tomorrow?")
+    assert text(command(deps, AGENT, "stats")).startswith("Sorry")
+    out = text(command(deps, HR, "stats"))
+    assert "Questions asked: *2* · could not answer: *1*" in out
+    assert "100% 👍 / 0% 👎 of 1" in out and "what's the weather tomorrow?" in out
+    assert "L3 Senior Agent: 1" in out
+    assert AGENT not in out
