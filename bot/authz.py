@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "assign": frozenset({Role.LEAD, Role.HR, Role.ADMIN}),
     "audit.view": frozenset({Role.HR, Role.ADMIN}),
     "stats": frozenset({Role.HR, Role.ADMIN}),
+    "announce": frozenset({Role.HR, Role.ADMIN}),
 }
 TEAM_SCOPED = {"assign"}  # a lead may do these only for members of their own team
 REFUSAL = "Sorry — {what} is for {who}. If you need it, ask an admin for the role."

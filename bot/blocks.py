@@ -27,7 +27,9 @@ VOTE_DOWN = "ladder_vote_down"
 CHOOSE_LEVEL = "ladder_choose_level"        # a clarify option, or a level on App Home
 SET_CURRENT = "ladder_set_current"          # App Home select
 SHOW_LEVEL = "ladder_show_level"
-ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL)  # + GAP_ACTION_IDS below
+ANNOUNCE_SEND = "ladder_announce_send"
+ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL,
+              ANNOUNCE_SEND)  # + GAP_ACTION_IDS below
 
 SECTION_MAX = 3000
 BUTTON_MAX = 75
@@ -270,6 +272,22 @@ def gap_step_blocks(title: str, progress: str, step, value: str, answered: str |
     blocks.append(ActionsBlock(block_id="gap_nav", elements=[
         button("◀ Back", GAP_BACK, value), button("Skip", GAP_SKIP, value), button("Pause", GAP_PAUSE, value),
         button("Cancel", GAP_CANCEL, value, style="danger")]))
+    return fit(blocks)
+
+
+def confirm_blocks(mrkdwn: str, action_id: str, value: str) -> list[dict]:
+    return fit(list(sections(mrkdwn)) + [ActionsBlock(block_id="confirm", elements=[
+        button("Send", action_id, value, style="primary")])])
+
+
+def announcement_blocks(message: str, level: Level | None, dm: bool) -> list[dict]:
+    """HR's announcement; in a DM, with a button to re-run the gap check for the changed level."""
+    head = f"*Career ladder update*" + (f" — {escape(level.label)}" if level else "")
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(f"{head}\n{escape(message)}", SECTION_MAX)))]
+    if dm and level is not None:
+        blocks.append(context("You get this because one of your gap checks targets this level."))
+        blocks.append(ActionsBlock(block_id="announce_actions", elements=[
+            button("Re-run my gap check", START_GAP, level.id, style="primary")]))
     return fit(blocks)
 
 

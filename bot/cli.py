@@ -105,6 +105,9 @@ def cmd_serve(args, settings: Settings) -> int:
         settings.require_http()
     deps = _deps(settings)
     app = create_app(settings, deps, socket_mode=socket_mode)
+    from bot.runtime import start_outbox_worker
+
+    start_outbox_worker(deps, app.client)
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -120,6 +123,29 @@ def cmd_serve(args, settings: Settings) -> int:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    return EXIT_OK
+
+
+def cmd_outbox(args, settings: Settings) -> int:
+    """Broadcast deliveries: pending / sending / sent / failed; --drain sends what is pending."""
+    from bot.outbox import drain, summary
+    from bot.store import Store
+
+    store = Store(settings.db_path)
+    if args.drain:
+        from bot.app import web_client
+        from bot.slack_sender import SlackSender
+
+        if not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
+        result = drain(store, SlackSender(web_client(settings)), until_empty=True)
+        print(f"drained: {result.sent} sent, {result.recovered} recovered, {result.retried} retried, "
+              f"{result.failed} failed")
+    counts = summary(store)
+    print("outbox: " + (", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "sending", "sent", "failed"))))
+    with store.db() as db:
+        for row in db.execute("SELECT id, recipient, last_error FROM outbox WHERE status = 'failed' ORDER BY id LIMIT 20"):
+            print(f"  failed #{row[0]} to {row[1]}: {row[2]}")
     return EXIT_OK
 
 
@@ -205,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--http", action="store_true", help="force HTTP even when SLACK_APP_TOKEN is set")
     p.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("outbox", help="broadcast deliveries: pending, sent, failed (--drain sends)")
+    p.add_argument("--drain", action="store_true", help="send everything pending, then exit")
+    p.set_defaults(func=cmd_outbox)
 
     p = sub.add_parser("audit", help="print the audit log (privileged actions and refusals)")
     p.add_argument("--limit", type=int, default=200)

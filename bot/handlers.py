@@ -28,6 +28,7 @@ class Deps:
     settings: Settings
     advisor: Advisor
     store: Store
+    kick_outbox: Callable[[], None] | None = None   # wake the outbox worker after a broadcast is queued
 
     @property
     def kb(self):
@@ -93,6 +94,7 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 • `/ladder assign @person TARGET` — invite someone in your team to a gap check
 • `/ladder role @person ROLE` — agent, lead, hr or admin (HR and admins)
 • `/ladder stats` — questions asked and unanswered, feedback, readiness (HR and admins; no names)
+• `/ladder announce [LEVEL:] MESSAGE` — post to the announcement channel and DM people whose gap checks target LEVEL (HR and admins; preview first)
 • `/ladder help` — this message
 
 Levels can be ids, titles, aliases (supervisor, CCO, quality analyst) or numbers (L3, level 7)."""
@@ -193,7 +195,13 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
     return team_handlers.cmd_stats(deps, user_id, args)
 
 
-# One table; later work adds edit, announce, history here.
+def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_announce(deps, user_id, args)
+
+
+# One table; later work adds edit and history here.
 COMMANDS: dict[str, Callable[..., Reply]] = {
     "help": cmd_help,
     "levels": cmd_levels,
@@ -206,6 +214,7 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "team": cmd_team,
     "assign": cmd_assign,
     "stats": cmd_stats,
+    "announce": cmd_announce,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}
@@ -244,6 +253,10 @@ def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | 
         from bot import gap_handlers
 
         return gap_handlers.act(deps, user_id, action_id, value, inputs)
+    if action_id == B.ANNOUNCE_SEND:
+        from bot import team_handlers
+
+        return team_handlers.confirm_announce(deps, user_id, value)
     if action_id in (B.VOTE_UP, B.VOTE_DOWN):
         if not value.isdigit():
             return _stale()

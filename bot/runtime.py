@@ -17,3 +17,31 @@ def make_deps(settings: Settings, progress=None) -> Deps:
 
 def setup_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
+    """A daemon thread that drains the outbox now and then, and at once when kicked."""
+    import threading
+
+    from bot.outbox import drain
+    from bot.slack_sender import SlackSender
+
+    wake = threading.Event()
+    sender = SlackSender(client)
+    log = logging.getLogger("bot.outbox")
+
+    def loop() -> None:
+        while True:
+            try:
+                result = drain(deps.store, sender, until_empty=True)
+                if result.sent or result.failed or result.recovered:
+                    log.info("outbox: %s", result)
+            except Exception:
+                log.exception("outbox worker failed; retrying in %s s", interval)
+            wake.wait(interval)
+            wake.clear()
+
+    thread = threading.Thread(target=loop, name="ladder-outbox", daemon=True)
+    thread.start()
+    deps.kick_outbox = wake.set
+    return thread

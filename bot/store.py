@@ -64,6 +64,19 @@ def m003_roles_teams_audit(db: Database) -> None:
                         "detail": str}, pk="id", not_null={"at", "actor", "action", "outcome"})
 
 
+@migrations()
+def m004_broadcast_outbox(db: Database) -> None:
+    db["broadcasts"].create({"id": int, "created_by": str, "created_at": str, "level_id": str,
+                             "knowledge_version": str, "note": str}, pk="id")
+    db["outbox"].create({
+        "id": int, "broadcast_id": int, "recipient": str, "kind": str, "text": str, "blocks": str, "status": str,
+        "attempts": int, "last_error": str, "not_before": str, "claimed_by": str, "channel_id": str,
+        "sent_ts": str, "updated_at": str,
+    }, pk="id", foreign_keys=[("broadcast_id", "broadcasts", "id")], not_null={"recipient", "kind", "status"})
+    db["outbox"].create_index(["broadcast_id", "recipient"], unique=True)
+    db["outbox"].create_index(["status"])
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

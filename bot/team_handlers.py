@@ -120,3 +120,76 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
         lines += [f"• {escape(kb.level(t).label if kb.has_level(t) else t)}: {lo} · {mid} · {hi} (of {n})"
                   for t, lo, mid, hi, n in st["readiness"]]
     return _text("\n".join(lines))
+
+
+ANNOUNCE_MAX = 1500
+
+
+def _announce_parts(deps: Deps, args: str) -> tuple[str | None, str]:
+    """`LEVEL: message` names the changed level; otherwise the whole text is the message."""
+    head, sep, rest = args.partition(":")
+    if sep and rest.strip() and len(head) <= 60:
+        try:
+            return deps.kb.resolve(head).id, rest.strip()
+        except LevelNotFound:
+            pass
+    return None, args.strip()
+
+
+def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
+    """/ladder announce [LEVEL:] MESSAGE — preview first; Ladder sends only after HR confirms."""
+    refusal = authorize(deps.store, deps.settings, user_id, "announce")
+    if refusal:
+        return _text(refusal)
+    level_id, message = _announce_parts(deps, args)
+    if not message:
+        return _text("Usage: `/ladder announce [LEVEL:] MESSAGE`, e.g. "
+                     "`/ladder announce senior agent: the KPI threshold is now 103%`.")
+    if len(message) > ANNOUNCE_MAX:
+        return _text(f"That message is {len(message)} characters; keep announcements under {ANNOUNCE_MAX}.")
+    channel = deps.settings.announce_channel
+    from bot.outbox import recipients_for_level
+
+    people = recipients_for_level(deps.store, level_id) if level_id else []
+    where = [f"<#{channel}>" if channel and channel[0] in "CG" else (f"#{escape(channel.lstrip('#'))}" if channel else None)]
+    targets = ", ".join(w for w in where if w) or "no announcement channel (set LADDER_ANNOUNCE_CHANNEL)"
+    level = deps.kb.level(level_id).label if level_id else None
+    preview = (f"*Preview* — to {targets}" + (f" and {len(people)} people whose gap checks target "
+               f"*{escape(level)}*" if level else "") + f":\n\n>{escape(message)}")
+    if not channel and not people:
+        return _text(preview + "\n\nNobody would receive this, so there is nothing to send.")
+    import json as _json
+
+    value = _json.dumps({"l": level_id, "m": message})
+    return Reply(text="Announcement preview", blocks=B.confirm_blocks(preview, B.ANNOUNCE_SEND, value))
+
+
+def confirm_announce(deps: Deps, user_id: str, value: str) -> Reply:
+    import json as _json
+
+    from bot.outbox import create_broadcast, recipients_for_level
+
+    refusal = authorize(deps.store, deps.settings, user_id, "announce")
+    if refusal:
+        return _text(refusal)
+    try:
+        data = _json.loads(value)
+        level_id, message = data.get("l"), str(data["m"])[:ANNOUNCE_MAX]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _text("That button is from an older message and no longer works.")
+    if level_id and not deps.kb.has_level(level_id):
+        return _text("That level no longer exists; nothing was sent.")
+    level = deps.kb.level(level_id) if level_id else None
+    people = recipients_for_level(deps.store, level_id) if level_id else []
+    channel_msg = B.announcement_blocks(message, level, dm=False)
+    dm_msg = B.announcement_blocks(message, level, dm=True) if level else None
+    bid = create_broadcast(deps.store, user_id, channel=deps.settings.announce_channel,
+                           channel_message=(f"Ladder: {message[:200]}", channel_msg),
+                           dm_recipients=people, dm_message=(f"Ladder: {message[:200]}", dm_msg) if dm_msg else None,
+                           level_id=level_id, knowledge_version=deps.kb.version, note=message)
+    deps.store.audit(user_id, "announce.send", "ok", level_id, f"broadcast {bid}, {len(people)} DMs")
+    if deps.kick_outbox:
+        deps.kick_outbox()
+    return Reply(text="Announcement queued", replace=True, blocks=B.text_blocks(
+        f"Queued broadcast {bid}: the channel message and {len(people)} DMs go out now, each exactly once. "
+        "`ladder outbox` shows progress."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot import blocks as B
@@ -112,3 +114,34 @@ def test_stats_are_for_hr_and_have_no_names(deps):
     assert "100% 👍 / 0% 👎 of 1" in out and "what's the weather tomorrow?" in out
     assert "L3 Senior Agent: 1" in out
     assert AGENT not in out
+
+
+def test_announce_previews_then_queues_one_delivery_per_person(deps):
+    from dataclasses import replace
+
+    from bot.handlers import action
+    from bot.outbox import summary
+
+    deps.settings = replace(deps.settings, announce_channel="C0ANNOUNCE")
+    kicked = []
+    deps.kick_outbox = lambda: kicked.append(1)
+    base = {"current_level": "experienced-agent", "target_title": "L3", "knowledge_version": "v", "plan": "[]",
+            "step": 0, "state": "asking", "target_level": "senior-agent"}
+    for user in ("UA1", "UA2"):
+        deps.store.create_check({**base, "user_id": user})
+    assert text(command(deps, AGENT, "announce hello")).startswith("Sorry")
+    preview = command(deps, HR, "announce senior agent: the KPI threshold is now 103% <!channel>")
+    body = text(preview)
+    assert "*Preview*" in body and "2 people whose gap checks target *L3 Senior Agent*" in body
+    assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+    assert summary(deps.store) == {}  # nothing is sent before HR confirms
+    [(label, aid, value)] = B.option_labels(preview.blocks)
+    assert action(deps, AGENT, aid, value).blocks[0]["text"]["text"].startswith("Sorry")  # a forwarded button
+    done = action(deps, HR, aid, value)
+    assert "Queued broadcast" in text(done) and "2 DMs" in text(done) and kicked == [1]
+    assert summary(deps.store) == {"pending": 3}
+    with deps.store.db() as db:
+        dms = [json.loads(r["blocks"]) for r in db["outbox"].rows_where("kind = 'dm'")]
+    assert all("Re-run my gap check" in json.dumps(b) for b in dms)
+    log = [r["action"] for r in deps.store.audit_log()]
+    assert "announce.send" in log
