@@ -178,7 +178,7 @@ def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | 
 def inputs_from_state(state: dict | None) -> dict:
     """The values a person left in a message's inputs and selects, by our short names."""
     names = {GAP_CURRENT: "current", GAP_TARGET: "target", GAP_NOTE: "note", GAP_VALUE: "value"}
-    out: dict = {}
+    out: dict = {"review": review_choices(state)}
     for block in ((state or {}).get("values") or {}).values():
         for action_id, element in block.items():
             if action_id in names:
@@ -214,10 +214,14 @@ GAP_PAUSE = "ladder_gap_pause"
 GAP_RESUME = "ladder_gap_resume"
 GAP_CANCEL = "ladder_gap_cancel"
 GAP_RESTART = "ladder_gap_restart"      # start over instead of resuming
+GAP_SHARE = "ladder_gap_share"          # Share with my lead (on a report)
+GAP_REVIEW = "ladder_gap_review"        # the lead's Confirm review
+GAP_REVIEW_RATING = "ladder_gap_review_rating"   # the lead's select per requirement (block id review-<step>)
 GAP_NOTE_BLOCK, GAP_NOTE = "gap_note", "ladder_gap_note"
 GAP_VALUE_BLOCK, GAP_VALUE = "gap_value", "ladder_gap_value"
 GAP_ACTION_IDS = (GAP_BEGIN, GAP_CURRENT, GAP_TARGET, GAP_RATE, GAP_MONTHS, GAP_NUMBER, GAP_SKIP, GAP_BACK,
-                  GAP_PAUSE, GAP_RESUME, GAP_CANCEL, GAP_RESTART, GAP_NOTE, GAP_VALUE)
+                  GAP_PAUSE, GAP_RESUME, GAP_CANCEL, GAP_RESTART, GAP_NOTE, GAP_VALUE, GAP_SHARE, GAP_REVIEW,
+                  GAP_REVIEW_RATING)
 
 
 def gap_confirm_blocks(kb: Knowledge, current: Level | None, target: Level | None, value: str) -> list[dict]:
@@ -295,6 +299,41 @@ def invite_blocks(mrkdwn: str, target: Level) -> list[dict]:
     """A lead's invitation to a gap check, with its Start button."""
     return fit(list(sections(mrkdwn)) + [ActionsBlock(block_id="assign", elements=[
         button(f"Start gap check for {target.title}", START_GAP, target.id, style="primary")])])
+
+
+def report_blocks(mrkdwn: str, check_id: int, can_share: bool) -> list[dict]:
+    blocks: list[Block] = list(sections(mrkdwn))
+    if can_share:
+        blocks.append(ActionsBlock(block_id="report_actions", elements=[
+            button("Share with my lead", GAP_SHARE, str(check_id))]))
+    return fit(blocks)
+
+
+def review_blocks(mrkdwn: str, check_id: int, rows: list[tuple[str, str, str]]) -> list[dict]:
+    """The lead's review: one select per requirement (the person's own rating preselected), then Confirm."""
+    from bot.gapcheck import RATING_LABELS
+
+    options = [Option(value=r.value, text=PlainTextObject(text=label)) for r, label in RATING_LABELS.items()]
+    blocks: list[Block] = list(sections(mrkdwn))
+    for step_key, title, rating in rows[:40]:
+        initial = next((o for o in options if o.value == rating), None)
+        blocks.append(SectionBlock(block_id=f"review-{step_key}", text=MarkdownTextObject(text=clip(f"*{escape(title)}*", 300)),
+                                   accessory=StaticSelectElement(action_id=GAP_REVIEW_RATING, options=options,
+                                                                 initial_option=initial,
+                                                                 placeholder=PlainTextObject(text="Your rating"))))
+    blocks.append(ActionsBlock(block_id="review_actions", elements=[
+        button("Confirm review", GAP_REVIEW, str(check_id), style="primary")]))
+    return fit(blocks)
+
+
+def review_choices(state: dict | None) -> dict[str, str]:
+    """The lead's selects, by step key."""
+    out = {}
+    for block_id, block in ((state or {}).get("values") or {}).items():
+        element = block.get(GAP_REVIEW_RATING)
+        if block_id.startswith("review-") and element and element.get("selected_option"):
+            out[block_id[len("review-"):]] = element["selected_option"]["value"]
+    return out
 
 
 def gap_resume_blocks(text: str, check_value: str, restart_value: str) -> list[dict]:

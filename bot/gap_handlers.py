@@ -155,6 +155,12 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
         return Reply(text="Gap check cancelled.", blocks=B.text_blocks("Gap check cancelled."), replace=True)
     if action_id == B.GAP_RESTART:
         return restart(deps, user_id, value)
+    if action_id == B.GAP_SHARE:
+        return share(deps, user_id, value)
+    if action_id == B.GAP_REVIEW:
+        return review(deps, user_id, value, inputs.get("review") or {})
+    if action_id == B.GAP_REVIEW_RATING:
+        return None
     parsed = _parse(value)
     if parsed is None:
         return _stale()
@@ -273,7 +279,11 @@ def finished(deps: Deps, check: Check) -> Reply:
     done = Reply(text=f"Gap check finished: {rep.readiness}% ready for {check.target_title}",
                  blocks=B.text_blocks(f"*Gap check for {escape(check.target_title)}* is finished — your report is below."),
                  replace=True, ephemeral=False)
-    report_reply = Reply(text=f"Gap check report: {check.target_title}", blocks=B.text_blocks(text), ephemeral=False)
+    can_share = deps.store.lead_of(check.user_id) is not None
+    if not can_share:
+        text += "\n_To share a report with your team lead, ask them to add you to their team (`/ladder team add`)._"
+    report_reply = Reply(text=f"Gap check report: {check.target_title}",
+                         blocks=B.report_blocks(text, check.id, can_share), ephemeral=False)
     try:
         from bot.chart import readiness_chart
 
@@ -313,4 +323,64 @@ def command(deps: Deps, user_id: str, args: str) -> Reply:
     except LevelNotFound as exc:
         return _text(exc.message)
     reply.dm = True
+    return reply
+
+
+# -- sharing with the lead --------------------------------------------------------------------------
+
+def _done_check(deps: Deps, value: str) -> dict | None:
+    row = deps.store.check_row(int(value)) if value.isdigit() else None
+    return row if row and row["state"] == State.DONE.value else None
+
+
+def share(deps: Deps, user_id: str, value: str) -> Reply:
+    row = _done_check(deps, value)
+    if row is None:
+        return _stale()
+    if row["user_id"] != user_id:
+        deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), "not the owner")
+        return _text("That gap check belongs to someone else, so I can't show or change it.")
+    lead = deps.store.lead_of(user_id)
+    if lead is None:
+        return _text("You're not in a team yet: ask your team lead to add you (`/ladder team add @you`).")
+    deps.store.share_check(row["id"], lead)
+    deps.store.audit(user_id, "gap.share", "ok", str(row["id"]), f"with {lead}")
+    check = _check(deps, row)
+    rows = [(s.key, s.title, (check.answers.get(s.key).rating.value if check.answers.get(s.key) else ""))
+            for s in check.steps]
+    intro = (f"<@{user_id}> shared a gap check with you: *{escape(check.target_title)}*, "
+             f"{row['readiness']}% ready by their own ratings. Confirm each rating or adjust it, then press "
+             "*Confirm review* — both their rating and yours are kept.")
+    reply = _text(f"Shared with <@{lead}>. You'll hear back when they have reviewed it.")
+    reply.followups = [Reply(text=f"Gap check to review: {check.target_title}", ephemeral=False, to_user=lead,
+                             blocks=B.review_blocks(intro, row["id"], rows))]
+    return reply
+
+
+def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Reply:
+    row = _done_check(deps, value)
+    if row is None:
+        return _stale()
+    if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
+        deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
+        return _text("Sorry — only the team lead this check was shared with can review it.")
+    check = _check(deps, row)
+    own = {k: a.rating.value for k, a in check.answers.items()}
+    valid = {r.value for r in RATING_LABELS}
+    ratings = {s.key: (choices.get(s.key) if choices.get(s.key) in valid else own.get(s.key))
+               for s in check.steps if (choices.get(s.key) in valid) or own.get(s.key) in valid}
+    deps.store.save_review(row["id"], user_id, ratings)
+    deps.store.audit(user_id, "gap.review", "ok", str(row["id"]))
+    changed = [(s.title, own.get(s.key), ratings[s.key]) for s in check.steps
+               if s.key in ratings and ratings[s.key] != own.get(s.key)]
+    label = lambda r: RATING_LABELS.get(Rating(r), r) if r in valid else "skipped"  # noqa: E731
+    lines = [f"<@{user_id}> reviewed your gap check for *{escape(check.target_title)}*: "
+             f"{len(ratings) - len(changed)} confirmed, {len(changed)} adjusted."]
+    lines += [f"• {escape(t)}: you said {label(a)}, your lead says {label(b)}" for t, a, b in changed]
+    outcome = Reply(text=f"Your lead reviewed your gap check for {check.target_title}", ephemeral=False,
+                    to_user=row["user_id"], blocks=B.text_blocks("\n".join(lines)))
+    reply = Reply(text="Review saved", replace=True, ephemeral=False, blocks=B.text_blocks(
+        f"Review saved for <@{row['user_id']}>'s check ({escape(check.target_title)}): "
+        f"{len(changed)} rating(s) adjusted. They have been told."))
+    reply.followups = [outcome]
     return reply

@@ -77,6 +77,13 @@ def m004_broadcast_outbox(db: Database) -> None:
     db["outbox"].create_index(["status"])
 
 
+@migrations()
+def m005_gap_reviews(db: Database) -> None:
+    # a lead's rating beside the person's own (both kept)
+    db["gap_reviews"].create({"check_id": int, "step": str, "lead_id": str, "rating": str, "reviewed_at": str},
+                             pk=("check_id", "step"), foreign_keys=[("check_id", "gap_checks", "id")])
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -278,6 +285,26 @@ class Store:
                     "sum(readiness >= 80), count(*) FROM gap_checks WHERE state = 'done' "
                     "GROUP BY target_level ORDER BY count(*) DESC").fetchall(),
             }
+
+    def share_check(self, check_id: int, lead_id: str) -> None:
+        with self.db() as db, db.atomic():
+            db["gap_checks"].update(check_id, {"shared_with": lead_id, "updated_at": now()})
+
+    def save_review(self, check_id: int, lead_id: str, ratings: dict[str, str]) -> None:
+        with self.immediate() as db:
+            stamp = now()
+            db["gap_reviews"].upsert_all([{"check_id": check_id, "step": k, "lead_id": lead_id, "rating": v,
+                                           "reviewed_at": stamp} for k, v in ratings.items()], pk=("check_id", "step"))
+
+    def reviews(self, check_id: int) -> dict[str, str]:
+        with self.db() as db:
+            return {r["step"]: r["rating"] for r in db["gap_reviews"].rows_where("check_id = ?", [check_id])}
+
+    def last_shared_check(self, user_id: str, lead_id: str) -> dict | None:
+        with self.db() as db:
+            rows = list(db["gap_checks"].rows_where("user_id = ? AND shared_with = ? AND state = 'done'",
+                                                    [user_id, lead_id], order_by="id desc", limit=1))
+            return rows[0] if rows else None
 
     # -- profiles ------------------------------------------------------------------------------
     def profile(self, user_id: str) -> dict:

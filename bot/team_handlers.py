@@ -68,11 +68,14 @@ def cmd_team(deps: Deps, user_id: str, args: str) -> Reply:
         profile = deps.store.profile(member)
         level = kb.level(profile["current_level"]).label if kb.has_level(profile.get("current_level") or "") else "level not set"
         target = kb.level(profile["target_level"]).label if kb.has_level(profile.get("target_level") or "") else "no target"
-        last = deps.store.last_check(member)
-        check = "no gap check yet" if last is None else (
-            f"last check {last['state']} ({(last['updated_at'] or '')[:10]})")
+        shared = deps.store.last_shared_check(member, user_id)
+        if shared is not None:
+            check = f"last shared check: {shared['readiness']}% ready for {escape(shared['target_title'])} " \
+                    f"({(shared['finished_at'] or '')[:10]})"
+        else:
+            check = "no shared gap check"
         lines.append(f"• {_who(member)} · {escape(level)} → {escape(target)} · {check}")
-    lines.append("_Readiness figures appear here once people share their reports with you._")
+    lines.append("_Only checks people have shared with you appear here._")
     return _text("\n".join(lines))
 
 

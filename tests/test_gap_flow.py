@@ -160,3 +160,43 @@ def test_gap_check_words_in_a_dm_start_one(deps):
 
     reply = question(deps, "U1", "D1", "gap check")
     assert "Start" in buttons(reply)
+
+
+def finish_walk(deps, user="U1"):
+    r = start_walk(deps, user)
+    r = press(deps, r, "1–2 years", user)
+    for label in ("Partly", "Yes, consistently", "Not yet", "Yes, consistently", "Yes, consistently", "Partly"):
+        r = press(deps, r, label, user)
+    return press(deps, r, "Submit my figure", user, inputs={"value": "106"})
+
+
+def test_share_with_lead_review_keeps_both_ratings(deps):
+    deps.store.set_role("ULEAD", "lead", "UADMIN")
+    deps.store.add_to_team("ULEAD", "U1", "ULEAD")
+    report = finish_walk(deps).followups[0]
+    assert "Share with my lead" in buttons(report)
+    assert "belongs to someone else" in text(press(deps, report, "Share with my lead", user="U2"))
+    shared = press(deps, report, "Share with my lead")
+    assert "Shared with <@ULEAD>" in text(shared)
+    [to_lead] = shared.followups
+    assert to_lead.to_user == "ULEAD" and "Confirm review" in buttons(to_lead)
+    [check] = deps.store.checks("U1")
+    # someone else than the lead cannot review
+    aid, value = buttons(to_lead)["Confirm review"]
+    assert "only the team lead" in text(action(deps, "UOTHER", aid, value, {}))
+    # the lead adjusts one rating (Not yet -> Partly) and confirms the rest
+    done = action(deps, "ULEAD", aid, value, {"review": {"skill-3": "partly"}})
+    assert "1 rating(s) adjusted" in text(done)
+    [outcome] = done.followups
+    assert outcome.to_user == "U1"
+    assert "7 confirmed, 1 adjusted" in text(outcome) and "Process Expertise: you said Not yet, your lead says Partly" in text(outcome)
+    assert deps.store.reviews(check["id"])["skill-3"] == "partly"
+    own = {a["step"]: a["rating"] for a in deps.store.check_answers(check["id"])}
+    assert own["skill-3"] == "no"  # the person's own rating is kept
+    team = text(command(deps, "ULEAD", "team"))
+    assert f"last shared check: {check['readiness']}% ready for L3 Senior Agent" in team
+
+
+def test_no_lead_no_share_button(deps):
+    report = finish_walk(deps).followups[0]
+    assert "Share with my lead" not in buttons(report) and "ask them to add you" in text(report)

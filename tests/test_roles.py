@@ -68,7 +68,7 @@ def test_refusal_changes_nothing(deps):
 def test_team_view_and_assign_invitation(deps):
     deps.store.set_profile(AGENT, current_level="experienced-agent", target_level="senior-agent")
     view = text(command(deps, LEAD, "team"))
-    assert f"<@{AGENT}> · L2 Experienced Agent → L3 Senior Agent · no gap check yet" in view
+    assert f"<@{AGENT}> · L2 Experienced Agent → L3 Senior Agent · no shared gap check" in view
     reply = command(deps, LEAD, f"assign <@{AGENT}> senoir agent")
     assert f"I've asked <@{AGENT}> to run a gap check for *L3 Senior Agent*" in text(reply)
     [invite] = reply.followups
