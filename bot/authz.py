@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.view": frozenset({Role.HR, Role.ADMIN}),
     "stats": frozenset({Role.HR, Role.ADMIN}),
     "announce": frozenset({Role.HR, Role.ADMIN}),
+    "edit": frozenset({Role.HR, Role.ADMIN}),
 }
 TEAM_SCOPED = {"assign"}  # a lead may do these only for members of their own team
 REFUSAL = "Sorry — {what} is for {who}. If you need it, ask an admin for the role."

@@ -301,6 +301,47 @@ def invite_blocks(mrkdwn: str, target: Level) -> list[dict]:
         button(f"Start gap check for {target.title}", START_GAP, target.id, style="primary")])])
 
 
+EDIT_CALLBACK = "ladder_edit"
+EDIT_BLOCKS = {"experience": "edit_experience", "responsibilities": "edit_responsibilities", "skills": "edit_skills",
+               "note": "edit_note"}
+
+
+def edit_modal(level: Level, track_title: str, metadata: str) -> dict:
+    """HR's form for one level: experience, responsibilities (one per line), skills, a change note."""
+    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+
+    def field(key: str, label: str, initial: str, multiline: bool = True, hint: str | None = None) -> InputBlock:
+        return InputBlock(block_id=EDIT_BLOCKS[key], label=PlainTextObject(text=label),
+                          hint=PlainTextObject(text=hint) if hint else None,
+                          element=PlainTextInputElement(action_id=key, multiline=multiline, max_length=3000,
+                                                        initial_value=initial[:3000] or None))
+
+    blocks: list[Block] = [
+        context(f"Editing *{escape(level.label)}* · {escape(track_title)}. Saving creates a new knowledge "
+                "version; questions keep being answered from the current one until the new one is indexed."),
+        field("experience", "Experience", level.experience.text, hint="Durations like '2+ years' set the minimum."),
+        field("responsibilities", "Area of responsibility", "\n".join(level.responsibilities),
+              hint="One responsibility per line."),
+        field("skills", "Skills", "\n".join(f"{s.name}: {s.description}" for s in level.skills),
+              hint="One per line, 'Name: description'. Numbers like '≥ 105%' become thresholds."),
+        field("note", "Change note", "", multiline=False, hint="What changed and why: it goes into the history."),
+    ]
+    view = View(type="modal", callback_id=EDIT_CALLBACK, title=PlainTextObject(text="Edit level"),
+                submit=PlainTextObject(text="Save"), close=PlainTextObject(text="Cancel"),
+                private_metadata=metadata, blocks=fit(blocks, VIEW_BLOCKS))
+    view.validate_json()
+    return view.to_dict()
+
+
+def view_values(view: dict) -> dict[str, str]:
+    """A submitted modal's text inputs by action id."""
+    out = {}
+    for block in ((view.get("state") or {}).get("values") or {}).values():
+        for action_id, element in block.items():
+            out[action_id] = element.get("value") or ""
+    return out
+
+
 def report_blocks(mrkdwn: str, check_id: int, can_share: bool) -> list[dict]:
     blocks: list[Block] = list(sections(mrkdwn))
     if can_share:

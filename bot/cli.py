@@ -149,6 +149,20 @@ def cmd_outbox(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_export_knowledge(args, settings: Settings) -> int:
+    """Write the live knowledge version (HR's edits included) back to the YAML track files."""
+    from bot.service import versions_root
+    from bot.store import Store
+    from bot.versions import export, live
+
+    kb = live(Store(settings.db_path), settings.knowledge_dir, versions_root(settings))
+    out = Path(args.out) if args.out else settings.knowledge_dir / "tracks"
+    for path in export(kb, out):
+        print(f"wrote {path}")
+    print(f"knowledge {kb.version}")
+    return EXIT_OK
+
+
 def cmd_audit(args, settings: Settings) -> int:
     """Privileged actions and refusals, newest first."""
     from bot.store import Store
@@ -231,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--http", action="store_true", help="force HTTP even when SLACK_APP_TOKEN is set")
     p.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export-knowledge", help="write the live knowledge (with HR's edits) to YAML")
+    p.add_argument("--out", help="folder for the track files (default: knowledge/tracks)")
+    p.set_defaults(func=cmd_export_knowledge)
 
     p = sub.add_parser("outbox", help="broadcast deliveries: pending, sent, failed (--drain sends)")
     p.add_argument("--drain", action="store_true", help="send everything pending, then exit")

@@ -61,6 +61,10 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
         nonlocal buttons
         if reply is None:
             return
+        if reply.modal is not None:
+            say("ladder> That opens a form in Slack, which the console cannot show. Edit in Slack, or edit "
+                "knowledge/titles.yaml and re-import.")
+            return
         text, new_buttons = render(reply.blocks)
         if reply.to_user:  # someone else's DM: shown, but its buttons are theirs
             say(f"ladder → DM to {reply.to_user}> " + text)

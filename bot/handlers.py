@@ -45,6 +45,7 @@ class Reply:
     files: list[tuple[str, bytes, str]] = field(default_factory=list)   # (filename, content, title) to upload
     followups: list["Reply"] = field(default_factory=list)              # further messages, in order
     to_user: str | None = None                  # post into this other person's DM (an invitation)
+    modal: dict | None = None                   # open this view (needs the command's trigger_id)
 
 
 def _text(text: str, footer: str | None = None) -> Reply:
@@ -94,6 +95,8 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 • `/ladder assign @person TARGET` — invite someone in your team to a gap check
 • `/ladder role @person ROLE` — agent, lead, hr or admin (HR and admins)
 • `/ladder stats` — questions asked and unanswered, feedback, readiness (HR and admins; no names)
+• `/ladder edit LEVEL` — edit a level in a form; saving makes a new knowledge version (HR and admins)
+• `/ladder history LEVEL` — a level's versions and what changed
 • `/ladder announce [LEVEL:] MESSAGE` — post to the announcement channel and DM people whose gap checks target LEVEL (HR and admins; preview first)
 • `/ladder help` — this message
 
@@ -195,13 +198,25 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
     return team_handlers.cmd_stats(deps, user_id, args)
 
 
+def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_edit(deps, user_id, args)
+
+
+def cmd_history(deps: Deps, user_id: str, args: str) -> Reply:
+    from bot import team_handlers
+
+    return team_handlers.cmd_history(deps, user_id, args)
+
+
 def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
     from bot import team_handlers
 
     return team_handlers.cmd_announce(deps, user_id, args)
 
 
-# One table; later work adds edit and history here.
+# One table: every subcommand of /ladder.
 COMMANDS: dict[str, Callable[..., Reply]] = {
     "help": cmd_help,
     "levels": cmd_levels,
@@ -215,6 +230,8 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "assign": cmd_assign,
     "stats": cmd_stats,
     "announce": cmd_announce,
+    "edit": cmd_edit,
+    "history": cmd_history,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}

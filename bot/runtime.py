@@ -10,9 +10,13 @@ from bot.store import Store
 
 
 def make_deps(settings: Settings, progress=None) -> Deps:
-    from bot.service import open_advisor
+    """Start on the live knowledge: HR's newest stored version, or the committed files."""
+    from bot.service import open_advisor, versions_root
+    from bot.versions import live
 
-    return Deps(settings=settings, advisor=open_advisor(settings, progress=progress), store=Store(settings.db_path))
+    store = Store(settings.db_path)
+    kb = live(store, settings.knowledge_dir, versions_root(settings))
+    return Deps(settings=settings, advisor=open_advisor(settings, progress=progress, kb=kb), store=store)
 
 
 def setup_logging(level: int = logging.INFO) -> None:

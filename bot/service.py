@@ -73,7 +73,31 @@ def query_embedder(index: Index, backend: str | None = None) -> Embedder:
     raise EmbedderError(f"unknown embedding backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
 
 
-def open_advisor(settings: Settings, progress: Progress | None = None, backend: str | None = None) -> Advisor:
-    kb = load_knowledge(settings.knowledge_dir)
+def open_advisor(settings: Settings, progress: Progress | None = None, backend: str | None = None,
+                 kb: Knowledge | None = None) -> Advisor:
+    kb = kb or load_knowledge(settings.knowledge_dir)
     index = ensure_index(kb, settings, progress)
     return Advisor(kb, index, query_embedder(index, backend))
+
+
+def versions_root(settings: Settings) -> Path:
+    return Path(settings.index_dir) / "knowledge"
+
+
+def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
+    """Index a new knowledge version beside the live one with the live build's ONNX model (no torch),
+    swap it in atomically, and return an Advisor on it. Until the caller swaps its Advisor, questions
+    keep being answered from the old version, whole."""
+    import shutil
+
+    fp32 = OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
+
+    def carry_models(build_dir: Path, manifest: dict, vectors, texts) -> None:
+        onnx = dict(live.manifest["onnx"])
+        for key in ("fp32", "int8", "tokenizer"):
+            shutil.copyfile(live.path / onnx[key], build_dir / onnx[key])
+        manifest["onnx"] = onnx
+        manifest["built_with"] = "onnx-fp32"
+
+    index = build_index(kb, settings.index_dir, fp32, extra=carry_models)
+    return Advisor(kb, index, query_embedder(index))

@@ -84,6 +84,15 @@ def m005_gap_reviews(db: Database) -> None:
                              pk=("check_id", "step"), foreign_keys=[("check_id", "gap_checks", "id")])
 
 
+@migrations()
+def m006_knowledge_versions(db: Database) -> None:
+    db["knowledge_versions"].create({
+        "id": int, "version": str, "parent": str, "level_id": str, "created_by": str, "created_at": str,
+        "note": str, "diff": str, "tracks": str,
+    }, pk="id", not_null={"version", "created_by", "tracks"})
+    db["knowledge_versions"].create_index(["level_id"])
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -196,3 +196,94 @@ def confirm_announce(deps: Deps, user_id: str, value: str) -> Reply:
     return Reply(text="Announcement queued", replace=True, blocks=B.text_blocks(
         f"Queued broadcast {bid}: the channel message and {len(people)} DMs go out now, each exactly once. "
         "`ladder outbox` shows progress."))
+
+
+# -- HR edits ------------------------------------------------------------------------------------------
+
+def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
+    """/ladder edit LEVEL — a form in Slack (a modal)."""
+    import json as _json
+
+    refusal = authorize(deps.store, deps.settings, user_id, "edit")
+    if refusal:
+        return _text(refusal)
+    if not args.strip():
+        return _text("Usage: `/ladder edit LEVEL`, e.g. `/ladder edit senior agent`.")
+    try:
+        level = deps.kb.resolve(args)
+    except LevelNotFound as exc:
+        return _text(exc.message)
+    meta = _json.dumps({"level": level.id, "version": deps.kb.version})
+    reply = _text(f"Opening the form for *{escape(level.label)}*…")
+    reply.modal = B.edit_modal(level, deps.kb.tracks[level.track].title, meta)
+    return reply
+
+
+def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str]) -> tuple[dict[str, str] | None, object]:
+    """Validate a submitted edit. Returns (errors by block id, None) or (None, a callable that applies it)."""
+    import json as _json
+
+    from bot.versions import EditError, edited_level
+
+    if authorize(deps.store, deps.settings, user_id, "edit"):
+        return {B.EDIT_BLOCKS["note"]: "You no longer have the hr or admin role."}, None
+    try:
+        meta = _json.loads(metadata or "{}")
+        level = deps.kb.level(meta["level"])
+    except (ValueError, KeyError, LevelNotFound):
+        return {B.EDIT_BLOCKS["note"]: "This form is out of date: close it and run /ladder edit again."}, None
+    if meta.get("version") != deps.kb.version:
+        return {B.EDIT_BLOCKS["note"]: "The ladder changed since you opened this form: close it and open it again."}, None
+    note = (values.get("note") or "").strip()
+    try:
+        data = edited_level(level, values.get("experience", ""), values.get("responsibilities", ""),
+                            values.get("skills", ""))
+        if not note:
+            raise EditError({"note": "say what changed and why (it goes into the history)"})
+    except EditError as exc:
+        return {B.EDIT_BLOCKS.get(k, B.EDIT_BLOCKS["note"]): v[:150] for k, v in exc.errors.items()}, None
+    return None, lambda: apply_edit(deps, user_id, level.id, data, note)
+
+
+def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str) -> Reply:
+    """Store the version, index it beside the live one, swap the advisor; tell HR and offer a broadcast."""
+    import json as _json
+
+    from bot.service import reindex, versions_root
+    from bot.versions import diff_text, save_edit
+
+    old = deps.advisor
+    new_kb, diff = save_edit(deps.store, old.kb, deps.settings.knowledge_dir, versions_root(deps.settings),
+                             level_id, data, author=user_id, note=note)
+    deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
+    deps.store.audit(user_id, "edit", "ok", level_id, f"{old.kb.version} -> {new_kb.version}")
+    level = new_kb.level(level_id)
+    changes = diff_text(diff)
+    text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {old.kb.version}) and it is live.\n"
+            f"_{escape(note)}_\n```{escape(changes)}```")
+    message = f"{note}\n{changes}"[:ANNOUNCE_MAX]
+    value = _json.dumps({"l": level_id, "m": message})
+    return Reply(text="Level saved", ephemeral=False, dm=True, blocks=B.confirm_blocks(
+        text + "\n\nAnnounce it? *Send* posts it to the announcement channel and DMs everyone whose gap checks "
+               "target this level.", B.ANNOUNCE_SEND, value))
+
+
+def cmd_history(deps: Deps, user_id: str, args: str) -> Reply:
+    """/ladder history LEVEL — the level's versions, newest first, with what changed."""
+    import json as _json
+
+    from bot.versions import diff_text, history
+
+    try:
+        level = deps.kb.resolve(args)
+    except LevelNotFound as exc:
+        return _text(exc.message)
+    rows = history(deps.store, level.id)
+    if not rows:
+        return _text(f"*{escape(level.label)}* has not been edited since the career map was imported.")
+    lines = [f"*History of {escape(level.label)}*"]
+    for row in rows[:15]:
+        lines.append(f"• {row['created_at'][:16].replace('T', ' ')} · {_who(row['created_by'])} · "
+                     f"knowledge {row['version']}: _{escape(row['note'] or '')}_")
+        lines += [f"    {escape(line)}" for line in diff_text(_json.loads(row["diff"])).splitlines()]
+    return _text("\n".join(lines))

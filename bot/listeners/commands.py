@@ -16,6 +16,9 @@ def register(app, deps) -> None:
         user = command["user_id"]
         reply = handlers.command(deps, user, command.get("text", ""), channel=command.get("channel_id"))
         reply.ephemeral = True  # answers to a slash command are for the person who typed it
+        if reply.modal is not None:
+            client.views_open(trigger_id=command["trigger_id"], view=reply.modal)
+            return
         deliver(client, reply, user_id=user, respond=respond, channel=command.get("channel_id"))
 
     app.command("/ladder")(ladder_command)
