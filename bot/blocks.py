@@ -303,7 +303,7 @@ def invite_blocks(mrkdwn: str, target: Level) -> list[dict]:
 
 EDIT_CALLBACK = "ladder_edit"
 EDIT_BLOCKS = {"experience": "edit_experience", "responsibilities": "edit_responsibilities", "skills": "edit_skills",
-               "note": "edit_note"}
+               "note": "edit_note", "announce": "edit_announce"}
 
 
 def edit_modal(level: Level, track_title: str, metadata: str) -> dict:
@@ -326,6 +326,11 @@ def edit_modal(level: Level, track_title: str, metadata: str) -> dict:
               hint="One per line, 'Name: description'. Numbers like '≥ 105%' become thresholds."),
         field("note", "Change note", "", multiline=False, hint="What changed and why: it goes into the history."),
     ]
+    announce = field("announce", "Announcement (optional)", "",
+                     hint="If you write one, it is posted to the announcement channel with the changes, and sent "
+                          "to everyone whose gap checks target this level. Leave empty to save quietly.")
+    announce.optional = True
+    blocks.append(announce)
     view = View(type="modal", callback_id=EDIT_CALLBACK, title=PlainTextObject(text="Edit level"),
                 submit=PlainTextObject(text="Save"), close=PlainTextObject(text="Cancel"),
                 private_metadata=metadata, blocks=fit(blocks, VIEW_BLOCKS))

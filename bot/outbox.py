@@ -28,6 +28,7 @@ from bot.store import Store, now
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 MARKER_PREFIX = "outbox-"
+CHANNEL_PACE = 1.0           # Slack's pace for posting into one channel: about one message a second
 LEASE_SECONDS = 120          # a 'sending' row whose worker is gone (or silent this long) is recovered
 
 
@@ -77,25 +78,30 @@ def recipients_for_level(store: Store, level_id: str, days: int = 90) -> list[st
     return [r[0] for r in rows]
 
 
-def create_broadcast(store: Store, created_by: str, *, channel: str | None, channel_message: tuple[str, list[dict]] | None,
-                     dm_recipients: list[str], dm_message: tuple[str, list[dict]] | None,
-                     level_id: str | None = None, knowledge_version: str | None = None, note: str | None = None) -> int:
+def create_broadcast(store: Store, created_by: str, **kwargs) -> int:
     """The broadcast and all its outbox rows, in one transaction."""
     with store.immediate() as db:
-        bid = db["broadcasts"].insert({
-            "created_by": created_by, "created_at": now(), "level_id": level_id,
-            "knowledge_version": knowledge_version, "note": note,
-        }).last_pk
-        rows = []
-        if channel and channel_message:
-            rows.append({"recipient": channel, "kind": "channel", "text": channel_message[0],
-                         "blocks": json.dumps(channel_message[1])})
-        if dm_message:
-            rows += [{"recipient": user, "kind": "dm", "text": dm_message[0], "blocks": json.dumps(dm_message[1])}
-                     for user in dict.fromkeys(dm_recipients)]
-        db["outbox"].insert_all([{**r, "broadcast_id": bid, "status": "pending", "attempts": 0, "updated_at": now()}
-                                 for r in rows])
-        return bid
+        return insert_broadcast(db, created_by, **kwargs)
+
+
+def insert_broadcast(db, created_by: str, *, channel: str | None, channel_message: tuple[str, list[dict]] | None,
+                     dm_recipients: list[str], dm_message: tuple[str, list[dict]] | None,
+                     level_id: str | None = None, knowledge_version: str | None = None, note: str | None = None) -> int:
+    """Insert a broadcast and its outbox rows inside the caller's transaction (e.g. with a new version)."""
+    bid = db["broadcasts"].insert({
+        "created_by": created_by, "created_at": now(), "level_id": level_id,
+        "knowledge_version": knowledge_version, "note": note,
+    }).last_pk
+    rows = []
+    if channel and channel_message:
+        rows.append({"recipient": channel, "kind": "channel", "text": channel_message[0],
+                     "blocks": json.dumps(channel_message[1])})
+    if dm_message:
+        rows += [{"recipient": user, "kind": "dm", "text": dm_message[0], "blocks": json.dumps(dm_message[1])}
+                 for user in dict.fromkeys(dm_recipients)]
+    db["outbox"].insert_all([{**r, "broadcast_id": bid, "status": "pending", "attempts": 0, "updated_at": now()}
+                             for r in rows])
+    return bid
 
 
 # -- draining ------------------------------------------------------------------------------------------
@@ -168,6 +174,7 @@ def drain(store: Store, sender: Sender, *, until_empty: bool = True, pace: float
           stop=lambda: False, max_wait: float = 60.0) -> DrainResult:
     """Send pending rows until none are left (or ``stop()``). Safe to run in several processes."""
     result = DrainResult(recovered=recover(store, sender))
+    last_post: dict[str, float] = {}
     while not stop():
         row = _claim(store)
         if row is None:
@@ -182,7 +189,11 @@ def drain(store: Store, sender: Sender, *, until_empty: bool = True, pace: float
                 _finish(store, row["id"], status="sent", channel_id=channel)  # an earlier try got through
                 result.recovered += 1
                 continue
+            wait = last_post.get(channel, 0.0) + CHANNEL_PACE - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             ts = sender.send(channel, row["text"], marked_blocks(json.loads(row["blocks"] or "[]"), row["id"]))
+            last_post[channel] = time.monotonic()
         except RetryLater as exc:
             not_before = (datetime.now(timezone.utc) + timedelta(seconds=exc.seconds)).isoformat(timespec="seconds")
             status = "pending" if row["attempts"] < MAX_ATTEMPTS else "failed"

@@ -128,6 +128,10 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
 ANNOUNCE_MAX = 1500
 
 
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
 def _announce_parts(deps: Deps, args: str) -> tuple[str | None, str]:
     """`LEVEL: message` names the changed level; otherwise the whole text is the message."""
     head, sep, rest = args.partition(":")
@@ -157,7 +161,7 @@ def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
     where = [f"<#{channel}>" if channel and channel[0] in "CG" else (f"#{escape(channel.lstrip('#'))}" if channel else None)]
     targets = ", ".join(w for w in where if w) or "no announcement channel (set LADDER_ANNOUNCE_CHANNEL)"
     level = deps.kb.level(level_id).label if level_id else None
-    preview = (f"*Preview* — to {targets}" + (f" and {len(people)} people whose gap checks target "
+    preview = (f"*Preview* — to {targets}" + (f" and {_people(len(people))} whose gap checks target "
                f"*{escape(level)}*" if level else "") + f":\n\n>{escape(message)}")
     if not channel and not people:
         return _text(preview + "\n\nNobody would receive this, so there is nothing to send.")
@@ -242,30 +246,50 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
             raise EditError({"note": "say what changed and why (it goes into the history)"})
     except EditError as exc:
         return {B.EDIT_BLOCKS.get(k, B.EDIT_BLOCKS["note"]): v[:150] for k, v in exc.errors.items()}, None
-    return None, lambda: apply_edit(deps, user_id, level.id, data, note)
+    announce = (values.get("announce") or "").strip()
+    if len(announce) > ANNOUNCE_MAX:
+        return {B.EDIT_BLOCKS["announce"]: f"Keep it under {ANNOUNCE_MAX} characters."}, None
+    return None, lambda: apply_edit(deps, user_id, level.id, data, note, announce)
 
 
-def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str) -> Reply:
-    """Store the version, index it beside the live one, swap the advisor; tell HR and offer a broadcast."""
-    import json as _json
-
+def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str = "") -> Reply:
+    """Store the version (and, if HR wrote an announcement, its broadcast, in the same transaction),
+    index it beside the live one, swap the advisor, and tell HR."""
+    from bot.outbox import insert_broadcast, recipients_for_level
     from bot.service import reindex, versions_root
     from bot.versions import diff_text, save_edit
 
+    queued: dict = {}
+
+    def broadcast(db, new_kb, diff) -> None:
+        if not announce:
+            return
+        level = new_kb.level(level_id)
+        message = f"{announce}\n{diff_text(diff)}"
+        people = recipients_for_level(deps.store, level_id)
+        queued["id"] = insert_broadcast(
+            db, user_id, channel=deps.settings.announce_channel,
+            channel_message=(f"Ladder: {level.label} changed", B.announcement_blocks(message, level, dm=False)),
+            dm_recipients=people, dm_message=(f"Ladder: {level.label} changed", B.announcement_blocks(message, level, dm=True)),
+            level_id=level_id, knowledge_version=new_kb.version, note=announce)
+        queued["people"] = len(people)
+
     old = deps.advisor
     new_kb, diff = save_edit(deps.store, old.kb, deps.settings.knowledge_dir, versions_root(deps.settings),
-                             level_id, data, author=user_id, note=note)
+                             level_id, data, author=user_id, note=note, also=broadcast)
     deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
     deps.store.audit(user_id, "edit", "ok", level_id, f"{old.kb.version} -> {new_kb.version}")
+    if queued and deps.kick_outbox:
+        deps.kick_outbox()
     level = new_kb.level(level_id)
-    changes = diff_text(diff)
     text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {old.kb.version}) and it is live.\n"
-            f"_{escape(note)}_\n```{escape(changes)}```")
-    message = f"{note}\n{changes}"[:ANNOUNCE_MAX]
-    value = _json.dumps({"l": level_id, "m": message})
-    return Reply(text="Level saved", ephemeral=False, dm=True, blocks=B.confirm_blocks(
-        text + "\n\nAnnounce it? *Send* posts it to the announcement channel and DMs everyone whose gap checks "
-               "target this level.", B.ANNOUNCE_SEND, value))
+            f"_{escape(note)}_\n```{escape(diff_text(diff))}```")
+    if queued:
+        text += (f"\nBroadcast {queued['id']} queued: the announcement channel and {_people(queued['people'])} whose "
+                 "gap checks target this level, each exactly once (`ladder outbox` shows progress).")
+    else:
+        text += "\nNo announcement was sent (the form's announcement was empty). Use `/ladder announce` to send one."
+    return Reply(text="Level saved", ephemeral=False, dm=True, blocks=B.text_blocks(text))
 
 
 def cmd_history(deps: Deps, user_id: str, args: str) -> Reply:

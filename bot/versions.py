@@ -166,8 +166,10 @@ def live(store: Store, base: Path, root: Path) -> Knowledge:
 
 
 def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str, level_data: dict, *,
-              author: str, note: str) -> tuple[Knowledge, dict]:
-    """Store a new version with this level replaced; return it loaded, and the diff."""
+              author: str, note: str, also=None) -> tuple[Knowledge, dict]:
+    """Store a new version with this level replaced; return it loaded, and the diff.
+
+    ``also(db, new_kb, diff)`` runs inside the same transaction (the broadcast's outbox rows)."""
     if not note.strip():
         raise EditError({"note": "say what changed and why (it goes into the history)"})
     old = kb.level(level_id)
@@ -185,6 +187,8 @@ def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str
             "version": new_kb.version, "parent": kb.version, "level_id": level_id, "created_by": author,
             "created_at": now(), "note": note.strip()[:1000], "diff": json.dumps(diff), "tracks": json.dumps(tracks),
         })
+        if also is not None:
+            also(db, new_kb, diff)
     return new_kb, diff
 
 

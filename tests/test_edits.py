@@ -84,7 +84,11 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path):
     level = deps.kb.level("senior-agent")
     skills = "\n".join(f"{s.name}: {s.description}" for s in level.skills if s.name != "Sales Acumen")
     skills = skills.replace("≥ 105%", "≥ 103%") + "\nDe-escalation Coaching: Coaches peers through angry-caller de-escalation"
-    meta, values = form(deps, skills=skills, note="KPI bar lowered to 103%; coaching added")
+    meta, values = form(deps, skills=skills, note="KPI bar lowered to 103%; coaching added",
+                        announce="Senior Agent changes from today.")
+    base = {"current_level": "experienced-agent", "target_title": "L3", "knowledge_version": "v", "plan": "[]",
+            "step": 0, "state": "asking", "target_level": "senior-agent"}
+    deps.store.create_check({**base, "user_id": "UWALKER"})
     errors, apply = submit_edit(deps, HR, meta, values)
     assert errors is None
 
@@ -116,9 +120,13 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path):
     assert "≥ 105% (kpi_achievement) → ≥ 103% (kpi_achievement)" in text
     history = command(deps, "UAGENT", "history senior agent").blocks[0]["text"]["text"]
     assert "KPI bar lowered to 103%" in history and "Skills added: De-escalation Coaching" in history
-    # the offered broadcast goes out through the outbox
-    [(label, aid, value)] = B.option_labels(reply.blocks)
-    assert "Queued broadcast" in str(action(deps, HR, aid, value).blocks)
+    # the broadcast was written with the version, in the same transaction
+    assert "Broadcast 1 queued" in text and "1 person whose" in text
+    with deps.store.db() as db:
+        [row] = list(db["broadcasts"].rows)
+        assert row["knowledge_version"] == new_version
+        dms = list(db["outbox"].rows_where("kind = 'dm'"))
+        assert [d["recipient"] for d in dms] == ["UWALKER"] and "Skills added: De-escalation Coaching" in dms[0]["blocks"]
     # a restart comes up on the new version
     again = make_deps(deps.settings)
     assert again.kb.version == new_version
@@ -126,3 +134,18 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path):
     out = export(again.kb, tmp_path / "exported")
     assert "De-escalation Coaching" in (tmp_path / "exported" / "call-center.yaml").read_text(encoding="utf-8")
     assert len(out) == 2
+
+
+def test_a_failed_broadcast_insert_rolls_back_the_version(deps, monkeypatch):
+    import bot.outbox as outbox
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outbox, "insert_broadcast", boom)
+    meta, values = form(deps, note="n", announce="hello")
+    errors, apply = submit_edit(deps, HR, meta, values)
+    with pytest.raises(RuntimeError):
+        apply()
+    with deps.store.db() as db:
+        assert db["knowledge_versions"].count == 0 and db["outbox"].count == 0
