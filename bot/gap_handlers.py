@@ -14,7 +14,7 @@ from bot.gapcheck import (
     OPEN_STATES, RATING_LABELS, Answer, Check, Event, GapError, Rating, State, Step, next_steps, plan, report,
     transition,
 )
-from bot.handlers import Deps, Reply, _text
+from bot.replies import Deps, Reply, _text
 from bot.knowledge import LevelNotFound
 from bot.render import escape
 

@@ -7,49 +7,21 @@ the console shows exactly what Slack would. Every function takes :class:`Deps` f
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Callable
 
 from rapidfuzz import process
 
 from bot import blocks as B
-from bot.answers import Advisor, Answer
-from bot.config import Settings
+from bot import gap_handlers, team_handlers
+from bot.answers import Answer
 from bot.knowledge import LevelNotFound
 from bot.render import escape, ladder, level_card
-from bot.store import Store
+from bot.replies import Deps, Reply, _text
+
+__all__ = ["Deps", "Reply", "command", "question", "action", "home"]
 
 log = logging.getLogger(__name__)
 MAX_QUESTION = 10_000
-
-
-@dataclass
-class Deps:
-    settings: Settings
-    advisor: Advisor
-    store: Store
-    kick_outbox: Callable[[], None] | None = None   # wake the outbox worker after a broadcast is queued
-
-    @property
-    def kb(self):
-        return self.advisor.kb
-
-
-@dataclass
-class Reply:
-    text: str                                   # notification / fallback text
-    blocks: list[dict] = field(default_factory=list)
-    ephemeral: bool = True                      # slash-command replies are private by default
-    replace: bool = False                       # replace the message a button was on
-    dm: bool = False                            # post into the person's DM (e.g. a gap check from a channel)
-    files: list[tuple[str, bytes, str]] = field(default_factory=list)   # (filename, content, title) to upload
-    followups: list["Reply"] = field(default_factory=list)              # further messages, in order
-    to_user: str | None = None                  # post into this other person's DM (an invitation)
-    modal: dict | None = None                   # open this view (needs the command's trigger_id)
-
-
-def _text(text: str, footer: str | None = None) -> Reply:
-    return Reply(text=text, blocks=B.text_blocks(text, footer))
 
 
 # -- questions (DMs, mentions, /ladder ask) ------------------------------------------------------
@@ -59,8 +31,6 @@ GAP_WORDS = {"gap check", "gap", "gapcheck", "start gap check", "run a gap check
 
 def question(deps: Deps, user_id: str, channel: str | None, text: str, track: str | None = None) -> Reply:
     if " ".join((text or "").lower().replace("?", " ").split()) in GAP_WORDS:
-        from bot import gap_handlers
-
         return gap_handlers.start(deps, user_id)
     answer: Answer = deps.advisor.ask(text or "", track=track)
     answer_id = deps.store.record_answer(user_id, channel, answer.question or "(empty)", answer.status,
@@ -162,58 +132,17 @@ def _answer_reply(deps: Deps, answer: Answer) -> Reply:
     return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, None))
 
 
-def cmd_gap(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import gap_handlers
-
-    return gap_handlers.command(deps, user_id, args)
-
-
 def cmd_ask(deps: Deps, user_id: str, args: str, channel: str | None = None) -> Reply:
     reply = question(deps, user_id, channel, args)
     reply.ephemeral = True
     return reply
 
 
-def cmd_role(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
-
-    return team_handlers.cmd_role(deps, user_id, args)
 
 
-def cmd_team(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
-
-    return team_handlers.cmd_team(deps, user_id, args)
 
 
-def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
 
-    return team_handlers.cmd_assign(deps, user_id, args)
-
-
-def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
-
-    return team_handlers.cmd_stats(deps, user_id, args)
-
-
-def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
-
-    return team_handlers.cmd_edit(deps, user_id, args)
-
-
-def cmd_history(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
-
-    return team_handlers.cmd_history(deps, user_id, args)
-
-
-def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
-    from bot import team_handlers
-
-    return team_handlers.cmd_announce(deps, user_id, args)
 
 
 # One table: every subcommand of /ladder.
@@ -224,14 +153,14 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "compare": cmd_compare,
     "path": cmd_path,
     "ask": cmd_ask,
-    "gap": cmd_gap,
-    "role": cmd_role,
-    "team": cmd_team,
-    "assign": cmd_assign,
-    "stats": cmd_stats,
-    "announce": cmd_announce,
-    "edit": cmd_edit,
-    "history": cmd_history,
+    "gap": gap_handlers.command,
+    "role": team_handlers.cmd_role,
+    "team": team_handlers.cmd_team,
+    "assign": team_handlers.cmd_assign,
+    "stats": team_handlers.cmd_stats,
+    "announce": team_handlers.cmd_announce,
+    "edit": team_handlers.cmd_edit,
+    "history": team_handlers.cmd_history,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}
@@ -267,12 +196,8 @@ def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> 
 def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | None = None) -> Reply | None:
     kb = deps.kb
     if action_id in B.GAP_ACTION_IDS:
-        from bot import gap_handlers
-
         return gap_handlers.act(deps, user_id, action_id, value, inputs)
     if action_id == B.ANNOUNCE_SEND:
-        from bot import team_handlers
-
         return team_handlers.confirm_announce(deps, user_id, value)
     if action_id in (B.VOTE_UP, B.VOTE_DOWN):
         if not value.isdigit():
@@ -286,8 +211,6 @@ def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | 
         return _stale()
     level = kb.level(value)
     if action_id == B.START_GAP:
-        from bot import gap_handlers
-
         reply = gap_handlers.start(deps, user_id, level.id)
         reply.dm = True
         return reply
@@ -312,8 +235,6 @@ def _stale() -> Reply:
 # -- App Home ---------------------------------------------------------------------------------------
 
 def home(deps: Deps, user_id: str) -> dict:
-    from bot import gap_handlers
-
     kb = deps.kb
     banner = gap_handlers.unfinished_banner(deps, user_id)
     return B.home_view(kb, deps.store.profile(user_id), ladder(kb, kb.default_track),

@@ -6,7 +6,7 @@ import re
 
 from bot import blocks as B
 from bot.authz import Role, authorize, role_of
-from bot.handlers import Deps, Reply, _text
+from bot.replies import Deps, Reply, _text
 from bot.knowledge import LevelNotFound
 from bot.render import escape
 
