@@ -13,9 +13,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.handlers import Deps
 from bot.listeners import register_all
+from bot.listeners.deliver import SORRY, tell_sorry
 
+__all__ = ["SORRY", "create_app", "web_client"]
 log = logging.getLogger(__name__)
-SORRY = "Sorry, something went wrong on my side while answering. It has been logged; please try again in a minute."
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -43,14 +44,6 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
     @app.error
     def on_error(error, body, respond, client, logger):
         logger.exception("error while handling a Slack request", exc_info=error)
-        try:
-            if body.get("response_url"):
-                respond(text=SORRY, response_type="ephemeral", replace_original=False)
-                return
-            event = body.get("event") or {}
-            if event.get("channel") and event.get("ts"):
-                client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=SORRY)
-        except Exception:
-            logger.exception("could not tell the user about the error")
+        tell_sorry(client, body, respond)
 
     return app

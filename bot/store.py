@@ -1,7 +1,10 @@
 """Ladder's state in SQLite, through sqlite-utils: numbered migrations, WAL, a busy timeout.
 
 A file ``Database`` is bound to the thread that opened it and Bolt runs listeners on a thread pool,
-so every call opens its own connection (cheap with WAL) and wraps its change in ``db.atomic()``.
+so every call opens its own connection (cheap with WAL) and makes its change in one
+``BEGIN IMMEDIATE`` transaction (:meth:`Store.immediate`): a deferred ``BEGIN`` that reads first
+(sqlite-utils looks at the table) and then writes fails at once with "database is locked" when
+another thread wrote in between, instead of waiting out the busy timeout.
 Dicts in, dicts out; no Slack here.
 """
 
@@ -121,7 +124,7 @@ class Store:
         """True the first time an event id is seen; False for Slack's retries of it."""
         if not event_id:
             return True
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             cur = db.execute("INSERT OR IGNORE INTO processed_events (event_id, received_at) VALUES (?, ?)",
                              [event_id, now()])
             return cur.rowcount == 1
@@ -129,7 +132,7 @@ class Store:
     # -- answers and feedback --------------------------------------------------------------------
     def record_answer(self, user_id: str, channel: str | None, question: str, status: str,
                       level_id: str | None, answer: str, knowledge_version: str) -> int:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             return db["answers"].insert({
                 "user_id": user_id, "channel": channel, "question": question, "status": status,
                 "level_id": level_id, "answer": answer, "knowledge_version": knowledge_version,
@@ -143,7 +146,7 @@ class Store:
 
     def vote(self, answer_id: int, user_id: str, vote: int) -> dict | None:
         """Record 👍 (+1) / 👎 (-1). A second click updates the same row. None for an unknown answer."""
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             rows = list(db["answers"].rows_where("id = ?", [answer_id]))
             if not rows:
                 return None
@@ -224,7 +227,7 @@ class Store:
             return True
 
     def set_check_message(self, check_id: int, channel: str, ts: str) -> None:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             db["gap_checks"].update(check_id, {"channel": channel, "message_ts": ts})
 
     # -- roles, teams, audit ---------------------------------------------------------------------
@@ -234,7 +237,7 @@ class Store:
             return rows[0]["role"] if rows else None
 
     def set_role(self, user_id: str, role: str, granted_by: str) -> None:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             db["roles"].upsert({"user_id": user_id, "role": role, "granted_by": granted_by, "granted_at": now()},
                                pk="user_id")
 
@@ -249,19 +252,19 @@ class Store:
 
     def add_to_team(self, lead_id: str, member_id: str, added_by: str) -> str | None:
         """Put a member in a lead's team; returns their previous lead, if any."""
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             rows = list(db["teams"].rows_where("member_id = ?", [member_id]))
             db["teams"].upsert({"member_id": member_id, "lead_id": lead_id, "added_by": added_by, "added_at": now()},
                                pk="member_id")
             return rows[0]["lead_id"] if rows else None
 
     def remove_from_team(self, lead_id: str, member_id: str) -> bool:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             cur = db.execute("DELETE FROM teams WHERE member_id = ? AND lead_id = ?", [member_id, lead_id])
             return cur.rowcount == 1
 
     def audit(self, actor: str, action: str, outcome: str, target: str | None = None, detail: str | None = None) -> None:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             db["audit"].insert({"at": now(), "actor": actor, "action": action, "target": target, "outcome": outcome,
                                 "detail": detail})
 
@@ -296,7 +299,7 @@ class Store:
             }
 
     def share_check(self, check_id: int, lead_id: str) -> None:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             db["gap_checks"].update(check_id, {"shared_with": lead_id, "updated_at": now()})
 
     def save_review(self, check_id: int, lead_id: str, ratings: dict[str, str]) -> None:
@@ -322,7 +325,7 @@ class Store:
             return rows[0] if rows else {"user_id": user_id, "current_level": None, "target_level": None}
 
     def set_profile(self, user_id: str, **fields: str | None) -> dict:
-        with self.db() as db, db.atomic():
+        with self.immediate() as db:
             row = {**self.profile(user_id), **fields, "user_id": user_id, "updated_at": now()}
             db["profiles"].upsert(row, pk="user_id")
             return row

@@ -41,6 +41,7 @@ def wsgi_app(app, deps):
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of slash commands
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -7,7 +7,7 @@ import re
 
 from bot import blocks as B
 from bot import handlers
-from bot.listeners.deliver import deliver, dm_channel
+from bot.listeners.deliver import deliver, dm_channel, tell_sorry
 
 log = logging.getLogger(__name__)
 ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
@@ -16,6 +16,13 @@ ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
 def register(app, deps) -> None:
     def on_action(ack, body, action, client, respond):
         ack()
+        try:  # errors after ack() are handled here: see commands.py
+            answer(body, action, client, respond)
+        except Exception:
+            log.exception("error while handling a Slack request: %s", action.get("action_id"))
+            tell_sorry(client, body, respond)
+
+    def answer(body, action, client, respond):
         user = body["user"]["id"]
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         inputs = B.inputs_from_state(body.get("state"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 log = logging.getLogger(__name__)
+SORRY = "Sorry, something went wrong on my side while answering. It has been logged; please try again in a minute."
 
 
 def dm_channel(client, user_id: str) -> str:
@@ -37,3 +38,20 @@ def deliver(client, reply, *, user_id: str, respond=None, channel: str | None = 
             client.files_upload_v2(channel=target, content=content, filename=filename, title=title)
     for filename, content, title in reply.files:
         client.files_upload_v2(channel=target, content=content, filename=filename, title=title)
+
+
+def tell_sorry(client, body: dict, respond=None) -> None:
+    """Tell the person that answering failed: on the response_url, in the event's thread, or in their DM."""
+    try:
+        if body.get("response_url") and respond is not None:
+            respond(text=SORRY, response_type="ephemeral", replace_original=False)
+            return
+        event = body.get("event") or {}
+        if event.get("channel") and event.get("ts"):
+            client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=SORRY)
+            return
+        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        if user:
+            client.chat_postMessage(channel=dm_channel(client, user), text=SORRY)
+    except Exception:
+        log.exception("could not tell the user about the error")

@@ -6,7 +6,7 @@ import logging
 
 from bot import blocks as B
 from bot import team_handlers
-from bot.listeners.deliver import deliver
+from bot.listeners.deliver import deliver, tell_sorry
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,10 @@ def register(app, deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()  # the form closes; indexing the new version takes a few seconds
-        deliver(client, apply(), user_id=user)
+        try:  # errors after ack() are handled here: see commands.py
+            deliver(client, apply(), user_id=user)
+        except Exception:
+            log.exception("error while handling a Slack request: saving an edit")
+            tell_sorry(client, body)
 
     app.view(B.EDIT_CALLBACK)(on_edit)
