@@ -23,6 +23,8 @@ from typing import Annotated, Any, Iterable, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from bot.text import escape
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -211,7 +213,7 @@ class Knowledge:
             return self.tracks[track_id]
         except KeyError:
             known = ", ".join(self.tracks)
-            raise LevelNotFound(track_id, f"There is no track '{track_id}'. Tracks: {known}.") from None
+            raise LevelNotFound(track_id, f"There is no track '{escape(track_id)}'. Tracks: {escape(known)}.") from None
 
     def levels(self, track: str | None = None) -> list[Level]:
         if track:
@@ -222,7 +224,7 @@ class Knowledge:
         try:
             return self._by_id[level_id]
         except KeyError:
-            raise LevelNotFound(level_id, f"There is no level with id '{level_id}'.") from None
+            raise LevelNotFound(level_id, f"There is no level with id '{escape(level_id)}'.") from None
 
     def has_level(self, level_id: str) -> bool:
         return level_id in self._by_id

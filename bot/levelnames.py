@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
+from bot.text import escape
+
 if TYPE_CHECKING:  # pragma: no cover
     from bot.knowledge import Knowledge, Level
 
@@ -68,7 +70,7 @@ def resolve_level(kb: "Knowledge", name: str, track: str | None = None) -> "Leve
         level = tr.level_by_number(int(numbered["n"]))
         if level is None:
             raise LevelNotFound(
-                name, f"There is no level L{int(numbered['n'])}: {tr.title} has L1–L{len(tr.levels)}."
+                name, f"There is no level L{int(numbered['n'])}: {escape(tr.title)} has L1–L{len(tr.levels)}."
             )
         return level
 
@@ -106,9 +108,9 @@ def resolve_level(kb: "Knowledge", name: str, track: str | None = None) -> "Leve
                 suggestions.append(lv)
     suggestions = suggestions[:4]
     if suggestions:
-        names = [_describe(lv) for lv in suggestions]
+        names = [escape(_describe(lv)) for lv in suggestions]
         hint = "Did you mean " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "?"
     else:
         hint = "Try `levels` to see every level."
-    return_msg = f"I don't know a level called '{name.strip()[:80]}'. {hint}"
+    return_msg = f"I don't know a level called '{escape(name.strip()[:80])}'. {hint}"
     raise LevelNotFound(name, return_msg, suggestions)

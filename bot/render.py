@@ -10,11 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.knowledge import Knowledge, Level, Track
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters: https://api.slack.com/reference/surfaces/formatting#escaping"""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+from bot.text import escape  # noqa: F401  (re-exported: callers import it from here)
 
 
 def to_plain(mrkdwn: str) -> str:
