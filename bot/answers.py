@@ -33,6 +33,7 @@ DEFAULT_TRACK_TIE = 0.05     # nudges ties toward the default track when nothing
 CLARIFY_MARGIN = 0.03        # two tracks this close, nothing naming either: ask which
 IDENTIFY_MENTION = -0.10    # "who oversees the TLs?": a named level is the reference point, not the answer
 NUMBER_MATCH = 0.10         # the question states a number the level states ("10-15 people", "105%")
+NUMBER_UNIT_MATCH = 0.20    # ... in the level's unit, inside the band the level's threshold covers ("95%", "150 FTE")
 BACKGROUND_MARGIN = 0.02    # a background note must beat the best level by this much for a glossary question
 BACKGROUND_MARGIN_OTHER = 0.12   # ... and by this much for any other question
 PARTIAL_MENTION = 0.05      # "seniors": a bare title word
@@ -45,7 +46,8 @@ SUGGESTED = (
 )
 
 # Zero-shot scope check: a question is compared with generic examples of what Ladder is for and of
-# the other things people ask a workplace assistant. They describe kinds of request, not test items.
+# the other things people ask a workplace assistant. They describe kinds of request, not test items,
+# and never the place: "call centre" is as likely in an off-topic question as in a career one.
 IN_SCOPE_EXAMPLES = (
     "what do I need to get promoted",
     "requirements for the next level",
@@ -63,11 +65,11 @@ IN_SCOPE_EXAMPLES = (
     "how many people does this role manage",
     "what KPI target does this level have",
     "is my performance good enough for my level",
-    "what does this call centre metric mean",
+    "what does this work metric mean",
     "what does this abbreviation stand for",
     "what does a person in this job do all day",
     "is this role part of the career ladder",
-    "career path and promotion in the call centre",
+    "career path and promotion",
     "what a frontend developer needs to know at this level",
 )
 OUT_OF_SCOPE_EXAMPLES = (
@@ -151,6 +153,7 @@ class Advisor:
         self.chunks: list[Chunk] = index.chunks
         self.lexical = Lexical(self.chunks)
         self._chunk_level = np.array([c.level_id or "" for c in self.chunks], dtype=object)
+        self._bands = number_bands(kb)
         self._in = embedder.encode(IN_SCOPE_EXAMPLES)
         self._out = embedder.encode(OUT_OF_SCOPE_EXAMPLES)
 
@@ -163,7 +166,10 @@ class Advisor:
         qvec = self.embedder.encode([query.expanded])[0]
         dense = self.index.search(qvec)
         lex = self.lexical.scores(query.expanded)
-        chunk_scores = dense + LEXICAL_WEIGHT * np.minimum(lex / LEXICAL_SCALE, 1.0)
+        # BM25 grows with the question's length: below LEXICAL_SCALE a score counts as partial evidence,
+        # above it the best-matching chunk gets full weight and the others their share of it, so
+        # several strong matches still differ instead of all saturating at the same value.
+        chunk_scores = dense + LEXICAL_WEIGHT * lex / max(LEXICAL_SCALE, float(lex.max()))
 
         wanted_track = track or query.track_hint
         per_level: dict[str, list[float]] = {}
@@ -186,20 +192,31 @@ class Advisor:
             level = self.kb.level(level_id)
             if level_id in strong:
                 value += IDENTIFY_MENTION if query.identify else STRONG_MENTION
-            elif level_id in weak:
+            elif level_id in weak and not query.identify:   # "who helps the agents?": context, as a strong name is
                 value += WEAK_MENTION
             elif level_id in partial:
                 value += PARTIAL_MENTION
-            if query.numbers and any(_states(t, query.numbers) for t in level.thresholds):
-                value += NUMBER_MATCH
+            value += self._number_evidence(level, query)
             if wanted_track and level.track != wanted_track:
                 value -= OTHER_TRACK
             elif not wanted_track and level.track == self.kb.default_track.id:
                 value += DEFAULT_TRACK_TIE
             level_scores[level_id] = value
+            adjustments[level_id] = value - base
         best_bg = max(background.items(), key=lambda kv: kv[1]) if background else None
         margin = float((self._in @ qvec).max() - (self._out @ qvec).max())
         return Ranking(query, level_scores, chunk_scores, dense, best_bg, margin, adjustments)
+
+    def _number_evidence(self, level: Level, query: Query) -> float:
+        """A stated number in the level's unit and band is strong evidence; a bare number the level states, some."""
+        best = 0.0
+        units = query.units if len(query.units) == len(query.numbers) else [None] * len(query.numbers)
+        for n, unit in zip(query.numbers, units):
+            if unit and any(b.unit == unit and b.holds(n) for b in self._bands.get(level.id, ())):
+                best = max(best, NUMBER_UNIT_MATCH)
+            elif unit is None and any(_states(t, [n]) for t in level.thresholds):
+                best = max(best, NUMBER_MATCH)
+        return best
 
     def _hits(self, ranking: Ranking) -> list[Hit]:
         """The best chunks, scored as their level is: fused chunk score plus the level's adjustments."""
@@ -364,6 +381,36 @@ class Advisor:
             question=query.text, status="no_answer", answer=_with_notes(query, text, [], self.version),
             knowledge_version=self.version, hits=self._hits(ranking) if ranking else [], intent=None,
         )
+
+
+@dataclass(frozen=True)
+class Band:
+    """The values a level's threshold covers. An open-ended one ("≥ 100%", "100+ FTE") reaches up to where
+    the next level on its track starts for the same metric: 102% is L2's band, 150 FTE the manager's."""
+
+    metric: str
+    unit: str
+    low: float
+    high: float          # inclusive when closed, exclusive otherwise
+    closed: bool
+
+    def holds(self, n: float) -> bool:
+        return self.low <= n <= self.high if self.closed else self.low <= n < self.high
+
+
+def number_bands(kb: Knowledge) -> dict[str, list[Band]]:
+    bands: dict[str, list[Band]] = {}
+    for track in kb.tracks.values():
+        stated = [(lv, t) for lv in track.levels for t in lv.thresholds]
+        for level, t in stated:
+            low = t.min if t.min is not None else 0.0
+            if t.max is not None:
+                band = Band(t.metric, t.unit, low, t.max, True)
+            else:
+                above = [o.min for _, o in stated if o.metric == t.metric and o.min is not None and o.min > low]
+                band = Band(t.metric, t.unit, low, min(above) if above else float("inf"), False)
+            bands.setdefault(level.id, []).append(band)
+    return bands
 
 
 def _states(threshold, numbers: Sequence[float]) -> bool:

@@ -46,6 +46,7 @@ class Query:
     identify: bool = False                      # "who …", "which role …": named levels are context, not the answer
     partial: list[Level] = field(default_factory=list)   # levels a bare title word points at ("seniors")
     numbers: list[float] = field(default_factory=list)   # numbers stated in the question ("10-15", "95%")
+    units: list[str | None] = field(default_factory=list)  # beside each number: "percent", "fte" or None
 
     @property
     def expanded(self) -> str:
@@ -87,6 +88,9 @@ _IDENTIFY = re.compile(
 )
 _NEXT = re.compile(r"\b(next (level|step|one)|move up|moving up|step up|promot\w*|what s next|whats next|level up|after (that|this))\b")
 _GLOSSARY = re.compile(r"\b(what is|what s|whats|what does|define|definition|meaning of|stand for|stands for|mean)\b")
+# "what does the big boss do all day": what a job involves, not what a word means
+_DOES_WHAT = re.compile(r"\bwhat (does|do|did)\b.*\b(do|does|doing|involve|involves)\b")
+_MEANS = re.compile(r"\b(mean|means|meaning|stand|stands|define|definition)\b")
 _REQUIRE = re.compile(r"\b(need|needs|required|require|requirements|requirement|qualif\w*|become|promot\w*|ready|expect\w*|skills)\b")
 
 
@@ -214,7 +218,7 @@ def detect_intent(norm: str, mentions: list[Mention]) -> Intent:
         return Intent.COMPARE
     if _REQUIRE.search(norm):
         return Intent.REQUIREMENTS
-    if not mentions and _GLOSSARY.search(norm):
+    if not mentions and _GLOSSARY.search(norm) and (_MEANS.search(norm) or not _DOES_WHAT.search(norm)):
         return Intent.GLOSSARY
     if _FACT.search(norm):
         return Intent.FACT
@@ -231,11 +235,38 @@ def understand(kb: Knowledge, question: str) -> Query:
     return Query(
         text=text, norm=norm, mentions=mentions, track_hint=track_hint(kb, norm, mentions),
         intent=detect_intent(norm, mentions), truncated=truncated, identify=bool(_IDENTIFY.search(norm)),
-        partial=partial_levels(kb, norm, mentions), numbers=stated_numbers(text),
+        partial=partial_levels(kb, norm, mentions), numbers=stated_numbers(text), units=stated_units(text),
     )
 
 
 def stated_numbers(text: str) -> list[float]:
     """Numbers outside level names: "a group of 10-15 people" -> [10, 15]; "L3" is not one."""
-    cleaned = re.sub(r"\b(?:l|lvl|level)\s*\d+\b", " ", text, flags=re.I)
-    return [float(n) for n in re.findall(r"(?<![\w.])(\d{1,4})(?:\.\d+)?(?!\w)", cleaned)]
+    return [value for value, _ in stated_quantities(text)]
+
+
+def stated_units(text: str) -> list[str | None]:
+    """The unit of each of :func:`stated_numbers`, in order: "95%" -> percent, "10-15 people" -> fte (twice)."""
+    return [unit for _, unit in stated_quantities(text)]
+
+
+_LEVEL_NUMBER = re.compile(r"\b(?:l|lvl|level)\s*\d+\b", re.I)
+_STATED = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)(?!\w)")
+_UNIT_AFTER = re.compile(r"\s*(?:(?:-|–|to)\s*\d{1,4}(?:\.\d+)?)?\s*\+?\s*(%|[a-z]+)?", re.I)
+# Words after a number that give it the unit the ladder's thresholds use.
+_PERCENT_WORDS = {"%", "percent", "pct"}
+_HEADCOUNT_WORDS = {"fte", "ftes", "people", "persons", "person", "agents", "reps", "staff", "employees", "heads",
+                    "headcount", "seats", "members", "colleagues", "operators", "workers"}
+
+
+def stated_quantities(text: str) -> list[tuple[float, str | None]]:
+    """Each stated number with its unit when the words say one: "10-15 people" -> [(10, fte), (15, fte)]."""
+    cleaned = _LEVEL_NUMBER.sub(" ", text)
+    found = [(m.end(), float(m.group(1))) for m in _STATED.finditer(cleaned)]
+    out: list[tuple[float, str | None]] = []
+    for end, value in found:
+        # a range's first number takes the unit written after the second ("10-15 people")
+        tail = _UNIT_AFTER.match(cleaned, end)
+        word = (tail.group(1) or "").lower() if tail else ""
+        unit = "percent" if word in _PERCENT_WORDS else "fte" if word in _HEADCOUNT_WORDS else None
+        out.append((value, unit))
+    return out

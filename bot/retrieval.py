@@ -28,7 +28,7 @@ import numpy as np
 from bot.knowledge import SECTION_LABELS, Knowledge, Level
 from bot.embedders import DIMENSION, MODEL_ID, Embedder
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2   # 2: chunks that state a threshold spell out what it measures
 
 
 class IndexError_(RuntimeError):
@@ -64,15 +64,31 @@ def level_chunks(kb: Knowledge, level: Level) -> list[Chunk]:
         return Chunk(f"{base}#{suffix}", level.id, level.track, level.title, section, text, embed)
 
     aliases = f" Also called: {', '.join(level.aliases)}." if level.aliases else ""
+
+    def stated(section: str, text: str, skill: str | None = None) -> str:
+        """What a number in this line measures, in words people use ("95% of target", "a team of 12")."""
+        notes = [f"{_THRESHOLD_WORDS[t.metric]}: {t.describe()}" for t in level.thresholds
+                 if t.section == section and (t.skill == skill if skill else t.text == text or section == "experience")]
+        return f" ({'; '.join(notes)})" if notes else ""
+
+    exp = level.experience.text
     out = [
         chunk("title", None, f"{level.label}.{aliases}", f"{head}.{aliases}"),
-        chunk("experience", None, level.experience.text, f"{head} experience required: {level.experience.text}"),
+        chunk("experience", None, exp, f"{head} experience required: {exp}{stated('experience', exp)}"),
     ]
-    out += [chunk("responsibilities", i, r, f"{head} is responsible for: {r}")
+    out += [chunk("responsibilities", i, r, f"{head} is responsible for: {r}{stated('responsibilities', r)}")
             for i, r in enumerate(level.responsibilities, start=1)]
-    out += [chunk("skills", i, f"{s.name}: {s.description}", f"{head} skill {s.name}: {s.description}")
+    out += [chunk("skills", i, f"{s.name}: {s.description}",
+                  f"{head} skill {s.name}: {s.description}{stated('skills', s.description, s.name)}")
             for i, s in enumerate(level.skills, start=1)]
     return out
+
+
+_THRESHOLD_WORDS = {
+    "kpi_achievement": "performance against individual KPI targets",
+    "team_size": "size of the team of agents managed",
+    "operation_size": "size of the operation managed, in staff",
+}
 
 
 def build_chunks(kb: Knowledge) -> list[Chunk]:
@@ -215,14 +231,35 @@ def index_status(index_dir: Path, kb: Knowledge) -> dict:
 
 # -- lexical scores -------------------------------------------------------------------------------
 
-_STOP = set("""a an and are as at be by can do does for from how i in is it its me my of on or our s so that the
-their them they this to was we what whats which who with you your i'm im any there get need needs level role""".split())
+# Function words and the words every question about a ladder uses: they carry no evidence about
+# which chunk answers it ("where applicable" must not match "where do people come from").
+_STOP = set("""a about above after again all also am an and any are as at be been before being below both but by
+can could did do does doing don done during each either else ever few for from further had has have having he her
+here hers him his how however i i'm if im in into is isn it its itself just let like may me might more most much must
+my myself nah no nor not now of off ok okay on once one only or other our ours out over own per please pls quite
+rather really s same she should so some such t than that that's the their theirs them then there these they this
+those through thus to too u under until up upon us very vs was way we were what whats when where whether which while
+who whom whose why will with within without would yeah yes yet you your yours
+lol basically actually kinda kind sort stuff thing things someone somebody anyone people person guy
+get gets getting got need needs level levels role roles
+re ve ll d m don didn doesn isn aren wasn won wouldn couldn shouldn""".split())   # what apostrophes leave behind
 
 
 def lexical_tokens(text: str) -> list[str]:
-    """Lower-cased, stop words out, Snowball-stemmed: "escalations"/"escalated" -> "escal"."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))
-    return _stem([w for w in words if w not in _STOP])
+    """Stop words out, Snowball-stemmed: "escalations"/"escalated" -> "escal".
+
+    An acronym written in capitals ("IT", "QA", "HR") is a name, never a stop word; single letters
+    left by apostrophes ("can't" -> "t") are dropped.
+    """
+    words = re.findall(r"[A-Za-z0-9]+", text.replace("&", " and "))
+    shouted = not any(ch.islower() for ch in text)   # "WHAT DO I NEED": capitals mark no acronym
+
+    def keep(w: str) -> bool:
+        if len(w) == 1 and not w.isdigit():
+            return False
+        return w.lower() not in _STOP or (not shouted and w.isupper() and len(w) <= 4)
+
+    return _stem([w.lower() for w in words if keep(w)])
 
 
 def _stem(words: list[str]) -> list[str]:

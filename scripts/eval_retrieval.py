@@ -2,6 +2,7 @@
 """Retrieval quality on tests/data/questions.jsonl: Ladder beside two baselines, in one run.
 
     python scripts/eval_retrieval.py [--backend torch|onnx-fp32|onnx-int8 ...] [--show-misses] [--json]
+                                     [--questions PATH]
 
 Prints top-1, MRR@5 and out-of-scope refusals for:
   * Ladder (``Advisor.ask``) with each requested embedding backend;
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -25,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.answers import Advisor, Answer  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.retrieval import lexical_tokens  # noqa: E402
+from bot.retrieval import _stem  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 
@@ -74,6 +76,17 @@ def ladder_run(advisor: Advisor, questions: list[dict]) -> tuple[list[list[str]]
     return [ranked_ids(a) for a in answers], answers
 
 
+# The baseline's tokeniser is frozen here (lower-case, a short stop list, Snowball stems), so that
+# tuning Ladder's own lexical tokens never moves the baseline it is compared with.
+_BASELINE_STOP = set("""a an and are as at be by can do does for from how i in is it its me my of on or our s so that the
+their them they this to was we what whats which who with you your i'm im any there get need needs level role""".split())
+
+
+def baseline_tokens(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))
+    return _stem([w for w in words if w not in _BASELINE_STOP])
+
+
 def bm25_whole_levels(kb: Knowledge, questions: list[dict]) -> list[list[str]]:
     from rank_bm25 import BM25Okapi
 
@@ -85,10 +98,10 @@ def bm25_whole_levels(kb: Knowledge, questions: list[dict]) -> list[list[str]]:
     for note in kb.references:
         docs.append(" ".join(f"{s.heading} {s.text}" for s in note.sections))
         ids.append(note.doc_id)
-    bm25 = BM25Okapi([lexical_tokens(d) for d in docs])
+    bm25 = BM25Okapi([baseline_tokens(d) for d in docs])
     out = []
     for q in questions:
-        scores = bm25.get_scores(lexical_tokens(q["question"]) or ["_"])
+        scores = bm25.get_scores(baseline_tokens(q["question"]) or ["_"])
         out.append([ids[i] for i in np.argsort(-scores, kind="stable")])
     return out
 
@@ -129,12 +142,14 @@ def main() -> int:
     parser.add_argument("--backend", action="append", help="embedding backend(s) for Ladder (default: all available)")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS,
+                        help=f"questions file, one JSON object a line (default: {QUESTIONS.relative_to(ROOT)})")
     args = parser.parse_args()
 
     from bot import service
 
     settings = Settings.from_env()
-    questions = load_questions()
+    questions = load_questions(args.questions)
     backends = args.backend or service.available_backends()
     results: dict[str, dict] = {}
     for backend in backends:
@@ -155,7 +170,7 @@ def main() -> int:
         print(json.dumps(results, indent=2))
         return 0
     n_in = sum(1 for q in questions if q["expected"])
-    print(f"{len(questions)} questions: {n_in} in scope, {len(questions) - n_in} out of scope")
+    print(f"{args.questions.name}: {len(questions)} questions: {n_in} in scope, {len(questions) - n_in} out of scope")
     print(f"{'system':<24} {'top-1':>7} {'MRR@5':>7} {'OOS refused':>12} {'in-scope refused':>17}")
     for name, r in results.items():
         print(f"{name:<24} {r['top1']:>7.1%} {r['mrr5']:>7.3f} {r['oos_refused']:>6}/{r['oos_total']:<5} "

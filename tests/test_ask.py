@@ -140,3 +140,20 @@ def test_cli_compare_and_path(built_index):
     assert proc.returncode == 0 and "L2 Experienced Agent vs L3 Senior Agent" in proc.stdout
     proc = _cli(built_index, "path", "agent", "astronaut")
     assert proc.returncode == 2 and "I don't know a level called 'astronaut'" in proc.stderr
+
+
+def test_stated_numbers_carry_their_unit_and_land_in_a_levels_band():
+    from bot.answers import number_bands
+    from bot.knowledge import load_knowledge
+    from bot.query import stated_quantities
+    from tests.conftest import KNOWLEDGE
+
+    assert stated_quantities("a group of 10-15 people") == [(10.0, "fte"), (15.0, "fte")]
+    assert stated_quantities("around 95% of target, L3 maybe") == [(95.0, "percent")]
+    assert stated_quantities("ticket 48213") == []
+    bands = number_bands(load_knowledge(KNOWLEDGE))
+    holds = lambda n, unit: {lid for lid, bs in bands.items() if any(b.unit == unit and b.holds(n) for b in bs)}
+    assert holds(95, "percent") == {"agent"}
+    assert holds(102, "percent") == {"experienced-agent"}      # "≥ 100%" reaches up to where L3 starts
+    assert holds(150, "fte") == {"call-center-manager"}
+    assert holds(12, "fte") == {"team-lead"}

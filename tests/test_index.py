@@ -96,3 +96,12 @@ def test_corrupt_index_is_reported_then_rebuilt(tmp_path, monkeypatch, embedder)
 def test_missing_index_message_says_how_to_build(tmp_path):
     with pytest.raises(IndexError_, match=r"no index in .* \(build it with: python -m bot index\)"):
         load_index(tmp_path)
+
+
+def test_lexical_tokens_drop_function_words_but_keep_acronyms():
+    from bot.retrieval import lexical_tokens
+
+    assert lexical_tokens("where do people usually come into agent jobs from?") == ["usual", "come", "agent", "job"]
+    assert lexical_tokens("is the IT guy on this ladder") == ["it", "ladder"]
+    assert lexical_tokens("WHAT IS IT") == []                     # shouting is not an acronym
+    assert lexical_tokens("who handles what agents can't solve") == ["handl", "agent", "solv"]
