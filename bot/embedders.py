@@ -90,7 +90,10 @@ class OnnxEmbedder:
             raise EmbedderError(f"{model_file} is missing: rebuild the index with: python -m bot index")
         self.name = name
         self.batch_size = batch_size
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        try:
+            self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        except Exception as exc:  # tokenizers raises a bare Exception for a missing or corrupt file
+            raise EmbedderError(f"{tokenizer_file} cannot be read ({exc}): rebuild the index with: python -m bot index") from exc
         # tokenizer.json ships fixed padding to 128; sentence-transformers pads to the longest instead
         self.tokenizer.enable_truncation(max_length=max_seq_length)
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
@@ -99,7 +102,10 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own error types for a truncated or corrupt model
+            raise EmbedderError(f"{model_file} cannot be loaded ({exc}): rebuild the index with: python -m bot index") from exc
 
     @classmethod
     def from_build(cls, build_dir: Path, manifest: dict, variant: str = "int8") -> "OnnxEmbedder":

@@ -171,6 +171,7 @@ def build_index(
         chunks = build_chunks(kb)
         (index_dir / "builds").mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide the build from a server running as another user
         try:
             vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
             batch = 32
@@ -217,6 +218,9 @@ def _prune(index_dir: Path, keep: Path, spare: int = 2) -> None:
     builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
     for old in builds[:-spare] if spare else builds:
         shutil.rmtree(old, ignore_errors=True)
+    # half-written builds of a process killed mid-build (about 150 MB each); safe under the build lock
+    for stale in index_dir.glob(".build-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def index_status(index_dir: Path, kb: Knowledge) -> dict:

@@ -77,11 +77,32 @@ def open_advisor(settings: Settings, progress: Progress | None = None, backend: 
                  kb: Knowledge | None = None) -> Advisor:
     kb = kb or load_knowledge(settings.knowledge_dir)
     index = ensure_index(kb, settings, progress)
-    return Advisor(kb, index, query_embedder(index, backend))
+    try:
+        embedder = query_embedder(index, backend)
+    except EmbedderError as exc:
+        if backend == "torch" or not torch_available():
+            raise
+        log.warning("%s: rebuilding the index", exc)  # a deleted or corrupt model file in the build
+        index = build(kb, settings, progress)
+        embedder = query_embedder(index, backend)
+    return Advisor(kb, index, embedder)
 
 
 def versions_root(settings: Settings) -> Path:
     return Path(settings.index_dir) / "knowledge"
+
+
+def live_knowledge(settings: Settings, store=None) -> Knowledge:
+    """The knowledge Ladder serves: HR's newest stored version (SQLite), else the committed files.
+    Without a store and with no database file yet, the committed files (nothing is created)."""
+    from bot.store import Store
+    from bot.versions import live
+
+    if store is None:
+        if not Path(settings.db_path).exists():
+            return load_knowledge(settings.knowledge_dir)
+        store = Store(settings.db_path)
+    return live(store, settings.knowledge_dir, versions_root(settings))
 
 
 def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:

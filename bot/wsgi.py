@@ -1,15 +1,26 @@
 """gunicorn entry point: ``gunicorn bot.wsgi:application``.
 
-Built on first import by gunicorn's worker (not by anything else in the package).
+Built on first import by gunicorn's worker (not by anything else in the package). A bad setting
+stops the worker with one line naming it; exit code 3 tells gunicorn's arbiter the worker cannot
+boot, so it stops instead of respawning it forever.
 """
 
+import sys
+
 from bot.app import create_app
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.runtime import make_deps, setup_logging, start_outbox_worker
 from bot.web import wsgi_app
 
+WORKER_BOOT_ERROR = 3  # gunicorn.arbiter.Arbiter.WORKER_BOOT_ERROR
+
 setup_logging()
-_settings = Settings.from_env()
+try:
+    _settings = Settings.from_env()
+    _settings.require_http()
+except ConfigError as exc:
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(WORKER_BOOT_ERROR)
 _deps = make_deps(_settings)
 _app = create_app(_settings, _deps)
 start_outbox_worker(_deps, _app.client)

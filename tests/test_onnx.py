@@ -83,3 +83,31 @@ def test_missing_onnx_model_is_a_clear_error(tmp_path, index):
 def test_unknown_backend_setting_names_the_variable():
     with pytest.raises(ConfigError, match="LADDER_EMBEDDER='gpu' is not one of"):
         Settings.from_env({"LADDER_EMBEDDER": "gpu"})
+
+
+@pytest.mark.parametrize("damage", ["delete-model", "garble-tokenizer"])
+def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, built_index, damage):
+    import shutil
+
+    from bot.service import open_advisor
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index, index_dir, symlinks=True)
+    live = load_index(index_dir)
+    if damage == "delete-model":
+        (live.path / live.manifest["onnx"]["int8"]).unlink()
+    else:
+        (live.path / live.manifest["onnx"]["tokenizer"]).write_text("{not json", encoding="utf-8")
+    advisor = open_advisor(Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
+    assert advisor.ask("what do I need for senior agent?").level_id == "senior-agent"
+    assert advisor.index.path != live.path    # a fresh build, swapped in
+
+
+def test_the_gunicorn_entry_point_names_a_missing_setting_in_one_line(tmp_path):
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
+           "LADDER_INDEX_DIR": str(tmp_path / "index"), "LADDER_DB": str(tmp_path / "l.db")}
+    proc = subprocess.run([sys.executable, "-c", "import bot.wsgi"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == 3          # gunicorn's "worker failed to boot": it stops, no respawn loop
+    assert proc.stderr.strip() == "error: SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)"
+    assert not (tmp_path / "index").exists()   # checked before any index is built

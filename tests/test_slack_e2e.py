@@ -508,6 +508,34 @@ def test_a_server_error_is_retried(ladder):
     assert len(bot_messages(ladder.slack, dm)) == 1
 
 
+def test_a_failed_response_url_post_is_retried(ladder):
+    ladder.slack.fail("response_url", 500)
+    ru = ladder.slack.new_response_url(channel="C1", user=USER)
+    assert ladder.post(R.slash_command(QUESTION, user_id=USER, channel_id="C1", response_url=ru))[0] == 200
+    ladder.slack.wait_for("response_url", lambda c: c.ok, timeout=15)
+    assert [c.status for c in ladder.slack.responses] == [500, 200]
+    assert "*L3 Senior Agent*" in said(ladder.slack.responses[-1])
+
+
+def test_an_answer_whose_response_url_keeps_failing_is_posted_ephemerally_instead(ladder, caplog):
+    caplog.set_level(logging.ERROR)
+    ladder.slack.fail("response_url", 500, times=10)
+    ru = ladder.slack.new_response_url(channel="C1", user=USER)
+    assert ladder.post(R.slash_command(QUESTION, user_id=USER, channel_id="C1", response_url=ru))[0] == 200
+    [call] = ladder.slack.wait_for("chat.postEphemeral", timeout=20)
+    assert call.ok and call.args["user"] == USER and call.args["channel"] == "C1"
+    assert "*L3 Senior Agent*" in said(call)
+    assert all(c.status == 500 for c in ladder.slack.responses)
+    assert "response_url answered 500" in caplog.text
+
+
+def test_a_failed_working_reaction_does_not_stop_the_answer(ladder):
+    ladder.slack.error("reactions.add", "already_reacted")
+    dm, ts, _ = ladder.dm(QUESTION)
+    assert "*L3 Senior Agent*" in said(ladder.answer_in_thread(dm, ts))
+    assert not [c for c in ladder.slack.calls("chat.postMessage") if SORRY in json.dumps(c.args)]
+
+
 def test_a_persistent_slack_error_is_logged_and_the_server_keeps_working(ladder, caplog):
     caplog.set_level(logging.ERROR)
     slack = ladder.slack

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
 log = logging.getLogger(__name__)
+# Bolt's respond() retries nothing and raises nothing on an HTTP error: an answer lost on a 429 or
+# a 5xx would be silent. response_url posts go through these instead.
+RESPONSE_URL_RETRIES = (ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2),
+                        ServerErrorRetryHandler(max_retry_count=2))
 SORRY = "Sorry, something went wrong on my side while answering. It has been logged; please try again in a minute."
 
 
@@ -18,14 +29,16 @@ def deliver(client, reply, *, user_id: str, respond=None, channel: str | None = 
     if reply is None:
         return
     if reply.dm:
-        channel, thread_ts = dm_channel(client, user_id), None
+        dm = dm_channel(client, user_id)
         if respond is not None and not reply.replace:
-            respond(text="I've sent you a DM to run the gap check there.", response_type="ephemeral",
-                    replace_original=False)
-        respond = None
+            respond_reliably(respond, client, user_id=user_id, channel=channel,
+                             text="I've sent you a DM to run the gap check there.", response_type="ephemeral",
+                             replace_original=False)
+        channel, thread_ts, respond = dm, None, None
     if respond is not None:
-        respond(text=reply.text, blocks=reply.blocks, replace_original=reply.replace,
-                response_type="ephemeral" if reply.ephemeral and not reply.replace else "in_channel")
+        respond_reliably(respond, client, user_id=user_id, channel=channel, text=reply.text, blocks=reply.blocks,
+                         replace_original=reply.replace,
+                         response_type="ephemeral" if reply.ephemeral and not reply.replace else "in_channel")
     else:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks)
     if not reply.followups and not reply.files:
@@ -38,6 +51,32 @@ def deliver(client, reply, *, user_id: str, respond=None, channel: str | None = 
             client.files_upload_v2(channel=target, content=content, filename=filename, title=title)
     for filename, content, title in reply.files:
         client.files_upload_v2(channel=target, content=content, filename=filename, title=title)
+
+
+def respond_reliably(respond, client, *, user_id: str, channel: str | None, **message) -> None:
+    """Post to the response_url with retries on 429, 5xx and dropped connections; if it still fails
+    (expired, used up), post the same message ephemerally in the channel, or in a DM."""
+    url = getattr(respond, "response_url", None)
+    if not url:  # not Bolt's Respond (the console): it cannot fail this way
+        respond(**message)
+        return
+    hook = WebhookClient(url=url, proxy=respond.proxy, ssl=respond.ssl, retry_handlers=list(RESPONSE_URL_RETRIES))
+    try:
+        status = hook.send_dict({k: v for k, v in message.items() if v is not None}).status_code
+    except Exception:
+        log.exception("response_url post failed")
+        status = None
+    if status == 200:
+        return
+    log.error("response_url answered %s; posting the answer another way", status)
+    text, blocks = message.get("text"), message.get("blocks")
+    if channel and message.get("response_type") != "in_channel":
+        try:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
+            return
+        except Exception:  # e.g. channel_not_found: Ladder is not in that channel
+            log.exception("chat.postEphemeral fallback failed; sending a DM")
+    client.chat_postMessage(channel=dm_channel(client, user_id), text=text, blocks=blocks)
 
 
 def tell_sorry(client, body: dict, respond=None) -> None:

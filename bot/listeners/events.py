@@ -24,7 +24,10 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
         return
     channel, ts = event["channel"], event["ts"]
     thread = event.get("thread_ts") or ts
-    client.reactions_add(channel=channel, timestamp=ts, name=WORKING)
+    try:
+        client.reactions_add(channel=channel, timestamp=ts, name=WORKING)
+    except Exception:  # e.g. already_reacted, or no reactions:write: answer anyway
+        log.exception("could not add the working reaction")
     try:
         reply = handlers.question(deps, event.get("user", ""), channel, text)
         deliver(client, reply, user_id=event.get("user", ""), channel=channel, thread_ts=thread)
