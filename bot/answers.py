@@ -14,9 +14,10 @@ import numpy as np
 
 from bot.embedders import Embedder
 from bot.knowledge import SECTION_LABELS, Knowledge, Level, LevelNotFound
-from bot.query import Intent, Query, understand, _NUMBER
-from bot.render import escape, level_name, months
-from bot.retrieval import Chunk, Index, Lexical
+from bot.query import Intent, Query, find_mentions, understand, _NUMBER, _TRACK_WORDS
+from bot.render import escape, ladder, level_name, months
+from bot.levelnames import normalize
+from bot.retrieval import Chunk, Index, Lexical, lexical_tokens
 
 Status = Literal["answered", "clarify", "no_answer"]
 MAX_HITS = 10
@@ -33,10 +34,12 @@ DEFAULT_TRACK_TIE = 0.05     # nudges ties toward the default track when nothing
 CLARIFY_MARGIN = 0.03        # two tracks this close, nothing naming either: ask which
 IDENTIFY_MENTION = -0.10    # "who oversees the TLs?": a named level is the reference point, not the answer
 NUMBER_MATCH = 0.10         # the question states a number the level states ("10-15 people", "105%")
-NUMBER_UNIT_MATCH = 0.20    # ... in the level's unit, inside the band the level's threshold covers ("95%", "150 FTE")
+NUMBER_UNIT_MATCH = 0.25    # ... in the level's unit, inside the band the level's threshold covers ("95%", "150 FTE");
+                            # "100% or more": the band that starts there
 BACKGROUND_MARGIN = 0.02    # a background note must beat the best level by this much for a glossary question
 BACKGROUND_MARGIN_OTHER = 0.12   # ... and by this much for any other question
 PARTIAL_MENTION = 0.05      # "seniors": a bare title word
+SKILL_BUILDS_ON = 0.55      # cosine of two skills ("name: description") above which the higher one builds on the lower
 
 SUGGESTED = (
     "What do I need for Senior Agent?",
@@ -55,6 +58,7 @@ IN_SCOPE_EXAMPLES = (
     "what experience is required for this role",
     "what are the responsibilities of this job",
     "what is the difference between two levels",
+    "what is expected of me in this role",
     "how do I move up in my career",
     "can I move up yet",
     "what comes after my current level",
@@ -96,10 +100,29 @@ OUT_OF_SCOPE_EXAMPLES = (
     "what was my score yesterday",
     "translate this into another language",
     "submit an expense claim",
+    "when is the next meeting",
+    "where is a room in the building",
 )
+# Questions about pay and HR policy look like career questions ("a senior agent's salary") but the
+# career map says nothing about them: they get their own honest refusal.
+POLICY_EXAMPLES = (
+    "what is my salary",
+    "how much does this job pay",
+    "when do I get my bonus",
+    "my payslip is wrong",
+    "how many days of annual leave do I get",
+    "sick leave and parental leave",
+    "pension, health insurance and other benefits",
+    "company policy on remote work or dress code",
+)
+POLICY_MESSAGE = ("The career map doesn't cover pay, bonuses, leave or other HR policy, so I can't answer that: "
+                  "HR or your manager can.")
 # A question that names no level is answered when its best match is this good, counting how much
 # more it resembles the first list than the second.
 MIN_SCOPE_SCORE = 0.30
+# A question that names a level is judged with the names taken out ("when is the ___ meeting today?"):
+# refused when it is this much more like another kind of request than like a career question.
+NAMED_SCOPE_MARGIN = 0.15
 
 
 @dataclass
@@ -142,6 +165,7 @@ class Ranking:
     dense: np.ndarray
     background: tuple[str, float] | None     # best background note id and its score
     in_scope_margin: float
+    qvec: np.ndarray
     adjustments: dict[str, float] = field(default_factory=dict)   # per level: mentions, track, numbers
 
 
@@ -155,7 +179,13 @@ class Advisor:
         self._chunk_level = np.array([c.level_id or "" for c in self.chunks], dtype=object)
         self._bands = number_bands(kb)
         self._in = embedder.encode(IN_SCOPE_EXAMPLES)
-        self._out = embedder.encode(OUT_OF_SCOPE_EXAMPLES)
+        self._out = embedder.encode(OUT_OF_SCOPE_EXAMPLES + POLICY_EXAMPLES)
+        self._out_kind = np.array(["other"] * len(OUT_OF_SCOPE_EXAMPLES) + ["policy"] * len(POLICY_EXAMPLES))
+        # Skills compared by meaning, so "Complex Problem Solving" builds on "Problem Solving" (one batch at start-up)
+        skills = list(dict.fromkeys((s.name, s.description) for lv in kb.levels() for s in lv.skills))
+        self._skill_row = {key: i for i, key in enumerate(skills)}
+        self._skill_vecs = embedder.encode([f"{n}: {d}" for n, d in skills]) if skills else np.zeros((0, 1))
+        self._names_in = _names_in(kb)
 
     @property
     def version(self) -> str:
@@ -205,14 +235,36 @@ class Advisor:
             adjustments[level_id] = value - base
         best_bg = max(background.items(), key=lambda kv: kv[1]) if background else None
         margin = float((self._in @ qvec).max() - (self._out @ qvec).max())
-        return Ranking(query, level_scores, chunk_scores, dense, best_bg, margin, adjustments)
+        return Ranking(query, level_scores, chunk_scores, dense, best_bg, margin, qvec, adjustments)
+
+    def scope(self, query: Query, ranking: Ranking) -> tuple[float | None, str]:
+        """How much more the question is a career question than another kind of request, and the nearest other kind.
+
+        A question naming a level is judged with the names taken out: "senior agent" makes anything
+        sound like the ladder. That costs a second, short embedding, only for such questions. None:
+        nothing but names is left ("L3", "level 7 skills" keeps "skills"), so nothing to judge.
+        """
+        vec = ranking.qvec
+        if query.mentions or query.partial:
+            masked = query.masked
+            if not lexical_tokens(masked):
+                return None, "career"
+            vec = self.embedder.encode([masked])[0]
+        inside, outside = self._in @ vec, self._out @ vec
+        return float(inside.max() - outside.max()), str(self._out_kind[int(outside.argmax())])
 
     def _number_evidence(self, level: Level, query: Query) -> float:
         """A stated number in the level's unit and band is strong evidence; a bare number the level states, some."""
         best = 0.0
         units = query.units if len(query.units) == len(query.numbers) else [None] * len(query.numbers)
-        for n, unit in zip(query.numbers, units):
-            if unit and any(b.unit == unit and b.holds(n) for b in self._bands.get(level.id, ())):
+        minimums = query.at_least if len(query.at_least) == len(query.numbers) else [False] * len(query.numbers)
+        for n, unit, at_least in zip(query.numbers, units, minimums):
+            # "100% or more": the level whose threshold starts there, when one does (not the one it ends at)
+            starts = at_least and unit and any(b.unit == unit and b.low == n for bs in self._bands.values() for b in bs)
+            bands = [b for b in self._bands.get(level.id, ()) if b.unit == unit]
+            if starts and any(b.low == n for b in bands):
+                best = max(best, NUMBER_UNIT_MATCH)
+            elif unit and not starts and any(b.holds(n) for b in bands):
                 best = max(best, NUMBER_UNIT_MATCH)
             elif unit is None and any(_states(t, [n]) for t in level.thresholds):
                 best = max(best, NUMBER_MATCH)
@@ -251,9 +303,26 @@ class Advisor:
         ordered = sorted(ranking.level_scores.items(), key=lambda kv: kv[1], reverse=True)
         best_id, best_score = ordered[0]
         scope = float(ranking.dense.max()) + ranking.in_scope_margin
+        margin, kind = self.scope(query, ranking)
+        refuse = POLICY_MESSAGE if kind == "policy" else "I can't find that in the career map."
 
         if not query.strong_levels and not query.partial and scope < MIN_SCOPE_SCORE:
-            return self._no_answer(query, "I can't find that in the career map.", suggest=True, ranking=ranking)
+            return self._no_answer(query, refuse, suggest=True, ranking=ranking)
+        if margin is not None and (query.mentions or query.partial) and margin < -NAMED_SCOPE_MARGIN:
+            # "when is the team lead meeting today?": a level is named, but the request is of another kind
+            return self._no_answer(query, refuse, suggest=True, ranking=ranking)
+
+        if query.intent == Intent.OVERVIEW:
+            return self._overview(query, ranking, track)
+        if query.entry:
+            first = self.kb.track(track or query.track_hint).levels[0]
+            return self._finish(query, ranking, first, requirements_text(self.kb, first, self._related),
+                                [first.id], intent=Intent.REQUIREMENTS)
+        if query.manager_of:
+            boss, lines = self._manager(query, ranking)
+            if boss is not None:
+                return self._finish(query, ranking, boss, manager_text(self.kb, boss, query.levels[0], lines, self._hits(ranking)),
+                                    [boss.id], intent=Intent.FACT)
 
         # Background notes answer glossary questions ("what is FCR?") when no level is named; a
         # "who does X" question asks for a level, never for a definition.
@@ -278,21 +347,21 @@ class Advisor:
             if rival and best_score - rival[1] < CLARIFY_MARGIN:
                 return self._clarify(query, ranking, [best_id, rival[0]])
 
-        if query.intent == Intent.NEXT and len(query.levels) == 1 and not query.identify:
+        if query.intent == Intent.NEXT and len(query.levels) == 1:
             here = query.levels[0]
             nxt = self.kb.next_level(here)
             if nxt is not None:
-                return self._finish(query, ranking, nxt, path_text(self.kb, here, nxt), [here.id, nxt.id],
+                return self._finish(query, ranking, nxt, next_text(self.kb, here, nxt, self._related), [here.id, nxt.id],
                                     intent=Intent.PATH)
 
         levels = named if named else [self.kb.level(best_id)]
         if query.intent == Intent.COMPARE and len(levels) >= 2:
-            return self._finish(query, ranking, levels[1], compare_text(self.kb, levels[0], levels[1]),
+            return self._finish(query, ranking, levels[1], compare_text(self.kb, levels[0], levels[1], self._related),
                                 [levels[0].id, levels[1].id], intent=query.intent)
         if query.intent == Intent.PATH and len(query.levels) >= 2:
             # "from agent to team lead": a bare "agent" counts here, its place in the sentence says it all
             start, goal = query.levels[0], query.levels[-1]
-            return self._finish(query, ranking, goal, path_text(self.kb, start, goal), [start.id, goal.id],
+            return self._finish(query, ranking, goal, path_text(self.kb, start, goal, self._related), [start.id, goal.id],
                                 intent=query.intent)
         if len(named) > 1:
             # several levels named, no compare/path words: the best-scoring of them
@@ -302,26 +371,59 @@ class Advisor:
         if query.intent == Intent.FACT or (not named and query.intent != Intent.REQUIREMENTS):
             return self._finish(query, ranking, level, fact_text(self.kb, level, self._hits(ranking)),
                                 [level.id], intent=Intent.FACT)
-        return self._finish(query, ranking, level, requirements_text(self.kb, level), [level.id], intent=Intent.REQUIREMENTS)
+        return self._finish(query, ranking, level, requirements_text(self.kb, level, self._related), [level.id], intent=Intent.REQUIREMENTS)
 
     def compare(self, a: str, b: str) -> Answer:
         la, lb = self.kb.resolve(a), self.kb.resolve(b)
         q = understand(self.kb, f"difference between {la.title} and {lb.title}")
-        return self._finish(q, None, lb, compare_text(self.kb, la, lb), [la.id, lb.id], intent=Intent.COMPARE)
+        return self._finish(q, None, lb, compare_text(self.kb, la, lb, self._related), [la.id, lb.id], intent=Intent.COMPARE)
 
     def path(self, a: str, b: str) -> Answer:
         la, lb = self.kb.resolve(a), self.kb.resolve(b)
         q = understand(self.kb, f"how do I get from {la.title} to {lb.title}")
-        return self._finish(q, None, lb, path_text(self.kb, la, lb), [la.id, lb.id], intent=Intent.PATH)
+        return self._finish(q, None, lb, path_text(self.kb, la, lb, self._related), [la.id, lb.id], intent=Intent.PATH)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _unknown_level_numbers(self, query: Query, track: str | None) -> str | None:
+        """A level number no ladder has ("L42"), even beside real ones ("from L2 to L12")."""
+        words = query.norm.split()
         for match in _NUMBER.finditer(query.norm):
             n = int(match.group(1))
-            tr = self.kb.track(track) if track else (self.kb.track(query.track_hint) if query.track_hint else self.kb.default_track)
-            if tr.level_by_number(n) is None and not query.strong_levels:
+            start = len(query.norm[: match.start()].split())
+            said = "frontend" if any(w in _TRACK_WORDS["frontend"] for w in words[max(0, start - 2): start]) else None
+            track_id = track or said or query.track_hint
+            tr = self.kb.track(track_id) if track_id else self.kb.default_track
+            if tr.level_by_number(n) is None:
                 return f"There is no level L{n}: {escape(tr.title)} has L1–L{len(tr.levels)}."
         return None
+
+    def _related(self, skill, lower: Level):
+        """The skill of ``lower`` that ``skill`` builds on ("Complex Problem Solving" on "Problem Solving"), or None."""
+        i = self._skill_row.get((skill.name, skill.description))
+        best, best_sim = None, SKILL_BUILDS_ON
+        for other in lower.skills:
+            if _name_within(skill.name, other.name):
+                return other
+            j = self._skill_row.get((other.name, other.description))
+            if i is not None and j is not None:
+                sim = float(self._skill_vecs[i] @ self._skill_vecs[j])
+                if sim >= best_sim:
+                    best, best_sim = other, sim
+        return best
+
+    def _manager(self, query: Query, ranking: Ranking) -> tuple[Level | None, list[str]]:
+        """Who manages / is reported to by the named level: the nearest level above it whose description
+        names it ("Call Center Manager: ... overseeing multiple teams (Team Leads)"), else the best-scoring
+        level above it on its track."""
+        named = query.levels[0]
+        above = [lv for lv in self.kb.tracks[named.track].levels if lv.number > named.number]
+        if not above:
+            return None, []
+        for lv in above:
+            lines = self._names_in.get(lv.id, {}).get(named.id)
+            if lines:
+                return lv, lines
+        return max(above, key=lambda lv: ranking.level_scores.get(lv.id, -1.0)), []
 
     def _sources(self, level_ids: Sequence[str], sections: Sequence[str]) -> list[str]:
         out = []
@@ -346,6 +448,31 @@ class Advisor:
             question=query.text, status="answered", level_id=level.id, track=level.track, hits=hits,
             answer=_with_notes(query, text, sources, self.version), knowledge_version=self.version,
             intent=intent.value, sources=sources,
+        )
+
+    def _overview(self, query: Query, ranking: Ranking, track: str | None) -> Answer:
+        """The ladder as a whole: "how many levels are there?", "what's the highest level?"."""
+        tid = track or query.track_hint
+        tracks = [self.kb.track(tid)] if tid else sorted(self.kb.tracks.values(), key=lambda t: not t.default)
+        level = None
+        lines: list[str] = []
+        if query.extreme:
+            top = query.extreme == "top"
+            for t in tracks:
+                end = t.levels[-1] if top else t.levels[0]
+                lines.append(f"The {'highest' if top else 'entry'} level on *{escape(t.title)}* is *{level_name(end)}*.")
+            level = tracks[0].levels[-1] if top else tracks[0].levels[0]
+            lines.append("")
+        elif len(tracks) > 1:
+            lines += [f"The career map has {len(tracks)} ladders: "
+                      + "; ".join(f"{escape(t.title)} ({len(t.levels)} levels)" for t in tracks) + ".", ""]
+        lines.append("\n\n".join(ladder(self.kb, t) for t in tracks))
+        sources = [f"{t.title} · ladder overview" for t in tracks]
+        return Answer(
+            question=query.text, status="answered", level_id=level.id if level else None,
+            track=level.track if level else tid, hits=self._hits(ranking),
+            answer=_with_notes(query, "\n".join(lines), sources, self.version), knowledge_version=self.version,
+            intent=Intent.OVERVIEW.value, sources=sources,
         )
 
     def _background_answer(self, query: Query, ranking: Ranking, note_id: str) -> Answer:
@@ -436,18 +563,78 @@ def _with_notes(query: Query, text: str, sources: Sequence[str], version: str) -
 
 # -- answer bodies -----------------------------------------------------------------------------------
 
-def _skill_names(level: Level) -> set[str]:
-    return {s.name.lower() for s in level.skills}
+def _name_within(a: str, b: str) -> bool:
+    """One skill name inside the other, word for word: "Problem Solving" in "Complex Problem Solving"."""
+    wa, wb = set(lexical_tokens(a)), set(lexical_tokens(b))
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
 
 
-def new_skills(level: Level, below: Level | None) -> list:
-    if below is None:
-        return list(level.skills)
-    names = _skill_names(below)
-    return [s for s in level.skills if s.name.lower() not in names]
+def _by_name(skill, lower: Level):
+    return next((o for o in lower.skills if o.name.lower() == skill.name.lower() or _name_within(skill.name, o.name)), None)
 
 
-def requirements_text(kb: Knowledge, level: Level) -> str:
+def split_skills(level: Level, lower: Level | None, related=None) -> tuple[list, list]:
+    """``level``'s skills: the genuinely new ones, and (skill, the skill of ``lower`` it builds on) pairs."""
+    if lower is None:
+        return list(level.skills), []
+    related = related or _by_name
+    new, builds = [], []
+    for s in level.skills:
+        base = related(s, lower)
+        if base is None:
+            new.append(s)
+        else:
+            builds.append((s, base))
+    return new, builds
+
+
+def new_skills(level: Level, below: Level | None, related=None) -> list:
+    return split_skills(level, below, related)[0]
+
+
+def _builds_on(pairs) -> str:
+    return ", ".join(escape(s.name) if s.name.lower() == b.name.lower() else f"{escape(s.name)} (from {escape(b.name)})"
+                     for s, b in pairs)
+
+
+def _names_in(kb: Knowledge) -> dict[str, dict[str, list[str]]]:
+    """For each level, the other levels its description names, with the lines that name them
+    ("Call Center Manager": {"team-lead": ["Manages the daily operations ... (Team Leads)."]})."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for level in kb.levels():
+        texts = list(level.responsibilities) + [s.description for s in level.skills]
+        texts += [m.note for m in kb.moves if m.to == level.id and m.note]
+        for text in texts:
+            for m in find_mentions(kb, normalize(text)):
+                if m.strong and m.level.id != level.id:
+                    lines = out.setdefault(level.id, {}).setdefault(m.level.id, [])
+                    if text not in lines:
+                        lines.append(text)
+    return out
+
+
+def manager_text(kb: Knowledge, boss: Level, named: Level, lines: Sequence[str], hits: Sequence[Hit]) -> str:
+    out = [f"*{level_name(boss)}* · {escape(kb.tracks[boss.track].title)}"]
+    if lines:
+        out.append(f"It is the nearest level above {level_name(named)} whose description names it:")
+        out += [f"• {escape(t)}" for t in lines[:3]]
+    else:
+        out.append(f"The career map doesn't say who manages {level_name(named)}; of the levels above it, this one fits best:")
+        out += [f"• {escape(h.text)}" for h in hits if h.level_id == boss.id and h.section != "title"][:2]
+    out.append(f"_Everything about this level: `show {boss.id}`_")
+    return "\n".join(out)
+
+
+def next_text(kb: Knowledge, here: Level, nxt: Level, related=None) -> str:
+    text = path_text(kb, here, nxt, related)
+    others = [m for m in kb.moves_from(here.id) if m.to != nxt.id]
+    if others:
+        text += "\n\n*Other moves from " + level_name(here) + "*: " + ", ".join(
+            f"{level_name(kb.level(m.to))} ({'promotion' if m.kind == 'promotion' else 'branch move'})" for m in others)
+    return text
+
+
+def requirements_text(kb: Knowledge, level: Level, related=None) -> str:
     track = kb.tracks[level.track]
     minimum = f" (at least {months(level.experience.min_months)})" if level.experience.min_months is not None else ""
     lines = [f"*{level_name(level)}* · {escape(track.title)}", "",
@@ -456,10 +643,12 @@ def requirements_text(kb: Knowledge, level: Level) -> str:
     lines += ["", "*Responsibilities*"] + [f"• {escape(r)}" for r in level.responsibilities]
     below = kb.previous_level(level)
     if below is not None:
-        added = new_skills(level, below)
+        added, builds = split_skills(level, below, related)
         lines += ["", f"*New compared with {level_name(below)}*"]
         if added:
-            lines.append("• Skills: " + ", ".join(escape(s.name) for s in added))
+            lines.append("• New skills: " + ", ".join(escape(s.name) for s in added))
+        if builds:
+            lines.append("• Builds on: " + _builds_on(builds))
         for t in level.thresholds:
             before = next((b for b in below.thresholds if b.metric == t.metric), None)
             was = f" (was {before.describe()})" if before else ""
@@ -473,7 +662,7 @@ def _metric(metric: str) -> str:
     return {"kpi_achievement": "KPI achievement", "team_size": "Team size", "operation_size": "Size of operation led"}[metric]
 
 
-def compare_text(kb: Knowledge, a: Level, b: Level) -> str:
+def compare_text(kb: Knowledge, a: Level, b: Level, related=None) -> str:
     if a.id == b.id:
         return f"Those are the same level: *{level_name(a)}*."
     lo, hi = (a, b) if (a.track, a.number) <= (b.track, b.number) else (b, a)
@@ -483,14 +672,16 @@ def compare_text(kb: Knowledge, a: Level, b: Level) -> str:
     lines += ["", "*Experience*",
               f"• {level_name(lo)}: {escape(lo.experience.text)}",
               f"• {level_name(hi)}: {escape(hi.experience.text)}"]
-    only_hi = new_skills(hi, lo)
-    only_lo = new_skills(lo, hi)
-    shared = [s for s in hi.skills if s.name.lower() in _skill_names(lo)]
-    lines += ["", f"*Only {level_name(hi)} asks for*"] + [f"• *{escape(s.name)}*: {escape(s.description)}" for s in only_hi]
+    only_hi, builds = split_skills(hi, lo, related)
+    used = {b.name for _, b in builds}
+    only_lo = [s for s in lo.skills if s.name not in used]
+    if only_hi:
+        lines += ["", f"*Only {level_name(hi)} asks for*"] + [f"• *{escape(s.name)}*: {escape(s.description)}" for s in only_hi]
+    if builds:
+        lines += ["", f"*{level_name(hi)} builds on what {level_name(lo)} asks for*"]
+        lines += [f"• *{escape(s.name)}* (from {escape(b.name)}): {escape(s.description)}" for s, b in builds]
     if only_lo:
         lines += ["", f"*Only {level_name(lo)} lists*", "• " + ", ".join(escape(s.name) for s in only_lo)]
-    if shared:
-        lines += ["", "*Both list* (the higher level expects more): " + ", ".join(escape(s.name) for s in shared)]
     nums = [(lv, t) for lv in (lo, hi) for t in lv.thresholds]
     if nums:
         lines += ["", "*Numbers*"] + [f"• {level_name(lv)}: {escape(_metric(t.metric))} {t.describe()}" for lv, t in nums]
@@ -517,7 +708,7 @@ def find_path(kb: Knowledge, a: Level, b: Level) -> list[Level] | None:
     return None
 
 
-def path_text(kb: Knowledge, a: Level, b: Level) -> str:
+def path_text(kb: Knowledge, a: Level, b: Level, related=None) -> str:
     if a.id == b.id:
         return f"You are already there: *{level_name(a)}*."
     chain = find_path(kb, a, b)
@@ -533,9 +724,11 @@ def path_text(kb: Knowledge, a: Level, b: Level) -> str:
         if move.typical_time:
             lines.append(f"• Typical time in role: {escape(move.typical_time)}")
         lines.append(f"• Experience: {escape(there.experience.text)}")
-        added = new_skills(there, here)
+        added, builds = split_skills(there, here, related)
         if added:
             lines.append("• Adds: " + ", ".join(escape(s.name) for s in added))
+        if builds:
+            lines.append("• Builds on: " + _builds_on(builds))
         for t in there.thresholds:
             lines.append(f"• {escape(_metric(t.metric))}: {t.describe()}")
         if move.note:

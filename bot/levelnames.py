@@ -111,6 +111,6 @@ def resolve_level(kb: "Knowledge", name: str, track: str | None = None) -> "Leve
         names = [escape(_describe(lv)) for lv in suggestions]
         hint = "Did you mean " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "?"
     else:
-        hint = "Try `levels` to see every level."
+        hint = "Try `/ladder levels` to see every level."
     return_msg = f"I don't know a level called '{escape(name.strip()[:80])}'. {hint}"
     raise LevelNotFound(name, return_msg, suggestions)

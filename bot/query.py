@@ -13,6 +13,7 @@ from rapidfuzz import fuzz
 
 from bot.knowledge import Knowledge, Level
 from bot.levelnames import normalize
+from bot.retrieval import lexical_tokens
 
 MAX_QUESTION_CHARS = 2000
 
@@ -23,7 +24,8 @@ class Intent(str, Enum):
     PATH = "path"                   # how do I get from X to Y
     FACT = "fact"                   # who / how many / which level ...
     GLOSSARY = "glossary"           # what is FCR
-    NEXT = "next"                   # I'm an agent, what's the next step?
+    NEXT = "next"                   # I'm an agent, what's the next step? / what comes after X?
+    OVERVIEW = "overview"           # how many levels are there? / what's the highest level?
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,21 @@ class Query:
     partial: list[Level] = field(default_factory=list)   # levels a bare title word points at ("seniors")
     numbers: list[float] = field(default_factory=list)   # numbers stated in the question ("10-15", "95%")
     units: list[str | None] = field(default_factory=list)  # beside each number: "percent", "fte" or None
+    at_least: list[bool] = field(default_factory=list)   # beside each number: "100% or more", "at least 100%"
+    manager_of: bool = False                    # "who manages the TLs?", "who do QA specialists report to?"
+    extreme: str | None = None                  # overview of the ladder's "top" or "bottom" ("highest level?")
+    entry: bool = False                         # "how do I become a frontend developer?": a track, not a level
+
+    @property
+    def masked(self) -> str:
+        """The question with every level name taken out: what kind of request it is, whoever it is about."""
+        words = _words(self.norm)
+        named = {i for m in self.mentions for i in range(m.start, m.end)}
+        for level in self.partial:
+            for i, w in enumerate(words):
+                if (w[:-1] if w.endswith("s") else w) in normalize(level.title).split():
+                    named.add(i)
+        return " ".join(w for i, w in enumerate(words) if i not in named)
 
     @property
     def expanded(self) -> str:
@@ -87,6 +104,25 @@ _IDENTIFY = re.compile(
     r"|\b(job|role|level|position) (is )?called\b|\bwhich level is\b"
 )
 _NEXT = re.compile(r"\b(next (level|step|one)|move up|moving up|step up|promot\w*|what s next|whats next|level up|after (that|this))\b")
+# "what comes after senior agent?", "the level above team lead": the word right before a level's name
+_NEXT_BEFORE = {"after", "above", "beyond", "past"}
+# "who manages the TLs?", "who do QA specialists report to?": a relation to the named level, asking for another one
+_MANAGES = re.compile(r"\b(manag\w*|oversee\w*|supervis(e|es|ing)|in charge of|boss\w*|line manager|runs|heads|"
+                      r"look\w* after|lead(s|ing)?|above)\b")
+_REPORTS = re.compile(r"\b(report|reports|reporting|answer|answers)( \w+)? to\b")
+# the ladder as a whole: its size, its list, its ends
+_OVERVIEW = re.compile(
+    r"\bhow many (levels|grades|ranks|steps|rungs|positions|roles)\b|\b(list|show|name|all)( me)?( of)?( the| all| every)? "
+    r"(levels|grades|ranks|rungs|career levels|roles)\b|\bwhat (levels|grades|roles) (are there|exist|do we have|there are)\b"
+    r"|\b(levels|ladder) overview\b|\boverview of (the )?(levels|ladder|career ladder)\b"
+)
+_TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate)( \w+)? (level|position|rank|grade|role|job|rung)\b"
+                  r"|\btop of the (ladder|career ladder)\b")
+_BOTTOM = re.compile(r"\b(lowest|bottom|most junior|first|starting|entry|beginner|junior most)( \w+)? (level|position|rank|grade|role|job|rung)\b"
+                     r"|\bentry level\b|\bbottom of the (ladder|career ladder)\b")
+# "how do I become / get into / start as ...": asks how to enter what follows
+_ENTRY = re.compile(r"\b(become|becoming|get into|getting into|break into|start as|start out as|starting as|join as|"
+                    r"get hired as)\b")
 _GLOSSARY = re.compile(r"\b(what is|what s|whats|what does|define|definition|meaning of|stand for|stands for|mean)\b")
 # "what does the big boss do all day": what a job involves, not what a word means
 _DOES_WHAT = re.compile(r"\bwhat (does|do|did)\b.*\b(do|does|doing|involve|involves)\b")
@@ -158,7 +194,9 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
             gram = " ".join(words[start: start + size])
             singular = re.sub(r"s\b", "", gram) if size == 1 or gram.endswith("s") else gram
             hits = table.get(gram) or table.get(singular)
-            if not hits and len(gram) >= 9 and size <= 4:
+            # a typo of a name, never a name with a word of the sentence glued on ("a developer" is
+            # not "lead developer")
+            if not hits and len(gram) >= 9 and size <= 4 and not ({words[start], words[start + size - 1]} & _GLUE):
                 best, score = None, 0.0
                 for name in names_by_len.get(size, []):
                     s = fuzz.ratio(gram, name)
@@ -176,6 +214,8 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
     return found
 
 
+_GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to", "for", "of", "and", "or", "is",
+         "be", "in", "on", "at", "with", "from", "into", "i", "im", "me"}
 _GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
                         "center", "customer", "chief", "operations", "specialist", "quality", "training"}
 
@@ -208,7 +248,8 @@ def track_hint(kb: Knowledge, norm: str, mentions: list[Mention]) -> str | None:
 
 def detect_intent(norm: str, mentions: list[Mention]) -> Intent:
     distinct = {m.level.id for m in mentions}
-    if len(distinct) == 1 and _NEXT.search(norm) and not _IDENTIFY.search(norm):
+    after = _follows(norm, mentions, _NEXT_BEFORE)
+    if len(distinct) == 1 and (after or (_NEXT.search(norm) and not _IDENTIFY.search(norm))):
         return Intent.NEXT
     if _COMPARE.search(norm) and len(distinct) >= 2:
         return Intent.COMPARE
@@ -225,6 +266,44 @@ def detect_intent(norm: str, mentions: list[Mention]) -> Intent:
     return Intent.REQUIREMENTS
 
 
+def _follows(norm: str, mentions: list[Mention], words_before: set[str]) -> bool:
+    """Does one of ``words_before`` come right before a level's name ("after the senior agent")?"""
+    words = _words(norm)
+    for m in mentions:
+        i = m.start - 1
+        while i >= 0 and words[i] in {"the", "a", "an"}:
+            i -= 1
+        if i >= 0 and words[i] in words_before:
+            return True
+    return False
+
+
+# Words that say which part of the ladder a question is about without adding anything it asks.
+_LADDER_WORDS = {"ladder", "career", "company", "here", "reach", "possible", "track", "path", "position", "positions",
+                 "title", "titles", "job", "jobs", "rank", "grade", "rung", "called", "name", "named", "one"}
+
+
+def _content(kb: Knowledge, text: str, drop: re.Pattern[str] | None = None) -> list[str]:
+    """What a question says beyond level names, track words and ladder words: stemmed content words."""
+    if drop is not None:
+        text = drop.sub(" ", text)
+    ignore = set(_LADDER_WORDS) | {w for words in _TRACK_WORDS.values() for w in words}
+    for track in kb.tracks.values():
+        ignore |= set(normalize(track.title).split()) | set(track.id.split("-"))
+    ignore_stems = set(lexical_tokens(" ".join(sorted(ignore))))
+    return [t for t in lexical_tokens(text) if t not in ignore_stems]
+
+
+def _relation_to(norm: str, mentions: list[Mention]) -> bool:
+    """ "who manages the TLs?", "who do QA specialists report to?": another level, related to the named one."""
+    if len({m.level.id for m in mentions}) != 1 or not (_IDENTIFY.search(norm) or re.search(r"\bwho\b", norm)):
+        return False
+    words = _words(norm)
+    first, last = mentions[0].start, max(m.end for m in mentions)
+    before, after = " ".join(words[:first]), " ".join(words[last:])
+    return bool(_MANAGES.search(before) or _REPORTS.search(after))
+
+
 def understand(kb: Knowledge, question: str) -> Query:
     text = " ".join((question or "").split())
     truncated = len(text) > MAX_QUESTION_CHARS
@@ -232,11 +311,28 @@ def understand(kb: Knowledge, question: str) -> Query:
         text = text[:MAX_QUESTION_CHARS]
     norm = normalize(text)
     mentions = find_mentions(kb, norm)
-    return Query(
+    query = Query(
         text=text, norm=norm, mentions=mentions, track_hint=track_hint(kb, norm, mentions),
         intent=detect_intent(norm, mentions), truncated=truncated, identify=bool(_IDENTIFY.search(norm)),
         partial=partial_levels(kb, norm, mentions), numbers=stated_numbers(text), units=stated_units(text),
+        at_least=stated_minimums(text),
     )
+    rest = query.masked
+    if query.identify and query.strong_levels and not _content(kb, rest):
+        # "what level is a supervisor?": nothing but the name, so the question asks for that level
+        query.identify = False
+    if query.identify and _relation_to(norm, mentions):
+        query.manager_of = True
+    if not query.strong_levels:
+        if _TOP.search(norm) and not _content(kb, rest, _TOP):
+            query.extreme = "top"
+        elif _BOTTOM.search(norm) and not _content(kb, rest, _BOTTOM):
+            query.extreme = "bottom"
+        if query.extreme or _OVERVIEW.search(norm):
+            query.intent = Intent.OVERVIEW
+        elif query.track_hint and not query.partial and _ENTRY.search(norm) and not _content(kb, rest, _ENTRY):
+            query.entry = True   # "how do I become a frontend developer?": the way in is the track's first level
+    return query
 
 
 def stated_numbers(text: str) -> list[float]:
@@ -256,6 +352,17 @@ _UNIT_AFTER = re.compile(r"\s*(?:(?:-|–|to)\s*\d{1,4}(?:\.\d+)?)?\s*\+?\s*(%|[
 _PERCENT_WORDS = {"%", "percent", "pct"}
 _HEADCOUNT_WORDS = {"fte", "ftes", "people", "persons", "person", "agents", "reps", "staff", "employees", "heads",
                     "headcount", "seats", "members", "colleagues", "operators", "workers"}
+
+
+_AT_LEAST_BEFORE = re.compile(r"(at least|minimum( of)?|min|over|above|more than|≥|>=)\s*$", re.I)
+_AT_LEAST_AFTER = re.compile(r"\s*(%|percent|pct)?\s*(\+|or more|or above|or higher|and above|and up|plus)", re.I)
+
+
+def stated_minimums(text: str) -> list[bool]:
+    """Beside each of :func:`stated_numbers`: is it an open lower bound ("100% or more", "at least 100%")?"""
+    cleaned = _LEVEL_NUMBER.sub(" ", text)
+    return [bool(_AT_LEAST_BEFORE.search(cleaned[: m.start()]) or _AT_LEAST_AFTER.match(cleaned, m.end()))
+            for m in _STATED.finditer(cleaned)]
 
 
 def stated_quantities(text: str) -> list[tuple[float, str | None]]:

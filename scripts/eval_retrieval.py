@@ -37,10 +37,19 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
 
 
 def ranked_ids(answer: Answer) -> list[str]:
-    """What Ladder offers, best first: its answer (or clarify options), then the levels/notes of its hits."""
+    """What Ladder offers, best first: its answer (or clarify options), then the levels/notes of its hits.
+
+    A ladder overview that names no level ("how many levels are there?") offers "overview": a question
+    expecting it lists that id; one expecting a level is not answered by it.
+    """
     ids: list[str] = []
     if answer.status == "answered":
-        ids.append(answer.level_id or next((h.doc_id.split("#")[0] for h in answer.hits if h.level_id is None), ""))
+        if answer.level_id:
+            ids.append(answer.level_id)
+        elif answer.intent == "overview":
+            ids.append("overview")
+        else:
+            ids.append(next((h.doc_id.split("#")[0] for h in answer.hits if h.level_id is None), ""))
     elif answer.status == "clarify":
         ids.extend(answer.options)
     else:

@@ -157,3 +157,139 @@ def test_stated_numbers_carry_their_unit_and_land_in_a_levels_band():
     assert holds(102, "percent") == {"experienced-agent"}      # "≥ 100%" reaches up to where L3 starts
     assert holds(150, "fte") == {"call-center-manager"}
     assert holds(12, "fte") == {"team-lead"}
+
+
+# -- the kind of request, even when it names a level -------------------------------------------------
+
+@pytest.mark.parametrize("question", ["when is the team lead meeting today?", "where is the senior agent training room?"])
+def test_naming_a_level_does_not_make_any_request_a_career_question(advisor, question):
+    a = advisor.ask(question)
+    assert a.status == "no_answer" and a.level_id is None
+    assert "I can't find that in the career map" in a.answer
+
+
+@pytest.mark.parametrize("question", ["what's my salary as a senior agent?", "how much does a team lead earn?",
+                                      "my payslip is missing the bonus for going over 105% KPI"])
+def test_pay_and_policy_get_an_honest_refusal(advisor, question):
+    a = advisor.ask(question)
+    assert a.status == "no_answer" and a.level_id is None
+    assert "doesn't cover pay" in a.answer
+
+
+@pytest.mark.parametrize("question, level", [
+    ("what does a Senior Agent do?", "senior-agent"),
+    ("what's expected from a senior frontend developer", "frontend-senior"),
+    ("do i need a year as a supervisor before i can be a team lead?", "team-lead"),
+    ("is 1.5 years enough for senior agent", "senior-agent"),
+])
+def test_career_questions_naming_a_level_are_still_answered(advisor, question, level):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == level
+
+
+# -- the ladder as a whole -------------------------------------------------------------------------------
+
+def test_how_many_levels_gets_the_ladder_overview(advisor):
+    a = advisor.ask("how many levels are there?")
+    assert a.status == "answered" and a.level_id is None and a.intent == "overview"
+    assert "10 levels" in a.answer and "8 levels" in a.answer and "L10 Chief Customer Officer" in a.answer
+
+
+@pytest.mark.parametrize("question, level", [
+    ("what is the highest level?", "chief-customer-officer"),
+    ("what's the lowest level?", "agent"),
+    ("what's the entry level?", "agent"),
+    ("what's the highest frontend level?", "frontend-head"),
+])
+def test_ends_of_the_ladder(advisor, question, level):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == level and a.intent == "overview"
+
+
+def test_list_the_levels(advisor):
+    a = advisor.ask("list the levels")
+    assert a.status == "answered" and a.intent == "overview" and "L1 Agent" in a.answer.replace("L1  ", "L1 ")
+
+
+def test_overview_scores_sensibly_in_the_eval():
+    from bot.answers import Answer
+
+    a = Answer(question="q", status="answered", answer="", knowledge_version="v", level_id=None, intent="overview")
+    assert ranked_ids(a) == ["overview"]
+
+
+# -- what comes next, and who is above ------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, here, nxt", [
+    ("what comes after senior agent?", "L3 Senior Agent", "expert-agent"),
+    ("what's after team lead?", "L7 Team Lead", "call-center-manager"),
+    ("I'm a senior agent, what's my next step?", "L3 Senior Agent", "expert-agent"),
+])
+def test_what_comes_after_a_level(advisor, question, here, nxt):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == nxt and a.intent == "path"
+    assert f"From {here} to" in a.answer
+
+
+def test_next_step_mentions_the_other_moves(advisor):
+    a = advisor.ask("what comes after senior agent?")
+    assert "Other moves from L3 Senior Agent" in a.answer and "L7 Team Lead (branch move)" in a.answer
+
+
+@pytest.mark.parametrize("question, level", [
+    ("what level is a supervisor?", "team-lead"),
+    ("which level is a quality analyst?", "qa-specialist"),
+])
+def test_what_level_is_a_name_asks_for_that_level(advisor, question, level):
+    assert advisor.ask(question).level_id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("who manages team leads?", "call-center-manager"),
+    ("who oversees the TLs?", "call-center-manager"),
+    ("who do QA specialists report to?", "training-quality-lead"),
+])
+def test_who_manages_a_level_is_the_level_above_that_leads_it(advisor, question, level):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == level
+
+
+@pytest.mark.parametrize("question", ["how do I become a frontend developer?", "how do I become a developer?"])
+def test_becoming_a_developer_starts_at_the_entry_level(advisor, question):
+    assert advisor.ask(question).level_id == "frontend-trainee"
+
+
+@pytest.mark.parametrize("question, missing", [("difference between L3 and L42", "L42"), ("from L2 to L12", "L12")])
+def test_a_missing_level_beside_a_real_one_is_reported(advisor, question, missing):
+    a = advisor.ask(question)
+    assert a.status == "no_answer" and f"There is no level {missing}" in a.answer
+
+
+def test_open_lower_bound_points_at_the_level_it_starts(advisor):
+    assert advisor.ask("Which level first asks for KPIs at 100% or more consistently?").level_id == "experienced-agent"
+
+
+# -- answer texts that say what really changes ----------------------------------------------------------
+
+def test_whats_new_separates_new_skills_from_ones_that_build_on_the_level_below(advisor):
+    a = advisor.ask("what do I need for Senior Agent?")
+    new = next(line for line in a.answer.splitlines() if line.startswith("• New skills:"))
+    builds = next(line for line in a.answer.splitlines() if line.startswith("• Builds on:"))
+    assert "Mentorship" in new and "Complex Problem Solving" not in new
+    assert "Complex Problem Solving (from Problem Solving)" in builds
+
+
+def test_compare_does_not_call_a_grown_skill_new(advisor):
+    a = advisor.compare("L2", "L3")
+    only = a.answer.split("*Only L3 Senior Agent asks for*")[1].split("\n\n")[0]
+    assert "Mentorship" in only and "Complex Problem Solving" not in only
+    assert "builds on what L2 Experienced Agent asks for" in a.answer
+
+
+def test_unknown_level_hint_names_the_slack_command():
+    from bot.knowledge import LevelNotFound, load_knowledge
+    from tests.conftest import KNOWLEDGE
+
+    with pytest.raises(LevelNotFound) as err:
+        load_knowledge(KNOWLEDGE).resolve("zzzzqqqq")
+    assert "`/ladder levels`" in err.value.message
