@@ -145,10 +145,16 @@ def level_blocks(kb: Knowledge, level: Level, card: str) -> list[dict]:
 # -- App Home --------------------------------------------------------------------------------------
 
 def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | None = None) -> dict:
-    current = kb.level(profile["current_level"]) if profile.get("current_level") and kb.has_level(profile["current_level"]) else None
-    nxt = kb.next_level(current) if current else None
+    def known(key: str) -> Level | None:
+        return kb.level(profile[key]) if profile.get(key) and kb.has_level(profile[key]) else None
+
+    current = known("current_level")
+    chosen = known("target_level")   # the target of their last gap check, when it is still ahead of them
+    nxt = chosen if chosen and current and chosen.id != current.id else (kb.next_level(current) if current else None)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Ladder — your career map"))]
-    if current:
+    if current and nxt is chosen and nxt is not None:
+        mine = f"You are *{escape(current.label)}*; your target: *{escape(nxt.label)}*."
+    elif current:
         mine = f"You are *{escape(current.label)}*"
         mine += f"; next on your track: *{escape(nxt.label)}*." if nxt else ", the top of your track."
     else:
@@ -164,6 +170,8 @@ def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | 
     if nxt:
         actions.append(button(f"Start gap check for {nxt.title}", START_GAP, nxt.id, style="primary"))
         actions.append(button(f"What does {nxt.title} need?", SHOW_LEVEL, nxt.id))
+    elif not current:  # the check's first step asks for both levels
+        actions.append(button("Start a gap check", START_GAP, "", style="primary"))
     if actions:
         blocks.append(ActionsBlock(block_id="home_actions", elements=actions))
     blocks.append(DividerBlock())
@@ -187,6 +195,18 @@ def inputs_from_state(state: dict | None) -> dict:
                     value = element["selected_option"].get("value")
                 if value is not None:
                     out[names[action_id]] = value
+    return out
+
+
+def input_defaults(blocks: Iterable[dict]) -> dict:
+    """What a message's inputs hold before anyone types (their initial values), by our short names:
+    what Slack sends in ``state`` for a box left as it was."""
+    names = {GAP_NOTE: "note", GAP_VALUE: "value"}
+    out = {}
+    for block in blocks:
+        element = (block.get("element") or {}) if block.get("type") == "input" else {}
+        if element.get("action_id") in names and element.get("initial_value"):
+            out[names[element["action_id"]]] = element["initial_value"]
     return out
 
 
@@ -244,11 +264,19 @@ def gap_confirm_blocks(kb: Knowledge, current: Level | None, target: Level | Non
     return fit(blocks)
 
 
-def gap_step_blocks(title: str, progress: str, step, value: str, answered: str | None) -> list[dict]:
-    """One question of the walk, with Back / Skip / Pause on every step."""
+def gap_step_blocks(title: str, progress: str, step, value: str, answered: str | None, note: str | None = None,
+                    figure: float | None = None, notice: str | None = None) -> list[dict]:
+    """One question of the walk, with Back / Skip / Pause on every step.
+
+    ``note`` and ``figure`` (what was saved for this step) prefill their boxes. The boxes' block ids
+    carry the step (``value``, e.g. ``c12s3``): Slack keeps what was typed into an input across
+    ``chat.update`` while its block id stays the same, so a shared id would carry a note into the next
+    step. :func:`inputs_from_state` reads them by action id, whatever the block id."""
     from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 
     blocks: list[Block] = [context(f"*{escape(title)}* · {progress}")]
+    if notice:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(notice, SECTION_MAX))))
     if step.kind == "experience":
         minimum = f" The target asks for: _{escape(step.text)}_" if step.text else ""
         blocks.append(SectionBlock(text=MarkdownTextObject(
@@ -260,11 +288,14 @@ def gap_step_blocks(title: str, progress: str, step, value: str, answered: str |
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape(step.title)}*\n{escape(step.text)}")))
         if step.number:
-            blocks.append(InputBlock(block_id=GAP_VALUE_BLOCK, optional=True, label=PlainTextObject(
+            blocks.append(InputBlock(block_id=f"{GAP_VALUE_BLOCK}-{value}", optional=True, label=PlainTextObject(
                 text=clip(f"Your figure (target {step.number['label']})", 150)),
-                element=PlainTextInputElement(action_id=GAP_VALUE, placeholder=PlainTextObject(text="e.g. 102"))))
-        blocks.append(InputBlock(block_id=GAP_NOTE_BLOCK, optional=True, label=PlainTextObject(text="Note (optional)"),
-                                 element=PlainTextInputElement(action_id=GAP_NOTE, max_length=500)))
+                element=PlainTextInputElement(action_id=GAP_VALUE, placeholder=PlainTextObject(text="e.g. 102"),
+                                              initial_value=f"{figure:g}" if figure is not None else None)))
+        blocks.append(InputBlock(block_id=f"{GAP_NOTE_BLOCK}-{value}", optional=True,
+                                 label=PlainTextObject(text="Note (optional)"),
+                                 element=PlainTextInputElement(action_id=GAP_NOTE, max_length=500,
+                                                               initial_value=clip(note, 500) if note else None)))
         from bot.gapcheck import RATING_LABELS
 
         rates = [button(label, GAP_RATE, f"{value}|{rating.value}") for rating, label in RATING_LABELS.items()]

@@ -1,4 +1,8 @@
-"""The readiness chart of a gap-check report: a PNG drawn with matplotlib's Agg backend."""
+"""The readiness chart of a gap-check report: a PNG drawn with matplotlib's Agg canvas.
+
+Reports are drawn on Bolt's worker threads, so no pyplot: its current-figure state and figure
+manager are global to the process. Each chart is its own ``Figure`` on its own Agg canvas.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,8 @@ COLOURS = {Rating.YES: "#2e7d32", Rating.PARTLY: "#f9a825", Rating.NO: "#c62828"
 
 
 def readiness_chart(check: Check, rep: Report) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     labels, values, colours = [], [], []
     for step, answer in rep.rows:
@@ -21,17 +23,16 @@ def readiness_chart(check: Check, rep: Report) -> bytes:
         labels.append(step.title[:40])
         values.append(RATING_SCORE.get(rating, 0.0) * 100 if rating != Rating.SKIPPED else 2)
         colours.append(COLOURS[rating])
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.4), dpi=100)
-    try:
-        y = range(len(labels))[::-1]
-        ax.barh(list(y), values, color=colours)
-        ax.set_yticks(list(y), labels)
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("met (100) · partly (50) · not yet (0) · grey = skipped")
-        ax.set_title(f"{check.target_title}: {rep.readiness}% ready")
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(7, 0.45 * len(labels) + 1.4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    y = range(len(labels))[::-1]
+    ax.barh(list(y), values, color=colours)
+    ax.set_yticks(list(y), labels)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("met (100) · partly (50) · not yet (0) · grey = skipped")
+    ax.set_title(f"{check.target_title}: {rep.readiness}% ready")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -12,7 +12,7 @@ import sys
 from typing import Callable, TextIO
 
 from bot import handlers
-from bot.blocks import option_labels
+from bot.blocks import GAP_VALUE_BLOCK, input_defaults, option_labels
 from bot.render import to_plain
 
 CONSOLE_USER = "UCONSOLE"
@@ -37,8 +37,10 @@ def render(blocks: list[dict]) -> tuple[str, list[tuple[str, str, str]]]:
                 lines.append(f"  ({chosen} — change it: type `{word} LEVEL`, e.g. `{word} L2`)")
         elif kind == "input":
             label = block["label"]["text"]
-            hint = "= NUMBER" if block.get("block_id") == "gap_value" else "note TEXT"
-            lines.append(f"  [{label}: type `{hint}` before pressing a button]")
+            hint = "= NUMBER" if (block.get("block_id") or "").startswith(GAP_VALUE_BLOCK) else "note TEXT"
+            saved = (block.get("element") or {}).get("initial_value")
+            kept = f" (saved: {saved})" if saved else ""
+            lines.append(f"  [{label}{kept}: type `{hint}` before pressing a button]")
         elif kind == "context":
             lines.append("  " + " ".join(to_plain(e.get("text", "")) for e in block.get("elements", [])))
         elif kind == "divider":
@@ -69,6 +71,9 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
         if reply.to_user:  # someone else's DM: shown, but its buttons are theirs
             say(f"ladder → DM to {reply.to_user}> " + text)
         else:
+            if new_buttons:  # a new message to press on: its boxes start as Slack shows them (prefilled)
+                inputs.clear()
+                inputs.update(input_defaults(reply.blocks))
             buttons = new_buttons or buttons
             say("ladder> " + text)
         for extra in reply.followups:

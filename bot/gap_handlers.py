@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from bot import blocks as B
 from bot.gapcheck import (
-    OPEN_STATES, RATING_LABELS, Answer, Check, Event, GapError, Rating, State, Step, next_steps, plan, report,
-    transition,
+    OPEN_STATES, RATING_LABELS, STATE_WORDS, TRANSITIONS, Answer, Check, Event, GapError, Rating, State, Step,
+    next_steps, plan, report, transition,
 )
 from bot.replies import Deps, Reply, _text
-from bot.knowledge import LevelNotFound
+from bot.store import row_id as _id
+from bot.knowledge import LevelNotFound, load_knowledge
 from bot.render import escape
 
 log = logging.getLogger(__name__)
@@ -37,15 +39,32 @@ def _value(check_id: int, step: int) -> str:
     return f"c{check_id}s{step}"
 
 
+def _not_yours(deps: Deps, user_id: str, action: str, row: dict) -> Reply:
+    """Someone else's check id in a button: refused, audited, and nothing about the check shown."""
+    deps.store.audit(user_id, action, "refused", str(row["id"]), "not the owner")
+    return _text("That gap check belongs to someone else, so I can't show or change it.")
+
+
 def _parse(value: str) -> tuple[int, int, str] | None:
-    """'c12s3|yes' -> (12, 3, 'yes'); None for anything else (forged, old format)."""
+    """'c12s3|yes' -> (12, 3, 'yes'); None for anything else (forged, old format, ids out of range)."""
     head, _, extra = (value or "").partition("|")
     if not head.startswith("c") or "s" not in head:
         return None
     cid, _, step = head[1:].partition("s")
-    if not (cid.isdigit() and step.isdigit()):
+    check_id, step_no = _id(cid), _id(step)
+    if check_id is None or step_no is None:
         return None
-    return int(cid), int(step), extra
+    return check_id, step_no, extra
+
+
+def _number(text: str) -> float | None:
+    """'103', '103%', '103,5' -> a finite float; None when it isn't one."""
+    raw = (text or "").strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _progress(check: Check) -> str:
@@ -61,20 +80,27 @@ def _describe(answer: Answer | None) -> str | None:
     return text + (f" — {answer.note}" if answer.note else "")
 
 
-def step_reply(deps: Deps, check: Check) -> Reply:
+def step_reply(deps: Deps, check: Check, notice: str | None = None) -> Reply:
     step = check.steps[check.step]
     title = f"Gap check for {check.target_title}"
-    blocks = B.gap_step_blocks(title, _progress(check), step, _value(check.id, check.step),
-                               _describe(check.answers.get(step.key)))
+    saved = check.answers.get(step.key)
+    # the saved note and figure are put back in their boxes: re-answering after Back keeps them
+    blocks = B.gap_step_blocks(title, _progress(check), step, _value(check.id, check.step), _describe(saved),
+                               note=saved.note if saved else None,
+                               figure=saved.value if saved and step.number else None, notice=notice)
     return Reply(text=f"{title}: {step.title}", blocks=blocks, ephemeral=False)
 
 
-def _resume_prompt(deps: Deps, row: dict) -> Reply:
+def _resume_prompt(deps: Deps, row: dict, paused: bool = False) -> Reply:
     check = _check(deps, row)
-    text = (f"You have an unfinished check for *{escape(check.target_title)}* "
-            f"({check.answered}/{len(check.steps)} answered) — resume?")
-    return Reply(text=f"You have an unfinished check for {check.target_title}",
-                 blocks=B.gap_resume_blocks(text, _value(check.id, check.step), f"restart|{check.id}"),
+    counts = f"{check.answered}/{len(check.steps)} answered"
+    if paused:
+        text = f"This check is paused: *{escape(check.target_title)}* ({counts}) — resume?"
+        fallback = f"This check is paused: {check.target_title}"
+    else:
+        text = f"You have an unfinished check for *{escape(check.target_title)}* ({counts}) — resume?"
+        fallback = f"You have an unfinished check for {check.target_title}"
+    return Reply(text=fallback, blocks=B.gap_resume_blocks(text, _value(check.id, check.step), f"restart|{check.id}"),
                  ephemeral=False)
 
 
@@ -169,27 +195,34 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
     if row is None:
         return _stale()
     if row["user_id"] != user_id:
-        log.warning("user %s tried to act on gap check %s of %s", user_id, check_id, row["user_id"])
-        return _text("That gap check belongs to someone else, so I can't show or change it.")
+        return _not_yours(deps, user_id, "gap.act", row)
     check = _check(deps, row)
     event = EVENTS.get(action_id)
     if event is None:
         return _stale()
     if event == Event.RESUME and check.state == State.ASKING:
         return step_reply(deps, check)  # resuming an unpaused check: just show where it is
-    if check.state in OPEN_STATES and step != check.step and event != Event.RESUME:
-        return _text("That question was already answered (maybe a double click). Here's where you are:") \
-            if check.state != State.ASKING else _already(deps, check)
+    if check.state == State.PAUSED and not (event == Event.RESUME or (event == Event.CANCEL and step == check.step)):
+        return _resume_prompt(deps, row, paused=True)
+    if event not in TRANSITIONS[check.state]:  # finished or cancelled: say so before reading any input
+        return _refused(check, event)
+    if check.state == State.ASKING and step != check.step:
+        return _already(deps, check)  # a double click or a button from an older message: nothing changes
     data: dict = {}
     if action_id == B.GAP_RATE:
         data["rating"] = extra
     elif action_id == B.GAP_MONTHS:
-        data["value"] = float(extra) if extra.replace(".", "", 1).isdigit() else None
-    elif action_id == B.GAP_NUMBER:
-        raw = (inputs.get("value") or "").strip().rstrip("%").replace(",", ".")
-        try:
-            data["value"] = float(raw)
-        except ValueError:
+        data["value"] = _number(extra)
+    current = check.current_step
+    if action_id in (B.GAP_RATE, B.GAP_NUMBER) and current is not None and current.number:
+        # the figure in the box counts whichever button was pressed (it decides the rating)
+        raw = (inputs.get("value") or "").strip()
+        if raw:
+            data["value"] = _number(raw)
+            if data["value"] is None:
+                return _text(f"I can't read “{escape(raw[:40])}” as a figure. Type a number (e.g. 102) or clear "
+                             "the box, then press a button again.")
+        elif action_id == B.GAP_NUMBER:
             return _text("Type your figure in the box (a number, e.g. 102), then press *Submit my figure*.")
     if action_id in (B.GAP_RATE, B.GAP_NUMBER):
         data["note"] = inputs.get("note")
@@ -225,11 +258,25 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
     return reply
 
 
+ALREADY = "That question was already answered (maybe a double click), so nothing was changed. Here's where you are:"
+
+
 def _already(deps: Deps, check: Check) -> Reply:
+    """The reply to a click the check has moved on from: where it is now, or why it is closed."""
     if check.state == State.ASKING:
-        reply = step_reply(deps, check)
+        reply = step_reply(deps, check, notice=ALREADY)
         reply.replace = True
         return reply
+    if check.state == State.PAUSED:
+        return _resume_prompt(deps, deps.store.check_row(check.id), paused=True)
+    return _refused(check, Event.ANSWER)
+
+
+def _refused(check: Check, event: Event) -> Reply:
+    try:
+        transition(check, event)
+    except GapError as exc:
+        return _text(str(exc))
     return _text("That gap check has moved on since this message; nothing was changed.")
 
 
@@ -239,11 +286,12 @@ def _stale() -> Reply:
 
 def restart(deps: Deps, user_id: str, value: str) -> Reply:
     _, _, cid = value.partition("|")
-    row = deps.store.check_row(int(cid)) if cid.isdigit() else None
+    check_id = _id(cid)
+    row = deps.store.check_row(check_id) if check_id is not None else None
     if row is None:
         return _stale()
     if row["user_id"] != user_id:
-        return _text("That gap check belongs to someone else, so I can't show or change it.")
+        return _not_yours(deps, user_id, "gap.restart", row)
     if row["state"] in {s.value for s in OPEN_STATES}:
         deps.store.apply_transition(row["id"], row["state"], row["step"], {"state": State.CANCELLED.value}, None)
     reply = start(deps, user_id, row["target_level"] if deps.kb.has_level(row["target_level"]) else "")
@@ -254,9 +302,7 @@ def restart(deps: Deps, user_id: str, value: str) -> Reply:
 # -- the report -------------------------------------------------------------------------------------------
 
 def finished(deps: Deps, check: Check) -> Reply:
-    kb = deps.kb
     rep = report(check)
-    target = kb.level(check.target_level) if kb.has_level(check.target_level) else None
     lines = [f"*Gap check report: {escape(check.target_title)}* — readiness *{rep.readiness}%* "
              f"({check.answered} of {len(check.steps)} answered)", ""]
     for label, steps in (("Met", rep.met), ("Partly", rep.partly), ("Not yet", rep.missing), ("Skipped", rep.skipped)):
@@ -265,13 +311,16 @@ def finished(deps: Deps, check: Check) -> Reply:
     gaps = rep.missing + rep.partly
     if gaps:
         lines += ["", "*Next steps*"]
-        lines += [f"• *{escape(s.title)}*: {escape(next_steps(kb, target, s))}" for s in gaps[:10]]
+        responsibilities = _responsibilities(deps, check)
+        lines += [f"• *{escape(s.title)}*: {escape(next_steps(responsibilities, s))}" for s in gaps[:10]]
     previous = deps.store.previous_done(check.user_id, check.target_level, check.id)
     if previous is not None:
         before = _check(deps, previous)
         then = report(before)
-        improved = [s.title for s, a in rep.rows if a and before.answers.get(s.key)
-                    and _score(a) > _score(before.answers[s.key])]
+        # by requirement name, not position: the ladder may have been reordered between the two checks
+        earlier = {s.title.casefold(): before.answers.get(s.key) for s in before.steps}
+        improved = [s.title for s, a in rep.rows if a and earlier.get(s.title.casefold())
+                    and _score(a) > _score(earlier[s.title.casefold()])]
         lines += ["", f"*Progress* since your check of {previous['finished_at'][:10]}: {then.readiness}% → {rep.readiness}%"
                   + (f"; better at {escape(', '.join(improved))}" if improved else "")]
     lines += ["", f"_Checked against knowledge {check.knowledge_version}. Only you can see this check._"]
@@ -279,9 +328,9 @@ def finished(deps: Deps, check: Check) -> Reply:
     done = Reply(text=f"Gap check finished: {rep.readiness}% ready for {check.target_title}",
                  blocks=B.text_blocks(f"*Gap check for {escape(check.target_title)}* is finished — your report is below."),
                  replace=True, ephemeral=False)
-    can_share = deps.store.lead_of(check.user_id) is not None
+    can_share = deps.store.lead_of(check.user_id) not in (None, check.user_id)
     if not can_share:
-        text += "\n_To share a report with your team lead, ask them to add you to their team (`/ladder team add`)._"
+        text += "\n_To share a report with your team lead, ask your lead or HR to add you to their team._"
     report_reply = Reply(text=f"Gap check report: {check.target_title}",
                          blocks=B.report_blocks(text, check.id, can_share), ephemeral=False)
     try:
@@ -293,6 +342,28 @@ def finished(deps: Deps, check: Check) -> Reply:
         log.exception("could not draw the readiness chart for check %s", check.id)
     done.followups = [report_reply]
     return done
+
+
+def _responsibilities(deps: Deps, check: Check) -> list[str]:
+    """The target's responsibilities in the knowledge version the check started on, where that version is
+    known (live, an HR edit stored in SQLite, or the committed knowledge); else today's."""
+    kb = deps.kb
+    if kb.version == check.knowledge_version and kb.has_level(check.target_level):
+        return list(kb.level(check.target_level).responsibilities)
+    tracks = deps.store.knowledge_tracks(check.knowledge_version)
+    for track in tracks or []:
+        for level in track.get("levels") or []:
+            if level.get("id") == check.target_level:
+                return [str(r) for r in level.get("responsibilities") or []]
+    if tracks is None:
+        try:
+            base = load_knowledge(deps.settings.knowledge_dir)
+        except Exception:  # a report without that version's wording is still a report
+            log.exception("could not load the committed knowledge for check %s", check.id)
+            base = None
+        if base is not None and base.version == check.knowledge_version and base.has_level(check.target_level):
+            return list(base.level(check.target_level).responsibilities)
+    return list(kb.level(check.target_level).responsibilities) if kb.has_level(check.target_level) else []
 
 
 def _score(answer: Answer) -> float:
@@ -308,9 +379,22 @@ def history(deps: Deps, user_id: str) -> Reply:
     lines = ["*Your gap checks*"]
     for row in rows[:30]:
         when = (row["finished_at"] or row["updated_at"] or "")[:10]
-        status = f"{row['readiness']}% ready" if row["state"] == "done" else row["state"]
-        lines.append(f"• {when} · {escape(row['target_title'])} · {status}")
+        lines.append(f"• {when} · {escape(row['target_title'])} · {_status(deps, row)}")
     return _text("\n".join(lines))
+
+
+def _status(deps: Deps, row: dict) -> str:
+    """A check's state in words: in progress (3/8), paused (3/8), finished · 62% ready, cancelled."""
+    try:
+        state = State(row["state"])
+    except ValueError:
+        return "unknown"
+    if state == State.DONE:
+        return f"finished · {row['readiness']}% ready" if row["readiness"] is not None else "finished"
+    if state in (State.ASKING, State.PAUSED):
+        check = _check(deps, row)
+        return f"{STATE_WORDS[state]} ({check.answered}/{len(check.steps)})"
+    return STATE_WORDS[state]
 
 
 def command(deps: Deps, user_id: str, args: str) -> Reply:
@@ -329,7 +413,8 @@ def command(deps: Deps, user_id: str, args: str) -> Reply:
 # -- sharing with the lead --------------------------------------------------------------------------
 
 def _done_check(deps: Deps, value: str) -> dict | None:
-    row = deps.store.check_row(int(value)) if value.isdigit() else None
+    check_id = _id(value)
+    row = deps.store.check_row(check_id) if check_id is not None else None
     return row if row and row["state"] == State.DONE.value else None
 
 
@@ -338,11 +423,13 @@ def share(deps: Deps, user_id: str, value: str) -> Reply:
     if row is None:
         return _stale()
     if row["user_id"] != user_id:
-        deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), "not the owner")
-        return _text("That gap check belongs to someone else, so I can't show or change it.")
+        return _not_yours(deps, user_id, "gap.share", row)
     lead = deps.store.lead_of(user_id)
     if lead is None:
-        return _text("You're not in a team yet: ask your team lead to add you (`/ladder team add @you`).")
+        return _text("You're not in a team yet: ask your team lead or HR to add you to a team.")
+    if lead == user_id:  # stored before leads were kept out of their own team
+        deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), "own team")
+        return _text("Sorry — you can't share a check with yourself; ask HR to put you in your lead's team.")
     deps.store.share_check(row["id"], lead)
     deps.store.audit(user_id, "gap.share", "ok", str(row["id"]), f"with {lead}")
     check = _check(deps, row)
@@ -361,6 +448,9 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
     row = _done_check(deps, value)
     if row is None:
         return _stale()
+    if row["user_id"] == user_id:
+        deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "own check")
+        return _text("Sorry — you can't review your own gap check; it goes to your team lead.")
     if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
         return _text("Sorry — only the team lead this check was shared with can review it.")

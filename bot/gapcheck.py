@@ -31,6 +31,8 @@ class State(str, Enum):
 
 
 OPEN_STATES = (State.CONFIRM, State.ASKING, State.PAUSED)
+STATE_WORDS = {State.CONFIRM: "not started", State.ASKING: "in progress", State.PAUSED: "paused",
+               State.DONE: "finished", State.CANCELLED: "cancelled"}   # how a state is named to people
 
 
 class Event(str, Enum):
@@ -168,8 +170,9 @@ Handler = Callable[[Check, dict], Transition]
 
 
 def _start(check: Check, data: dict) -> Transition:
-    if not check.steps:
-        raise GapError("That level lists no requirements to check.")
+    if not any(s.kind == "skill" for s in check.steps):  # experience alone is not a readiness check
+        raise GapError(f"{check.target_title} lists no skills to check against yet, so there is no gap check "
+                       "for it. Ask HR to add the level's skills, or choose another target.")
     return Transition(State.ASKING, 0)
 
 
@@ -227,7 +230,9 @@ def transition(check: Check, event: Event, data: dict | None = None) -> Transiti
             raise GapError("This gap check is finished — see its report, or start a new one with `/ladder gap`.")
         if check.state == State.CANCELLED:
             raise GapError("This gap check was cancelled. Start a new one with `/ladder gap`.")
-        raise GapError(f"That doesn't fit this gap check right now ({check.state.value}).")
+        if check.state == State.PAUSED:
+            raise GapError("This gap check is paused: resume it first (`/ladder gap`).")
+        raise GapError(f"That doesn't fit this gap check right now: it is {STATE_WORDS[check.state]}.")
     return handler(check, data or {})
 
 
@@ -252,11 +257,12 @@ def report(check: Check) -> Report:
                   [s for s, a in rows if not a or a.rating == Rating.SKIPPED])
 
 
-def next_steps(kb: Knowledge, target: Level | None, step: Step) -> str:
-    """A concrete next step for a gap, from the level's responsibilities (and background notes for KPIs)."""
+def next_steps(responsibilities: list[str], step: Step) -> str:
+    """A concrete next step for a gap, from the level's responsibilities (those of the knowledge version the
+    check started on, where known) and background notes for KPIs."""
     words = {w.lower().strip(",.()") for w in f"{step.title} {step.text}".split() if len(w) > 4}
     best, overlap = None, 0
-    for resp in (target.responsibilities if target else []):
+    for resp in responsibilities:
         n = len(words & {w.lower().strip(",.()") for w in resp.split()})
         if n > overlap:
             best, overlap = resp, n

@@ -10,6 +10,7 @@ Dicts in, dicts out; no Slack here.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -96,8 +97,32 @@ def m006_knowledge_versions(db: Database) -> None:
     db["knowledge_versions"].create_index(["level_id"])
 
 
+@migrations()
+def m007_announce_drafts_outbox_pause(db: Database) -> None:
+    # an announcement between its preview and HR's Send: the button carries only the id, and a draft
+    # is sent once (a second click finds it 'sent')
+    db["announce_drafts"].create({
+        "id": int, "created_by": str, "created_at": str, "level_id": str, "message": str, "status": str,
+        "broadcast_id": int, "sent_by": str, "sent_at": str,
+    }, pk="id", not_null={"created_by", "message", "status"})
+    # Slack said 429: no outbox worker calls it again before ``until`` (UTC ISO, microseconds)
+    db["outbox_pause"].create({"scope": str, "until": str}, pk="scope", not_null={"until"})
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+INT64_MAX = 2 ** 63 - 1   # SQLite's integers: a bigger id cannot be a row of ours
+
+
+def row_id(text: str) -> int | None:
+    """A row id from a button value: ASCII digits that fit SQLite's int64; None otherwise
+    (forged or stale: never an OverflowError from SQLite)."""
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    n = int(text)
+    return n if n <= INT64_MAX else None
 
 
 class Store:
@@ -226,6 +251,12 @@ class Store:
             db["gap_checks"].update(check_id, {**update, "updated_at": now()})
             return True
 
+    def knowledge_tracks(self, version: str) -> list[dict] | None:
+        """The whole ladder (tracks as stored by an HR edit) of a knowledge version; None if not stored here."""
+        with self.db() as db:
+            rows = list(db["knowledge_versions"].rows_where("version = ?", [version], order_by="id desc", limit=1))
+            return json.loads(rows[0]["tracks"]) if rows else None
+
     def set_check_message(self, check_id: int, channel: str, ts: str) -> None:
         with self.immediate() as db:
             db["gap_checks"].update(check_id, {"channel": channel, "message_ts": ts})
@@ -257,6 +288,28 @@ class Store:
             db["teams"].upsert({"member_id": member_id, "lead_id": lead_id, "added_by": added_by, "added_at": now()},
                                pk="member_id")
             return rows[0]["lead_id"] if rows else None
+
+    def join_team(self, lead_id: str, member_id: str, added_by: str, *, allow_move: bool) -> tuple[bool, str | None]:
+        """Put a member in a lead's team in one transaction: (done, previous lead). Not done when they are
+        already in it, or in another team and ``allow_move`` is False. Nobody is in their own team."""
+        if lead_id == member_id:
+            raise ValueError("nobody is in their own team")
+        with self.immediate() as db:
+            rows = list(db["teams"].rows_where("member_id = ?", [member_id]))
+            previous = rows[0]["lead_id"] if rows else None
+            if previous == lead_id or (previous is not None and not allow_move):
+                return False, previous
+            db["teams"].upsert({"member_id": member_id, "lead_id": lead_id, "added_by": added_by, "added_at": now()},
+                               pk="member_id")
+            return True, previous
+
+    def teams(self) -> dict[str, list[str]]:
+        """Every lead's members: {lead: [member, …]}, in the order they were added."""
+        out: dict[str, list[str]] = {}
+        with self.db() as db:
+            for r in db["teams"].rows_where(order_by="lead_id, added_at"):
+                out.setdefault(r["lead_id"], []).append(r["member_id"])
+        return out
 
     def remove_from_team(self, lead_id: str, member_id: str) -> bool:
         with self.immediate() as db:

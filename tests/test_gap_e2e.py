@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -144,3 +145,83 @@ def test_walk_survives_sigkill_and_resumes_with_no_answer_lost(built_index, tmp_
                        "skill-5": "yes", "skill-6": "partly", "skill-7": "yes"}
     assert check["state"] == "done" and check["readiness"] == round(100 * (5 + 0.5 + 0.5) / 8)
     assert f"readiness *{check['readiness']}%*" in json.dumps(report[-1].args["blocks"])
+
+
+def start_check(slack, server):
+    """/ladder gap over HTTP, then Start with the current level chosen: the first question's response."""
+    status, _, _ = R.post(server.url, R.slash_command("gap", user_id="U1", channel_id="C1",
+                                                      response_url=slack.new_response_url()), secret=SECRET)
+    assert status == 200
+    [post] = slack.wait_for("chat.postMessage", timeout=10)
+    dm = post.args["channel"]
+    state = {"values": {"gap_current": {"ladder_gap_current": {
+        "type": "static_select", "selected_option": {"value": "experienced-agent"}}}}}
+    return click(slack, server, post.args["blocks"], "Start", dm, state=state), dm
+
+
+
+def double_click(slack, server, blocks, label, dm, n=2):
+    """n signed block_actions for the same button, sent at once: the response bodies (as text)."""
+    aid, value = buttons(blocks)[label]
+    before = len(slack.responses)
+    requests = [R.block_actions(aid, value, user_id="U1", channel_id=dm,
+                                response_url=slack.new_response_url(channel=dm)) for _ in range(n)]
+    barrier = threading.Barrier(n)
+    statuses = []
+
+    def send(req):
+        barrier.wait()
+        statuses.append(R.post(server.url, req, secret=SECRET)[0])
+
+    threads = [threading.Thread(target=send, args=(req,)) for req in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * n
+    deadline = time.time() + 15
+    while len(slack.responses) < before + n and time.time() < deadline:
+        time.sleep(0.02)
+    responses = slack.responses[before:]
+    assert len(responses) == n, [r.summary() for r in responses]
+    return [json.dumps(resp_blocks(r), ensure_ascii=False) for r in responses], responses
+
+
+ALREADY = "That question was already answered"
+
+
+@pytest.mark.slow
+def test_two_signed_clicks_of_one_button_at_once_store_one_answer(built_index, tmp_path):
+    """Every answer of a walk clicked twice at once over HTTP: each advances the check once, the other click
+    is told it was already answered; the last makes one report."""
+    db = tmp_path / "gap.db"
+    labels = ("1–2 years", "Partly", "Yes, consistently", "Not yet", "Yes, consistently", "Yes, consistently",
+              "Partly")
+    with SlackStandIn() as slack:
+        server = Server(slack, built_index, db)
+        server.start()
+        try:
+            r, dm = start_check(slack, server)
+            blocks = resp_blocks(r)
+            for n, label in enumerate(labels, start=2):
+                texts, responses = double_click(slack, server, blocks, label, dm)
+                assert all(f"question {n} of 8" in t for t in texts), texts
+                fresh = [i for i, t in enumerate(texts) if ALREADY not in t]
+                assert len(fresh) == 1, (label, texts)  # one click moved the check, the other changed nothing
+                blocks = resp_blocks(responses[fresh[0]])
+            texts, _ = double_click(slack, server, blocks, "Yes, consistently", dm)
+            assert sum("is finished — your report is below" in t for t in texts) == 1, texts
+            assert sum("This gap check is finished" in t for t in texts) == 1, texts
+            slack.wait_for("files.completeUploadExternal", timeout=15)
+            time.sleep(1.0)  # room for a second report, were there one
+            reports = [c for c in slack.calls("chat.postMessage") if "readiness" in json.dumps(c.args.get("blocks", ""))]
+            assert len(reports) == 1
+            assert len(slack.calls("files.completeUploadExternal")) == 1
+        finally:
+            server.stop()
+    store = Store(db)
+    [check] = store.checks("U1")
+    answers = {a["step"]: a["rating"] for a in store.check_answers(check["id"])}
+    assert check["state"] == "done"
+    assert answers == {"experience": "yes", "skill-1": "partly", "skill-2": "yes", "skill-3": "no", "skill-4": "yes",
+                       "skill-5": "yes", "skill-6": "partly", "skill-7": "yes"}

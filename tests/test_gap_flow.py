@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from dataclasses import asdict
 
 import pytest
 
 from bot import blocks as B
 from bot import gap_handlers as G
 from bot.config import Settings
+from bot.gapcheck import Step, plan
 from bot.handlers import Deps, action, command, home
 from bot.store import Store
 
@@ -22,9 +25,25 @@ def buttons(reply):
     return {label: (aid, value) for label, aid, value in B.option_labels(reply.blocks)}
 
 
+SHORT = {"note": B.GAP_NOTE, "value": B.GAP_VALUE}
+
+
+def slack_state(reply, typed=None) -> dict:
+    """``state`` as Slack sends it when a button on this message is pressed: each input box holds its
+    initial value unless the person typed something else (``typed``: short name -> text)."""
+    typed = {SHORT.get(k, k): v for k, v in (typed or {}).items()}
+    values = {}
+    for block in reply.blocks:
+        if block["type"] == "input":
+            el = block["element"]
+            values[block["block_id"]] = {el["action_id"]: {"type": el["type"],
+                                                           "value": typed.get(el["action_id"], el.get("initial_value"))}}
+    return {"values": values}
+
+
 def press(deps, reply, label, user="U1", inputs=None):
     aid, value = buttons(reply)[label]
-    return action(deps, user, aid, value, inputs or {})
+    return action(deps, user, aid, value, B.inputs_from_state(slack_state(reply, inputs)))
 
 
 def text(reply) -> str:
@@ -69,21 +88,89 @@ def test_whole_walk_saves_every_answer_and_reports_them(deps):
     assert "Only you can see this check" in text(report)
 
 
-def test_a_double_click_records_one_answer(deps):
-    r = start_walk(deps)
-    r = press(deps, r, "1–2 years")
-    aid, value = buttons(r)["Yes, consistently"]
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(action(deps, "U1", aid, value, {}))) for _ in range(6)]
+def snapshot(deps, user="U1"):
+    """Everything stored about a person's checks: the check rows (state, step) and the whole gap_answers table."""
+    with deps.store.db() as db:
+        answers = list(db.query("SELECT * FROM gap_answers ORDER BY check_id, step"))
+    return [(c["id"], c["state"], c["step"], c["readiness"]) for c in deps.store.checks(user)], answers
+
+
+def press_at_once(deps, monkeypatch, aid, value, n=6, user="U1"):
+    """n presses of one button, each having read the check before any of them writes (a real double click
+    whose requests overlap): the check row is read, then every press waits for the others at a barrier."""
+    barrier = threading.Barrier(n, timeout=20)
+    local = threading.local()
+    real = deps.store.check_row
+
+    def check_row(check_id):
+        row = real(check_id)
+        if not getattr(local, "waited", False):
+            local.waited = True
+            barrier.wait()
+        return row
+
+    monkeypatch.setattr(deps.store, "check_row", check_row)
+    results: list = [None] * n
+
+    def run(i):
+        results[i] = action(deps, user, aid, value, {})
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    monkeypatch.setattr(deps.store, "check_row", real)
+    return results
+
+
+def walk_to_last_step(deps, user="U1"):
+    r = start_walk(deps, user)
+    r = press(deps, r, "1–2 years", user)
+    for label in ("Partly", "Yes, consistently", "Not yet", "Yes, consistently", "Yes, consistently", "Partly"):
+        r = press(deps, r, label, user)
+    assert "question 8 of 8" in text(r)
+    return r
+
+
+def test_presses_at_once_on_the_last_step_make_one_report(deps, monkeypatch):
+    r = walk_to_last_step(deps)
+    aid, value = buttons(r)["Yes, consistently"]
+    results = press_at_once(deps, monkeypatch, aid, value)
+    reports = [x for x in results if x.followups]
+    assert len(reports) == 1, [text(x) for x in results]
+    assert "finished" in text(reports[0]) and "readiness" in text(reports[0].followups[0])
+    for other in results:
+        if other is not reports[0]:
+            assert "This gap check is finished" in text(other) and not other.followups
+    [check] = deps.store.checks("U1")
+    assert check["state"] == "done" and len(deps.store.check_answers(check["id"])) == 8
+
+
+def test_presses_at_once_on_a_step_advance_once(deps, monkeypatch):
+    r = start_walk(deps)
+    r = press(deps, r, "1–2 years")
+    aid, value = buttons(r)["Yes, consistently"]
+    results = press_at_once(deps, monkeypatch, aid, value)
+    advanced = [x for x in results if G.ALREADY not in text(x)]
+    assert len(advanced) == 1 and "question 3 of 8" in text(advanced[0])
+    assert all("question 3 of 8" in text(x) for x in results)  # the others: a clear word, and where it is
     [check] = deps.store.checks("U1")
     assert check["step"] == 2 and len(deps.store.check_answers(check["id"])) == 2
-    # a stale click from an old message changes nothing either
-    action(deps, "U1", aid, value.replace("|yes", "|no"), {})
-    assert {a["step"]: a["rating"] for a in deps.store.check_answers(check["id"])}["skill-1"] == "yes"
+
+
+def test_a_stale_button_from_an_earlier_step_changes_nothing(deps):
+    first = start_walk(deps)
+    second = press(deps, first, "1–2 years")
+    third = press(deps, second, "Partly", inputs={"note": "some escalations"})
+    now = press(deps, third, "Yes, consistently")
+    assert "question 4 of 8" in text(now)
+    before = snapshot(deps)
+    for msg, label in ((first, "7+ years"), (second, "Not yet"), (second, "Skip"), (third, "◀ Back"),
+                       (third, "Partly")):
+        reply = press(deps, msg, label)
+        assert G.ALREADY in text(reply) and "question 4 of 8" in text(reply), label
+        assert snapshot(deps) == before, label
 
 
 def test_someone_elses_check_cannot_be_read_or_answered(deps):
@@ -96,6 +183,21 @@ def test_someone_elses_check_cannot_be_read_or_answered(deps):
     [check] = deps.store.checks("U1")
     assert check["step"] == 0 and deps.store.check_answers(check["id"]) == []
     assert deps.store.checks("U2") == [] and "You haven't run a gap check" in text(command(deps, "U2", "gap history"))
+    refused = [(r["actor"], r["action"], r["outcome"]) for r in deps.store.audit_log() if r["actor"] == "U2"]
+    assert refused == [("U2", "gap.act", "refused")] * 2
+
+
+def test_a_lead_cannot_share_with_or_review_their_own_check(deps):
+    deps.store.set_role("U1", "lead", "UADMIN")
+    with deps.store.immediate() as db:   # a row from before leads were kept out of their own team
+        db["teams"].insert({"member_id": "U1", "lead_id": "U1", "added_by": "U1", "added_at": "2026-01-01"})
+    report = finish_walk(deps).followups[0]
+    assert "Share with my lead" not in buttons(report)
+    [check] = deps.store.checks("U1")
+    assert "can't review your own" in text(action(deps, "U1", B.GAP_REVIEW, str(check["id"]),
+                                                  {"review": {"skill-3": "yes"}}))
+    assert "can't share a check with yourself" in text(action(deps, "U1", B.GAP_SHARE, str(check["id"]), {}))
+    assert deps.store.reviews(check["id"]) == {} and deps.store.checks("U1")[0]["shared_with"] is None
 
 
 @pytest.mark.parametrize("value", ["c999s0|yes", "garbage", "c1s0", ""])
@@ -199,4 +301,186 @@ def test_share_with_lead_review_keeps_both_ratings(deps):
 
 def test_no_lead_no_share_button(deps):
     report = finish_walk(deps).followups[0]
-    assert "Share with my lead" not in buttons(report) and "ask them to add you" in text(report)
+    assert "Share with my lead" not in buttons(report) and "ask your lead or HR to add you" in text(report)
+
+
+def test_buttons_on_a_paused_check_offer_to_resume(deps):
+    r = start_walk(deps)
+    older = press(deps, r, "1–2 years")
+    r = press(deps, older, "Partly")
+    press(deps, r, "Pause")
+    before = snapshot(deps)
+    for msg, label in ((older, "Yes, consistently"), (r, "Not yet"), (r, "Skip"), (r, "◀ Back"), (older, "Pause")):
+        reply = press(deps, msg, label)
+        assert "This check is paused: *L3 Senior Agent* (2/8 answered) — resume?" in text(reply), label
+        assert {"Resume", "Start over"} <= set(buttons(reply)) and "(paused)" not in text(reply)
+        assert snapshot(deps) == before
+    resumed = press(deps, reply, "Resume")
+    assert "question 3 of 8" in text(resumed)
+
+
+def test_history_names_states_in_words(deps):
+    finish_walk(deps)                      # 75% ready
+    r = start_walk(deps)                   # same target again, then cancelled
+    press(deps, r, "Cancel")
+    r = start_walk(deps)                   # same target, 3 answered, open
+    r = press(deps, r, "1–2 years")
+    r = press(deps, r, "Partly")
+    r = press(deps, r, "Skip")
+    r = press(deps, r, "Yes, consistently")
+    r = command(deps, "U1", "gap expert agent")  # another target, paused after one answer
+    r = press(deps, press(deps, r, "Start"), "7+ years")
+    press(deps, r, "Pause")
+    lines = text(command(deps, "U1", "gap history")).splitlines()
+    assert [line.split(" · ", 1)[1] for line in lines[1:]] == [
+        "L4 Expert Agent · paused (1/8)", "L3 Senior Agent · in progress (3/8)", "L3 Senior Agent · cancelled",
+        "L3 Senior Agent · finished · 75% ready"]
+
+
+@pytest.mark.parametrize("action_id, value", [
+    (B.GAP_RATE, "c99999999999999999999999s0|yes"),
+    (B.GAP_RATE, "c1s99999999999999999999999|yes"),
+    (B.GAP_RESUME, "c9223372036854775808s0"),          # one past SQLite's largest integer
+    (B.GAP_BACK, "c²s0"),                              # digits to str.isdigit, not to int()
+    (B.GAP_RESTART, "restart|99999999999999999999999"),
+    (B.GAP_SHARE, "99999999999999999999999"),
+    (B.GAP_REVIEW, "99999999999999999999999"),
+])
+def test_forged_huge_ids_are_stale_buttons(deps, action_id, value):
+    start_walk(deps)
+    before = snapshot(deps)
+    reply = action(deps, "U1", action_id, value, {})
+    assert "That button is from an older gap-check message" in text(reply)
+    assert snapshot(deps) == before
+
+
+def test_a_forged_months_value_is_refused_clearly(deps):
+    r = start_walk(deps)
+    aid, value = buttons(r)["1–2 years"]
+    reply = action(deps, "U1", aid, value.rsplit("|", 1)[0] + "|²", {})
+    assert "Choose how long you have worked" in text(reply)
+
+
+def test_a_figure_typed_before_a_rating_button_is_kept(deps):
+    r = walk_to_last_step(deps)
+    done = press(deps, r, "Yes, consistently", inputs={"value": "101"})
+    assert "finished" in text(done)
+    [check] = deps.store.checks("U1")
+    last = {a["step"]: a for a in deps.store.check_answers(check["id"])}["skill-7"]
+    assert (last["rating"], last["value"]) == ("partly", 101.0)  # the figure decides: 101 against ≥ 105
+
+
+def test_an_unreadable_figure_with_a_rating_button_is_refused(deps):
+    r = walk_to_last_step(deps)
+    reply = press(deps, r, "Yes, consistently", inputs={"value": "lots"})
+    assert "can't read “lots” as a figure" in text(reply)
+    [check] = deps.store.checks("U1")
+    assert check["state"] == "asking" and check["step"] == 7
+
+
+def input_block_ids(reply):
+    return {b["element"]["action_id"]: b["block_id"] for b in reply.blocks if b["type"] == "input"}
+
+
+def test_note_and_figure_boxes_are_step_specific(deps):
+    r = start_walk(deps)
+    r1 = press(deps, r, "1–2 years")
+    r2 = press(deps, r1, "Partly")
+    assert input_block_ids(r1)[B.GAP_NOTE] != input_block_ids(r2)[B.GAP_NOTE]
+    last = walk_to_last_step(deps, "U2")
+    assert B.GAP_VALUE in input_block_ids(last)
+    # what Slack sends back is still read, whatever the block ids
+    assert B.inputs_from_state(slack_state(last, {"note": "n", "value": "99"}))["value"] == "99"
+
+
+def test_a_note_survives_back(deps):
+    r = start_walk(deps)
+    r = press(deps, r, "1–2 years")
+    r = press(deps, r, "Partly", inputs={"note": "I handle some escalations"})
+    back = press(deps, r, "◀ Back")
+    assert "Saved earlier: Partly — I handle some escalations" in text(back)
+    press(deps, back, "Yes, consistently")  # the note box was left as it was shown
+    [check] = deps.store.checks("U1")
+    answer = {a["step"]: a for a in deps.store.check_answers(check["id"])}["skill-1"]
+    assert (answer["rating"], answer["note"]) == ("yes", "I handle some escalations")
+
+
+def test_a_stale_submit_on_a_finished_check_says_it_is_finished(deps):
+    r = walk_to_last_step(deps)
+    press(deps, r, "Submit my figure", inputs={"value": "106"})
+    reply = press(deps, r, "Submit my figure")  # the same message again, box empty
+    assert "This gap check is finished" in text(reply)
+
+
+def test_progress_compares_requirements_by_name_not_position(deps):
+    kb = deps.kb
+    steps = plan(kb, kb.level("experienced-agent"), kb.level("senior-agent"))
+    skills = [s for s in steps if s.kind == "skill"]
+    # an earlier check on a ladder that listed the same skills in the opposite order
+    older = [steps[0]] + [Step(f"skill-{i}", "skill", s.title, s.text, None, s.number)
+                          for i, s in enumerate(reversed(skills), start=1)]
+    old_id = deps.store.create_check({
+        "user_id": "U1", "current_level": "experienced-agent", "target_level": "senior-agent",
+        "target_title": "L3 Senior Agent", "knowledge_version": "older", "state": "done", "step": 7, "readiness": 0,
+        "plan": json.dumps([asdict(s) for s in older]), "finished_at": "2024-01-02T00:00:00+00:00"})
+    with deps.store.immediate() as db:
+        db["gap_answers"].insert_all([{"check_id": old_id, "step": s.key, "rating": "yes" if i <= 1 else "no"}
+                                      for i, s in enumerate(older)])  # then: experience and Performance Consistency only
+    assert older[1].title == "Performance Consistency"
+    r = start_walk(deps)
+    r = press(deps, r, "1–2 years")
+    for _ in skills:
+        r = press(deps, r, "Partly")
+    report = text(r.followups[0])
+    line = next(x for x in report.splitlines() if x.startswith("*Progress*"))
+    better = line.split("better at ", 1)[1]
+    assert better == ", ".join(s.title for s in skills if s.title != "Performance Consistency")
+
+
+def test_next_steps_come_from_the_version_the_check_started_on(deps):
+    r = start_walk(deps)
+    [check] = deps.store.checks("U1")
+    kb = deps.kb
+    tracks = [{"id": t.id, "title": t.title, "levels": [lv.model_dump(mode="json", exclude={"track"}) for lv in t.levels]}
+              for t in kb.tracks.values()]
+    skill = kb.level("senior-agent").skills[0]
+    for t in tracks:
+        for lv in t["levels"]:
+            if lv["id"] == "senior-agent":
+                lv["responsibilities"] = [f"Back then: {skill.name} — {skill.description}"]
+    with deps.store.immediate() as db:
+        db["knowledge_versions"].insert({"version": "oldversion01", "parent": kb.version, "level_id": "senior-agent",
+                                         "created_by": "UHR", "created_at": "2024-01-01", "note": "n", "diff": "{}",
+                                         "tracks": json.dumps(tracks)})
+        db["gap_checks"].update(check["id"], {"knowledge_version": "oldversion01"})
+    r = press(deps, r, "1–2 years")
+    r = press(deps, r, "Not yet")
+    while "question" in text(r):
+        r = press(deps, r, "Yes, consistently", inputs={"value": "110"} if "≥ 105%" in str(r.blocks) else None)
+    report = text(r.followups[0])
+    assert f"*{skill.name}*: Practise what the level does: “Back then: {skill.name}" in report
+    assert "knowledge oldversion01" in report
+
+
+def test_a_level_with_no_skills_cannot_be_checked(deps, monkeypatch):
+    level = deps.kb.level("senior-agent")
+    monkeypatch.setitem(deps.kb._by_id, "senior-agent", level.model_copy(update={"skills": [], "thresholds": []}))
+    deps.store.set_profile("U1", current_level="experienced-agent")
+    reply = press(deps, command(deps, "U1", "gap"), "Start")
+    assert "L3 Senior Agent lists no skills to check against yet" in text(reply)
+    assert deps.store.checks("U1") == []
+
+
+def test_the_console_keeps_a_saved_note_after_back(deps):
+    import io
+
+    from bot.console import CONSOLE_USER, run
+
+    # Start, 1–2 years, a note then Partly, Back: the note box shows the saved note, Yes keeps it
+    script = "level L2\n/ladder gap\n1\n3\nnote I mentor two newcomers\n2\n4\n1\nquit\n"
+    out = io.StringIO()
+    assert run(deps, io.StringIO(script), out, interactive=False) == 0
+    assert "[Note (optional) (saved: I mentor two newcomers)" in out.getvalue()
+    [check] = deps.store.checks(CONSOLE_USER)
+    answer = {a["step"]: a for a in deps.store.check_answers(check["id"])}["skill-1"]
+    assert (answer["rating"], answer["note"]) == ("yes", "I mentor two newcomers")

@@ -92,3 +92,44 @@ def test_report_counts_what_was_answered(kb):
     assert rep.readiness == round(100 * (3 * 1 + 2 * 0.5) / 7)
     assert [s.key for s in rep.skipped] == [c.steps[4].key]
     assert len(rep.met) == 3 and len(rep.partly) == 2 and len(rep.missing) == 2
+
+
+def test_a_level_with_no_skills_cannot_start(kb):
+    target = kb.level("senior-agent").model_copy(update={"skills": [], "thresholds": []})
+    steps = plan(kb, kb.level("experienced-agent"), target)
+    assert [s.kind for s in steps] == ["experience"]
+    check = Check(None, "U1", "experienced-agent", "senior-agent", target.label, kb.version, steps)
+    with pytest.raises(GapError, match="L3 Senior Agent lists no skills to check against yet"):
+        transition(check, Event.START)
+
+
+def test_refusals_never_show_a_raw_state_name(kb):
+    for state in State:
+        check = new_check(kb)
+        check.state = state
+        for event in Event:
+            if event in TRANSITIONS[state]:
+                continue
+            with pytest.raises(GapError) as exc:
+                transition(check, event, {"rating": "yes"})
+            assert f"({state.value})" not in str(exc.value), (state, event)
+
+
+def test_the_chart_does_not_use_pyplot():
+    """Reports are drawn on Bolt's worker threads; pyplot's current figure is global to the process."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys\n"
+            "from bot.gapcheck import Check, Answer, Rating, Step, report\n"
+            "from bot.chart import readiness_chart\n"
+            "c = Check(1, 'U1', 'a', 'b', 'T', 'v', [Step('s', 'skill', 'S', 't')], answers={'s': Answer('s', Rating.YES)})\n"
+            "png = readiness_chart(c, report(c))\n"
+            "assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'\n"
+            "print('matplotlib.pyplot' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
+
