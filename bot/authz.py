@@ -1,6 +1,9 @@
 """Who may do what. Roles live in SQLite; admins come from ``LADDER_ADMINS``. No Slack here.
 
-Every privileged action and every refusal is written to the audit table.
+Every privileged action and every refusal is written to the audit table. Handlers authorize first
+(a refusal is audited whatever the input looked like), then validate the input, then check the
+target (a lead's powers stop at their own team; only an admin touches an admin), then act and audit
+the outcome.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ class Role(str, Enum):
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "role.set": frozenset({Role.HR, Role.ADMIN}),
     "team.view": frozenset({Role.LEAD, Role.HR, Role.ADMIN}),
-    "team.edit": frozenset({Role.LEAD, Role.ADMIN}),
+    "team.edit": frozenset({Role.LEAD, Role.ADMIN}),       # add / remove people in one's own team
+    "team.move": frozenset({Role.HR, Role.ADMIN}),         # put someone in any lead's team (moving them)
     "assign": frozenset({Role.LEAD, Role.HR, Role.ADMIN}),
-    "audit.view": frozenset({Role.HR, Role.ADMIN}),
     "stats": frozenset({Role.HR, Role.ADMIN}),
-    "announce": frozenset({Role.HR, Role.ADMIN}),
-    "edit": frozenset({Role.HR, Role.ADMIN}),
+    "announce": frozenset({Role.HR, Role.ADMIN}),          # the preview and its Send button
+    "edit.open": frozenset({Role.HR, Role.ADMIN}),
+    "edit.save": frozenset({Role.HR, Role.ADMIN}),
 }
 TEAM_SCOPED = {"assign"}  # a lead may do these only for members of their own team
 REFUSAL = "Sorry — {what} is for {who}. If you need it, ask an admin for the role."
+NOT_YOUR_TEAM = "Sorry — you can do that only for people in your own team (`/ladder team add @person`)."
 
 
 def role_of(store: Store, settings: Settings, user_id: str) -> Role:
@@ -49,13 +54,31 @@ def may(store: Store, settings: Settings, user_id: str, action: str, target: str
     return True
 
 
-def authorize(store: Store, settings: Settings, user_id: str, action: str, target: str | None = None) -> str | None:
-    """None when allowed (and audited); otherwise the polite refusal to show (also audited)."""
-    if may(store, settings, user_id, action, target):
+def refuse(store: Store, user_id: str, action: str, target: str | None, detail: str, message: str) -> str:
+    """Audit a refusal and return the polite message to show."""
+    store.audit(user_id, action, "refused", target, detail)
+    return message
+
+
+def authorize(store: Store, settings: Settings, user_id: str, action: str, target: str | None = None, *,
+              audit_ok: bool = True, check_scope: bool = True) -> str | None:
+    """None when the person's role allows ``action`` (audited as ok unless ``audit_ok`` is False: then
+    the handler audits the outcome once it has acted); otherwise the polite refusal (audited).
+    ``check_scope=False`` leaves a lead's team check to :func:`authorize_target` (after validation)."""
+    role = role_of(store, settings, user_id)
+    if role not in PERMISSIONS[action]:
+        who = " or ".join(sorted(r.value for r in PERMISSIONS[action]))
+        return refuse(store, user_id, action, target, f"role {role.value}",
+                      REFUSAL.format(what=f"`{action.split('.')[0]}`", who=who))
+    if check_scope and action in TEAM_SCOPED and target is not None and not may(store, settings, user_id, action, target):
+        return refuse(store, user_id, action, target, "not in their team", NOT_YOUR_TEAM)
+    if audit_ok:
         store.audit(user_id, action, "ok", target)
+    return None
+
+
+def authorize_target(store: Store, settings: Settings, user_id: str, action: str, target: str) -> str | None:
+    """The target check once the input is valid: a lead may act only on their own team (audited)."""
+    if may(store, settings, user_id, action, target):
         return None
-    store.audit(user_id, action, "refused", target, f"role {role_of(store, settings, user_id).value}")
-    who = " or ".join(sorted(r.value for r in PERMISSIONS[action]))
-    if action in TEAM_SCOPED and role_of(store, settings, user_id) == Role.LEAD:
-        return "Sorry — you can do that only for people in your own team (`/ladder team add @person`)."
-    return REFUSAL.format(what=f"`{action.split('.')[0]}`", who=who)
+    return refuse(store, user_id, action, target, "not in their team", NOT_YOUR_TEAM)

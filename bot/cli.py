@@ -13,8 +13,10 @@ from typing import Callable, Sequence
 
 from bot import __version__
 from bot.config import ConfigError, Settings
-from bot.knowledge import Knowledge, KnowledgeError, LevelNotFound, load_knowledge
+from bot.embedders import EmbedderError
+from bot.knowledge import Knowledge, KnowledgeError, LevelNotFound
 from bot.render import ladder, level_card, to_plain
+from bot.retrieval import IndexError_
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -24,7 +26,10 @@ def _out(text: str) -> None:
 
 
 def _kb(settings: Settings) -> Knowledge:
-    return load_knowledge(settings.knowledge_dir)
+    """The live knowledge, as `serve` loads it: HR's newest edit (SQLite), else the committed files."""
+    from bot.service import live_knowledge
+
+    return live_knowledge(settings)
 
 
 def cmd_levels(args, settings: Settings) -> int:
@@ -70,7 +75,7 @@ def _progress_bar(label: str):
 def _advisor(settings: Settings):
     from bot.service import open_advisor
 
-    return open_advisor(settings, progress=_progress_bar("building index"))
+    return open_advisor(settings, progress=_progress_bar("building index"), kb=_kb(settings))
 
 
 def cmd_start(args, settings: Settings) -> int:
@@ -104,7 +109,12 @@ def cmd_serve(args, settings: Settings) -> int:
     else:
         settings.require_http()
     deps = _deps(settings)
-    app = create_app(settings, deps, socket_mode=socket_mode)
+    try:  # Bolt checks the token with auth.test here
+        app = create_app(settings, deps, socket_mode=socket_mode)
+    except Exception as exc:
+        print(f"error: cannot start: Slack at {settings.slack_api_url} did not accept the bot token "
+              f"({type(exc).__name__}: {exc})", file=sys.stderr)
+        return EXIT_ERROR
     from bot.runtime import start_outbox_worker
 
     start_outbox_worker(deps, app.client)
@@ -142,7 +152,8 @@ def cmd_outbox(args, settings: Settings) -> int:
         print(f"drained: {result.sent} sent, {result.recovered} recovered, {result.retried} retried, "
               f"{result.failed} failed")
     counts = summary(store)
-    print("outbox: " + (", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "sending", "sent", "failed"))))
+    print("outbox: " + (", ".join(f"{counts.get(k, 0)} {k}"
+                                  for k in ("held", "pending", "sending", "unknown", "sent", "failed"))))
     with store.db() as db:
         for row in db.execute("SELECT id, recipient, last_error FROM outbox WHERE status = 'failed' ORDER BY id LIMIT 20"):
             print(f"  failed #{row[0]} to {row[1]}: {row[2]}")
@@ -284,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LevelNotFound as exc:
         print(to_plain(exc.message), file=sys.stderr)
         return EXIT_USAGE
-    except (KnowledgeError, ConfigError) as exc:
+    except (KnowledgeError, ConfigError, EmbedderError, IndexError_) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # the importer's own error type lives in a lazily imported module

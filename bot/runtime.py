@@ -11,12 +11,17 @@ from bot.store import Store
 
 def make_deps(settings: Settings, progress=None) -> Deps:
     """Start on the live knowledge: HR's newest stored version, or the committed files."""
-    from bot.service import open_advisor, versions_root
-    from bot.versions import live
+    from bot.service import live_knowledge, open_advisor
+
+    from bot.outbox import release
 
     store = Store(settings.db_path)
-    kb = live(store, settings.knowledge_dir, versions_root(settings))
-    return Deps(settings=settings, advisor=open_advisor(settings, progress=progress, kb=kb), store=store)
+    kb = live_knowledge(settings, store)
+    deps = Deps(settings=settings, advisor=open_advisor(settings, progress=progress, kb=kb), store=store)
+    # an edit's announcement is held until its version is live: if the process stopped between storing
+    # the version and swapping it in, the version is live now, so its announcement may go out
+    release(store, knowledge_version=kb.version)
+    return deps
 
 
 def setup_logging(level: int = logging.INFO) -> None:
@@ -31,7 +36,7 @@ def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
     from bot.slack_sender import SlackSender
 
     wake = threading.Event()
-    sender = SlackSender(client)
+    sender = SlackSender(client)   # the same workspace without slack_sdk's retry handlers (no blind re-posts)
     log = logging.getLogger("bot.outbox")
 
     def loop() -> None:

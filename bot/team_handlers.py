@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from bot import blocks as B
-from bot.authz import Role, authorize, role_of
+from bot.authz import Role, authorize, authorize_target, refuse, role_of
 from bot.replies import Deps, Reply, _text
 from bot.knowledge import LevelNotFound
 from bot.render import escape
@@ -25,43 +26,55 @@ def _who(user_id: str) -> str:
 
 def cmd_role(deps: Deps, user_id: str, args: str) -> Reply:
     parts = args.split()
-    if len(parts) != 2 or parse_user(parts[0]) is None:
-        return _text("Usage: `/ladder role @person ROLE` where ROLE is agent, lead, hr or admin.")
-    target, role = parse_user(parts[0]), parts[1].lower()
-    if role not in {r.value for r in Role}:
-        return _text(f"`{escape(role[:20])}` is not a role: use agent, lead, hr or admin.")
-    refusal = authorize(deps.store, deps.settings, user_id, "role.set", target)
+    target = parse_user(parts[0]) if parts else None
+    refusal = authorize(deps.store, deps.settings, user_id, "role.set", target, audit_ok=False)
     if refusal:
         return _text(refusal)
-    if role == Role.ADMIN.value and role_of(deps.store, deps.settings, user_id) != Role.ADMIN:
-        deps.store.audit(user_id, "role.set", "refused", target, "only admins make admins")
-        return _text("Sorry — only an admin can make someone an admin.")
+    if len(parts) != 2 or target is None:
+        return _text("Usage: `/ladder role @person ROLE` where ROLE is agent, lead, hr or admin.")
+    role = parts[1].lower()
+    if role not in {r.value for r in Role}:
+        return _text(f"`{escape(role[:20])}` is not a role: use agent, lead, hr or admin.")
+    actor_is_admin = role_of(deps.store, deps.settings, user_id) == Role.ADMIN
+    if target in deps.settings.admins:
+        return _text(refuse(deps.store, user_id, "role.set", target, "admin from LADDER_ADMINS",
+                            f"Sorry — {_who(target)} is an admin through `LADDER_ADMINS`; only that setting "
+                            "changes their role."))
+    if role_of(deps.store, deps.settings, target) == Role.ADMIN and not actor_is_admin:
+        return _text(refuse(deps.store, user_id, "role.set", target, "only admins change an admin's role",
+                            "Sorry — only an admin can change an admin's role."))
+    if role == Role.ADMIN.value and not actor_is_admin:
+        return _text(refuse(deps.store, user_id, "role.set", target, "only admins make admins",
+                            "Sorry — only an admin can make someone an admin."))
+    before = deps.store.role(target) or Role.AGENT.value
     deps.store.set_role(target, role, user_id)
+    deps.store.audit(user_id, "role.set", "ok", target, f"{before} -> {role}")
     return _text(f"{_who(target)} is now *{role}*.")
+
+
+def _team_member_arg(rest: str) -> str | None:
+    first = rest.split()[0] if rest.split() else ""
+    return parse_user(first)
 
 
 def cmd_team(deps: Deps, user_id: str, args: str) -> Reply:
     word, _, rest = args.strip().partition(" ")
     if word.lower() in {"add", "remove"}:
-        member = parse_user(rest)
-        if member is None:
-            return _text(f"Usage: `/ladder team {word.lower()} @person`.")
-        refusal = authorize(deps.store, deps.settings, user_id, "team.edit", member)
-        if refusal:
-            return _text(refusal)
-        if word.lower() == "add":
-            previous = deps.store.add_to_team(user_id, member, user_id)
-            moved = f" (moved from {_who(previous)}'s team)" if previous and previous != user_id else ""
-            return _text(f"{_who(member)} is in your team{moved}.")
-        if deps.store.remove_from_team(user_id, member):
-            return _text(f"{_who(member)} is no longer in your team.")
-        return _text(f"{_who(member)} isn't in your team.")
+        return _team_edit(deps, user_id, word.lower(), rest)
+    if word.lower() == "move":
+        return _team_move(deps, user_id, rest)
     refusal = authorize(deps.store, deps.settings, user_id, "team.view")
     if refusal:
         return _text(refusal)
     members = deps.store.team(user_id)
+    if role_of(deps.store, deps.settings, user_id) in (Role.HR, Role.ADMIN):
+        return _text(_org_teams(deps, user_id, members))
     if not members:
         return _text("Your team is empty. Add people with `/ladder team add @person`.")
+    return _text(_team_lines(deps, user_id, members))
+
+
+def _team_lines(deps: Deps, user_id: str, members: list[str]) -> str:
     kb = deps.kb
     lines = [f"*Your team* ({len(members)})"]
     for member in members:
@@ -76,27 +89,121 @@ def cmd_team(deps: Deps, user_id: str, args: str) -> Reply:
             check = "no shared gap check"
         lines.append(f"• {_who(member)} · {escape(level)} → {escape(target)} · {check}")
     lines.append("_Only checks people have shared with you appear here._")
-    return _text("\n".join(lines))
+    return "\n".join(lines)
+
+
+def _org_teams(deps: Deps, user_id: str, members: list[str]) -> str:
+    """HR and admins: who is in which lead's team across the org (no gap checks: those are shared with leads)."""
+    teams = deps.store.teams()
+    lines = [_team_lines(deps, user_id, members), ""] if members else []
+    if not teams:
+        lines.append("*Teams*: none yet. Leads add people with `/ladder team add @person`; HR and admins put "
+                     "someone in a lead's team with `/ladder team move @person @lead`.")
+        return "\n".join(lines)
+    lines.append(f"*Teams* ({len(teams)} leads, {sum(map(len, teams.values()))} people)")
+    for lead, people in teams.items():
+        lines.append(f"• {_who(lead)} ({len(people)}): " + ", ".join(_who(m) for m in people[:30])
+                     + (f" and {len(people) - 30} more" if len(people) > 30 else ""))
+    lines.append("_Move someone with `/ladder team move @person @lead`._")
+    return "\n".join(lines)
+
+
+def _team_edit(deps: Deps, user_id: str, word: str, rest: str) -> Reply:
+    """`team add|remove @person`: one's own team. A lead adds only people in no team."""
+    member = _team_member_arg(rest)
+    refusal = authorize(deps.store, deps.settings, user_id, "team.edit", member, audit_ok=False)
+    if refusal:
+        return _text(refusal)
+    if member is None:
+        return _text(f"Usage: `/ladder team {word} @person`.")
+    action = "team.edit"
+    if member == user_id:
+        return _text(refuse(deps.store, user_id, action, member, f"{word}: own team",
+                            "Sorry — nobody can be in their own team (a lead can't review their own gap checks)."))
+    previous = deps.store.lead_of(member)
+    if word == "remove":
+        if previous is not None and previous != user_id:
+            return _text(refuse(deps.store, user_id, action, member, f"remove: in {previous}'s team",
+                                f"Sorry — {_who(member)} is in {_who(previous)}'s team, not yours."))
+        if deps.store.remove_from_team(user_id, member):
+            deps.store.audit(user_id, action, "ok", member, "remove")
+            return _text(f"{_who(member)} is no longer in your team.")
+        return _text(f"{_who(member)} isn't in your team.")
+    is_admin = role_of(deps.store, deps.settings, user_id) == Role.ADMIN
+    done, previous = deps.store.join_team(user_id, member, user_id, allow_move=is_admin)
+    if previous == user_id:
+        return _text(f"{_who(member)} is already in your team.")
+    if not done:
+        return _text(refuse(deps.store, user_id, action, member, f"add: in {previous}'s team",
+                            f"Sorry — {_who(member)} is already in {_who(previous)}'s team. Moving someone "
+                            "between teams is for HR or an admin (`/ladder team move @person @lead`)."))
+    deps.store.audit(user_id, action, "ok", member, f"add: moved from {previous}" if previous else "add")
+    if previous is None:
+        return _text(f"{_who(member)} is in your team.")
+    reply = _text(f"{_who(member)} is in your team (moved from {_who(previous)}'s team; they have been told).")
+    reply.followups = [_moved_notice(member, previous, user_id, user_id)]
+    return reply
+
+
+def _moved_notice(member: str, previous: str, new_lead: str, by: str) -> Reply:
+    text = f"{_who(by)} moved {_who(member)} from your team to {_who(new_lead)}'s team."
+    return Reply(text=text, blocks=B.text_blocks(text), ephemeral=False, to_user=previous)
+
+
+def _team_move(deps: Deps, user_id: str, rest: str) -> Reply:
+    """`team move @person @lead` (HR, admins): put someone in a lead's team; the previous lead is told."""
+    words = rest.split()
+    member = parse_user(words[0]) if words else None
+    refusal = authorize(deps.store, deps.settings, user_id, "team.move", member, audit_ok=False)
+    if refusal:
+        return _text(refusal)
+    lead = parse_user(words[1]) if len(words) == 2 else None
+    if member is None or lead is None:
+        return _text("Usage: `/ladder team move @person @lead`.")
+    if member == lead:
+        return _text(refuse(deps.store, user_id, "team.move", member, "own team",
+                            "Sorry — nobody can be in their own team."))
+    if role_of(deps.store, deps.settings, lead) not in (Role.LEAD, Role.ADMIN):
+        return _text(f"{_who(lead)} isn't a team lead. Make them one first: `/ladder role @person lead`.")
+    done, previous = deps.store.join_team(lead, member, user_id, allow_move=True)
+    if not done:
+        return _text(f"{_who(member)} is already in {_who(lead)}'s team.")
+    deps.store.audit(user_id, "team.move", "ok", member, f"{previous or 'no team'} -> {lead}")
+    moved = f" (moved from {_who(previous)}'s team; they have been told)" if previous else ""
+    reply = _text(f"{_who(member)} is in {_who(lead)}'s team{moved}.")
+    if previous and previous != user_id:
+        reply.followups.append(_moved_notice(member, previous, lead, user_id))
+    if lead != user_id:
+        told = f"{_who(user_id)} put {_who(member)} in your team."
+        reply.followups.append(Reply(text=told, blocks=B.text_blocks(told), ephemeral=False, to_user=lead))
+    return reply
 
 
 def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
     token, _, target_name = args.strip().partition(" ")
     member = parse_user(token)
+    refusal = authorize(deps.store, deps.settings, user_id, "assign", member, audit_ok=False, check_scope=False)
+    if refusal:
+        return _text(refusal)
     if member is None or not target_name.strip():
         return _text("Usage: `/ladder assign @person TARGET`, e.g. `/ladder assign @sam senior agent`.")
     try:
         target = deps.kb.resolve(target_name)
     except LevelNotFound as exc:
         return _text(exc.message)
-    refusal = authorize(deps.store, deps.settings, user_id, "assign", member)
+    refusal = authorize_target(deps.store, deps.settings, user_id, "assign", member)
     if refusal:
         return _text(refusal)
+    deps.store.audit(user_id, "assign", "ok", member, target.id)
     invite = (f"{_who(user_id)} invites you to run a gap check for *{escape(target.label)}*. "
               "It takes a few minutes, one question at a time, and only you see your answers until you share them.")
     blocks = B.invite_blocks(invite, target)
     reply = _text(f"I've asked {_who(member)} to run a gap check for *{escape(target.label)}*.")
     reply.followups = [Reply(text=f"Gap check invitation: {target.label}", blocks=blocks, ephemeral=False, to_user=member)]
     return reply
+
+
+MIN_GROUP = 5  # readiness is shown only for target levels with at least this many finished checks
 
 
 def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
@@ -120,7 +227,8 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
         lines += [f"• {escape(kb.level(l).label if kb.has_level(l) else l)}: {n}" for l, n in st["levels"]]
     if st["readiness"]:
         lines += ["", "*Readiness of finished gap checks* (under 50% · 50–79% · 80%+)"]
-        lines += [f"• {escape(kb.level(t).label if kb.has_level(t) else t)}: {lo} · {mid} · {hi} (of {n})"
+        lines += [f"• {escape(kb.level(t).label if kb.has_level(t) else t)}: "
+                  + (f"{lo} · {mid} · {hi} (of {n})" if n >= MIN_GROUP else f"fewer than {MIN_GROUP} — hidden")
                   for t, lo, mid, hi, n in st["readiness"]]
     return _text("\n".join(lines))
 
@@ -165,35 +273,36 @@ def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
                f"*{escape(level)}*" if level else "") + f":\n\n>{escape(message)}")
     if not channel and not people:
         return _text(preview + "\n\nNobody would receive this, so there is nothing to send.")
-    import json as _json
+    from bot.outbox import create_draft
 
-    value = _json.dumps({"l": level_id, "m": message})
-    return Reply(text="Announcement preview", blocks=B.confirm_blocks(preview, B.ANNOUNCE_SEND, value))
+    draft_id = create_draft(deps.store, user_id, level_id, message)  # the button carries only its id
+    return Reply(text="Announcement preview", blocks=B.confirm_blocks(preview, B.ANNOUNCE_SEND, str(draft_id)))
 
 
 def confirm_announce(deps: Deps, user_id: str, value: str) -> Reply:
-    import json as _json
-
-    from bot.outbox import create_broadcast, recipients_for_level
+    """*Send* on a preview: the draft becomes a broadcast once (a second click finds it sent)."""
+    from bot.outbox import draft, recipients_for_level, send_draft
 
     refusal = authorize(deps.store, deps.settings, user_id, "announce")
     if refusal:
         return _text(refusal)
-    try:
-        data = _json.loads(value)
-        level_id, message = data.get("l"), str(data["m"])[:ANNOUNCE_MAX]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    row = draft(deps.store, int(value)) if value.isdigit() else None
+    if row is None:
         return _text("That button is from an older message and no longer works.")
+    level_id, message = row["level_id"], row["message"][:ANNOUNCE_MAX]
     if level_id and not deps.kb.has_level(level_id):
         return _text("That level no longer exists; nothing was sent.")
     level = deps.kb.level(level_id) if level_id else None
     people = recipients_for_level(deps.store, level_id) if level_id else []
     channel_msg = B.announcement_blocks(message, level, dm=False)
     dm_msg = B.announcement_blocks(message, level, dm=True) if level else None
-    bid = create_broadcast(deps.store, user_id, channel=deps.settings.announce_channel,
-                           channel_message=(f"Ladder: {message[:200]}", channel_msg),
-                           dm_recipients=people, dm_message=(f"Ladder: {message[:200]}", dm_msg) if dm_msg else None,
-                           level_id=level_id, knowledge_version=deps.kb.version, note=message)
+    fallback = f"Ladder: {escape(message[:200])}"  # notification text: HR's words, no <!channel> pings
+    bid, first = send_draft(deps.store, row["id"], user_id, channel=deps.settings.announce_channel,
+                            channel_message=(fallback, channel_msg), dm_recipients=people,
+                            dm_message=(fallback, dm_msg) if dm_msg else None,
+                            level_id=level_id, knowledge_version=deps.kb.version, note=message)
+    if not first:
+        return _text(f"That announcement was already sent (broadcast {bid}); nothing was sent again.")
     deps.store.audit(user_id, "announce.send", "ok", level_id, f"broadcast {bid}, {len(people)} DMs")
     if deps.kick_outbox:
         deps.kick_outbox()
@@ -208,7 +317,7 @@ def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
     """/ladder edit LEVEL — a form in Slack (a modal)."""
     import json as _json
 
-    refusal = authorize(deps.store, deps.settings, user_id, "edit")
+    refusal = authorize(deps.store, deps.settings, user_id, "edit.open", audit_ok=False)
     if refusal:
         return _text(refusal)
     if not args.strip():
@@ -217,6 +326,7 @@ def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
         level = deps.kb.resolve(args)
     except LevelNotFound as exc:
         return _text(exc.message)
+    deps.store.audit(user_id, "edit.open", "ok", level.id, f"knowledge {deps.kb.version}")
     meta = _json.dumps({"level": level.id, "version": deps.kb.version})
     reply = _text(f"Opening the form for *{escape(level.label)}*…")
     reply.modal = B.edit_modal(level, deps.kb.tracks[level.track].title, meta)
@@ -229,8 +339,8 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
 
     from bot.versions import EditError, edited_level
 
-    if authorize(deps.store, deps.settings, user_id, "edit"):
-        return {B.EDIT_BLOCKS["note"]: "You no longer have the hr or admin role."}, None
+    if authorize(deps.store, deps.settings, user_id, "edit.save", audit_ok=False):
+        return {B.EDIT_BLOCKS["note"]: "Sorry — you no longer have the hr or admin role, so nothing was saved."}, None
     try:
         meta = _json.loads(metadata or "{}")
         level = deps.kb.level(meta["level"])
@@ -238,6 +348,10 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
         return {B.EDIT_BLOCKS["note"]: "This form is out of date: close it and run /ladder edit again."}, None
     if meta.get("version") != deps.kb.version:
         return {B.EDIT_BLOCKS["note"]: "The ladder changed since you opened this form: close it and open it again."}, None
+    from bot.versions import newest_version
+
+    if EDIT_LOCK.locked() or newest_version(deps.store) not in (None, meta["version"]):
+        return {B.EDIT_BLOCKS["note"]: f"{CHANGED_WHILE_EDITING} Nothing was saved."}, None
     note = (values.get("note") or "").strip()
     try:
         data = edited_level(level, values.get("experience", ""), values.get("responsibilities", ""),
@@ -249,15 +363,34 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
     announce = (values.get("announce") or "").strip()
     if len(announce) > ANNOUNCE_MAX:
         return {B.EDIT_BLOCKS["announce"]: f"Keep it under {ANNOUNCE_MAX} characters."}, None
-    return None, lambda: apply_edit(deps, user_id, level.id, data, note, announce)
+    return None, lambda: apply_edit(deps, user_id, level.id, data, note, announce, parent=meta["version"])
 
 
-def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str = "") -> Reply:
+EDIT_LOCK = threading.Lock()  # one edit applied at a time in this process (store, re-index, swap)
+CHANGED_WHILE_EDITING = "The ladder changed while you were editing — reopen the form."
+
+
+def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str = "",
+               parent: str | None = None) -> Reply:
     """Store the version (and, if HR wrote an announcement, its broadcast, in the same transaction),
-    index it beside the live one, swap the advisor, and tell HR."""
-    from bot.outbox import insert_broadcast, recipients_for_level
+    index it beside the live one, swap the advisor, and tell HR. ``parent`` is the version the form
+    was opened on: if the ladder has moved on since (another edit), nothing is saved and HR is told."""
+    with EDIT_LOCK:
+        return _apply_edit(deps, user_id, level_id, data, note, announce, parent)
+
+
+def _conflict(deps: Deps, user_id: str, level_id: str, detail: str) -> Reply:
+    deps.store.audit(user_id, "edit.save", "refused", level_id, detail)
+    label = deps.kb.level(level_id).label if deps.kb.has_level(level_id) else level_id
+    text = f"*{escape(label)}* was not saved: {CHANGED_WHILE_EDITING} (`/ladder edit {level_id}` shows the new version.)"
+    return Reply(text="Level not saved", ephemeral=False, dm=True, blocks=B.text_blocks(text))
+
+
+def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str,
+                parent: str | None) -> Reply:
+    from bot.outbox import insert_broadcast, recipients_for_level, release
     from bot.service import reindex, versions_root
-    from bot.versions import diff_text, save_edit
+    from bot.versions import EditConflict, diff_text, save_edit
 
     queued: dict = {}
 
@@ -271,14 +404,23 @@ def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, a
             db, user_id, channel=deps.settings.announce_channel,
             channel_message=(f"Ladder: {level.label} changed", B.announcement_blocks(message, level, dm=False)),
             dm_recipients=people, dm_message=(f"Ladder: {level.label} changed", B.announcement_blocks(message, level, dm=True)),
-            level_id=level_id, knowledge_version=new_kb.version, note=announce)
+            level_id=level_id, knowledge_version=new_kb.version, note=announce,
+            held=True)  # delivered only once the version is live (released after the swap below)
         queued["people"] = len(people)
 
     old = deps.advisor
-    new_kb, diff = save_edit(deps.store, old.kb, deps.settings.knowledge_dir, versions_root(deps.settings),
-                             level_id, data, author=user_id, note=note, also=broadcast)
+    parent = parent or old.kb.version
+    if old.kb.version != parent:
+        return _conflict(deps, user_id, level_id, f"form on {parent}, live is {old.kb.version}")
+    try:
+        new_kb, diff = save_edit(deps.store, old.kb, deps.settings.knowledge_dir, versions_root(deps.settings),
+                                 level_id, data, author=user_id, note=note, also=broadcast, parent=parent)
+    except EditConflict as exc:
+        return _conflict(deps, user_id, level_id, str(exc))
     deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
-    deps.store.audit(user_id, "edit", "ok", level_id, f"{old.kb.version} -> {new_kb.version}")
+    if queued:
+        release(deps.store, broadcast_id=queued["id"])  # the version is live: its announcement may go out
+    deps.store.audit(user_id, "edit.save", "ok", level_id, f"{old.kb.version} -> {new_kb.version}")
     if queued and deps.kick_outbox:
         deps.kick_outbox()
     level = new_kb.level(level_id)

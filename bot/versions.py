@@ -124,6 +124,10 @@ def diff_text(diff: dict) -> str:
     return "\n".join(lines) or "No change to the level's text."
 
 
+class EditConflict(RuntimeError):
+    """The newest stored version is not the one the edit started from: someone else saved first."""
+
+
 # -- storing and materialising ----------------------------------------------------------------------
 
 @dataclass
@@ -165,11 +169,20 @@ def live(store: Store, base: Path, root: Path) -> Knowledge:
     return load_knowledge(path)
 
 
+def newest_version(store: Store) -> str | None:
+    """The newest stored version id; None when HR has never edited (the committed knowledge is live)."""
+    with store.db() as db:
+        row = db.execute("SELECT version FROM knowledge_versions ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
 def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str, level_data: dict, *,
-              author: str, note: str, also=None) -> tuple[Knowledge, dict]:
+              author: str, note: str, also=None, parent: str | None = None) -> tuple[Knowledge, dict]:
     """Store a new version with this level replaced; return it loaded, and the diff.
 
-    ``also(db, new_kb, diff)`` runs inside the same transaction (the broadcast's outbox rows)."""
+    ``also(db, new_kb, diff)`` runs inside the same transaction (the broadcast's outbox rows).
+    With ``parent`` (the version the edit started from), EditConflict when the newest stored version,
+    read inside the write transaction, is another one: nothing is stored then."""
     if not note.strip():
         raise EditError({"note": "say what changed and why (it goes into the history)"})
     old = kb.level(level_id)
@@ -183,6 +196,11 @@ def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str
     new_kb = load_knowledge(path)
     diff = level_diff(old, level_data)
     with store.immediate() as db:
+        if parent is not None:
+            row = db.execute("SELECT version FROM knowledge_versions ORDER BY id DESC LIMIT 1").fetchone()
+            newest = row[0] if row else kb.version  # no stored version: the committed knowledge is live
+            if newest != parent:
+                raise EditConflict(f"newest version is {newest}, the edit started from {parent}")
         db["knowledge_versions"].insert({
             "version": new_kb.version, "parent": kb.version, "level_id": level_id, "created_by": author,
             "created_at": now(), "note": note.strip()[:1000], "diff": json.dumps(diff), "tracks": json.dumps(tracks),

@@ -155,6 +155,25 @@ class _Fault:
     headers: dict
     times: int
     reason: str
+    after: bool = False  # the call takes effect first; only the answer is the fault
+
+
+def _http_fault(status: int, retry_after: int | None, body: Any, times: int, after: bool) -> _Fault:
+    headers: dict = {}
+    if status == 429:
+        if retry_after is not None:
+            headers["Retry-After"] = str(int(retry_after))
+        default = {"ok": False, "error": "ratelimited"}
+    elif status == 503:
+        default = {"ok": False, "error": "service_unavailable"}
+    elif status >= 500:
+        default = {"ok": False, "error": "internal_error"}
+    else:
+        default = {"ok": False, "error": f"http_{status}"}
+    reason = f"injected HTTP {status}" if status else "injected dropped connection"
+    if after:
+        reason += " after carrying the call out"
+    return _Fault(status, default if body is None else body, headers, times, reason, after)
 
 
 # ---------------------------------------------------------------------------
@@ -467,6 +486,8 @@ class SlackStandIn:
         with self._lock:
             self._calls: list[Call] = []
             self._faults: dict[str, deque[_Fault]] = {}
+            self._nth_faults: dict[str, dict[int, _Fault]] = {}
+            self._method_calls: dict[str, int] = {}
             self._counters: dict[str, int] = {}
             self._ts_n = 0
             self._messages: dict[str, list[dict]] = {}
@@ -585,22 +606,25 @@ class SlackStandIn:
         retry_after: int | None = 1,
         times: int = 1,
         body: Any = None,
+        after: bool = False,
     ) -> None:
         """The next ``times`` calls to ``method`` ("*" = any) answer HTTP ``status``.
 
-        429 carries ``Retry-After: retry_after`` and ``{"ok":false,"error":"ratelimited"}``."""
-        headers: dict = {}
-        if status == 429:
-            if retry_after is not None:
-                headers["Retry-After"] = str(int(retry_after))
-            default = {"ok": False, "error": "ratelimited"}
-        elif status == 503:
-            default = {"ok": False, "error": "service_unavailable"}
-        elif status >= 500:
-            default = {"ok": False, "error": "internal_error"}
-        else:
-            default = {"ok": False, "error": f"http_{status}"}
-        self._add_fault(method, _Fault(status, default if body is None else body, headers, times, f"injected HTTP {status}"))
+        429 carries ``Retry-After: retry_after`` and ``{"ok":false,"error":"ratelimited"}``.
+        ``after=True``: the call is carried out first (Slack posted) and only the answer fails, as when
+        Slack answers 500 / the connection drops after acting. ``status=0``: the connection is closed
+        without an answer (recorded with status 0)."""
+        self._add_fault(method, _http_fault(status, retry_after, body, times, after))
+
+    def fail_on(self, method: str, calls: Iterable[int], status: int = 429, retry_after: int | None = 1,
+                after: bool = False) -> None:
+        """Calls number ``calls`` (1-based, counting every call to ``method`` since start / reset) answer
+        HTTP ``status`` as :meth:`fail` describes: faults spread through a run instead of at its start."""
+        with self._lock:
+            for n in calls:
+                fault = _http_fault(status, retry_after, None, 1, after)
+                fault.reason += f" (call {n})"
+                self._nth_faults.setdefault(method, {})[int(n)] = fault
 
     def error(self, method: str, error: str, times: int = 1, **extra: Any) -> None:
         """The next ``times`` calls to ``method`` ("*" = any) answer HTTP 200 ok:false ``error``."""
@@ -614,6 +638,10 @@ class SlackStandIn:
 
     def _take_fault(self, method: str) -> _Fault | None:
         with self._lock:
+            n = self._method_calls[method] = self._method_calls.get(method, 0) + 1
+            nth = self._nth_faults.get(method, {}).pop(n, None)
+            if nth is not None:
+                return nth
             for key in (method, "*"):
                 q = self._faults.get(key)
                 if q:
@@ -720,8 +748,14 @@ class SlackStandIn:
              body: bytes, content_type: str, http_method: str) -> tuple[int, dict, dict, str | None]:
         """Returns (status, response body, extra headers, reason)."""
         fault = self._take_fault(method)
-        if fault is not None:
+        if fault is not None and not fault.after:
             return fault.status, copy.deepcopy(fault.body), dict(fault.headers), fault.reason
+        if fault is not None:  # Slack acts, then the answer is lost or an error
+            self._api_call(method, args, token)
+            return fault.status, copy.deepcopy(fault.body), dict(fault.headers), fault.reason
+        return self._api_call(method, args, token)
+
+    def _api_call(self, method: str, args: dict, token: str | None) -> tuple[int, dict, dict, str | None]:
         handler = _METHODS.get(method)
         if handler is None:
             return 404, {"ok": False, "error": "unknown_method", "req_method": method}, {}, "unknown method"
@@ -1552,6 +1586,9 @@ class _Handler(BaseHTTPRequestHandler):
             s._record(Call(method=method, args=args, headers=headers, at=at, response=resp, status=status,
                            token=token, reason=reason, raw_args=raw, body=body, content_type=ctype,
                            http_method=http_method))
+            if status == 0:  # an injected dropped connection: no answer at all
+                self.close_connection = True
+                return
             self._send(status, resp, extra_headers)
             return
 

@@ -41,11 +41,11 @@ def live(built_index, tmp_path):
 
 def slash(slack, url, user, text):
     ru = slack.new_response_url()
-    before = len(slack.responses)
+    before, opened = len(slack.responses), len(slack.calls("views.open"))  # counted before this request
     status, _, _ = R.post(url, R.slash_command(text, user_id=user, response_url=ru), secret=SECRET)
     assert status == 200
     deadline = time.time() + 10
-    while time.time() < deadline and len(slack.responses) == before and not slack.calls("views.open"):
+    while time.time() < deadline and len(slack.responses) == before and len(slack.calls("views.open")) == opened:
         time.sleep(0.02)
     return slack.responses[-1] if len(slack.responses) > before else None
 
