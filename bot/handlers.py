@@ -17,6 +17,7 @@ from bot.answers import Answer
 from bot.knowledge import LevelNotFound
 from bot.render import escape, ladder, level_card
 from bot.replies import Deps, Reply, _text
+from bot.store import row_id
 
 __all__ = ["Deps", "Reply", "command", "question", "action", "home"]
 
@@ -62,6 +63,7 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 
 *Team leads, HR and admins*
 • `/ladder team` — your team at a glance; `/ladder team add @person`, `/ladder team remove @person`
+• `/ladder team move @person @lead` — put someone in a lead's team, moving them from another (HR and admins)
 • `/ladder assign @person TARGET` — invite someone in your team to a gap check
 • `/ladder role @person ROLE` — agent, lead, hr or admin (HR and admins)
 • `/ladder stats` — questions asked and unanswered, feedback, readiness (HR and admins; no names)
@@ -200,20 +202,21 @@ def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | 
     if action_id == B.ANNOUNCE_SEND:
         return team_handlers.confirm_announce(deps, user_id, value)
     if action_id in (B.VOTE_UP, B.VOTE_DOWN):
-        if not value.isdigit():
+        answer_id = row_id(value)
+        if answer_id is None:
             return _stale()
-        row = deps.store.vote(int(value), user_id, 1 if action_id == B.VOTE_UP else -1)
+        row = deps.store.vote(answer_id, user_id, 1 if action_id == B.VOTE_UP else -1)
         if row is None:
             return _stale()
         thanks = "Thanks — glad it helped." if row["vote"] > 0 else "Thanks — I've noted that this answer missed. HR reviews these."
         return _text(thanks)
+    if action_id == B.START_GAP and (not value or kb.has_level(value)):   # no value: App Home's "Start a gap check"
+        reply = gap_handlers.start(deps, user_id, value)
+        reply.dm = True
+        return reply
     if not kb.has_level(value):
         return _stale()
     level = kb.level(value)
-    if action_id == B.START_GAP:
-        reply = gap_handlers.start(deps, user_id, level.id)
-        reply.dm = True
-        return reply
     if action_id in (B.CHOOSE_LEVEL, B.SHOW_LEVEL):
         return cmd_show(deps, user_id, level.id)
     if action_id == B.COMPARE_MINE:
@@ -237,5 +240,7 @@ def _stale() -> Reply:
 def home(deps: Deps, user_id: str) -> dict:
     kb = deps.kb
     banner = gap_handlers.unfinished_banner(deps, user_id)
-    return B.home_view(kb, deps.store.profile(user_id), ladder(kb, kb.default_track),
-                       banner=banner.blocks if banner else None)
+    profile = deps.store.profile(user_id)
+    mine = profile.get("current_level")
+    track = kb.tracks[kb.level(mine).track] if mine and kb.has_level(mine) else kb.default_track   # their own ladder
+    return B.home_view(kb, profile, ladder(kb, track), banner=banner.blocks if banner else None)

@@ -91,6 +91,24 @@ def test_home_view_shows_my_level_and_next_step(deps):
     assert "You are *L2 Experienced Agent*" in joined and "Start gap check for Senior Agent" in joined
 
 
+def test_home_view_follows_my_target_and_my_own_ladder(deps):
+    deps.store.set_profile("U1", current_level="senior-agent", target_level="team-lead")
+    joined = str(home(deps, "U1")["blocks"])
+    assert "your target: *L7 Team Lead*" in joined and "Start gap check for Team Lead" in joined
+    assert "Expert Agent*." not in joined                  # not "next on your track" when a target is set
+    deps.store.set_profile("U2", current_level="frontend-junior")
+    joined = str(home(deps, "U2")["blocks"])
+    assert "Frontend Development" in joined and "8 levels" in joined and "10 levels" not in joined   # their ladder at a glance
+
+
+def test_home_view_offers_a_gap_check_to_someone_with_no_level_yet(deps):
+    view = home(deps, "U9")
+    start = [(label, value) for label, aid, value in B.option_labels(view["blocks"]) if aid == B.START_GAP]
+    assert start == [("Start a gap check", "")]
+    reply = action(deps, "U9", B.START_GAP, "")
+    assert reply.dm and "Your current level" in str(reply.blocks)
+
+
 def test_console_drives_the_same_handlers(deps):
     script = "what do I need for senior agent?\n4\n/ladder shwo L3\n9\nlevel L2\n2\nquit\n"
     out = io.StringIO()

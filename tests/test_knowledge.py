@@ -132,7 +132,7 @@ def test_resolve_with_a_track(knowledge_dir):
 
 @pytest.mark.parametrize(
     "name, message, suggested",
-    [("L42", "There is no level L42: Call Center – Sales & Support has L1–L10.", []),
+    [("L42", "There is no level L42: Call Center – Sales &amp; Support has L1–L10.", []),
      ("frontend L9", "Frontend Development has L1–L8", []),
      ("astronaut", "I don't know a level called 'astronaut'", []),
      ("senior", "Did you mean", ["senior-agent", "frontend-senior"]),
