@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Literal, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from bot.knowledge import SECTION_LABELS, Knowledge, Level, LevelNotFound
 from bot.query import Intent, Query, find_mentions, understand, _NUMBER, _TRACK_WORDS
 from bot.render import escape, ladder, level_name, months
 from bot.levelnames import normalize
-from bot.retrieval import Chunk, Index, Lexical, lexical_tokens
+from bot.retrieval import Chunk, Index, Lexical, lexical_tokens, skill_texts
 
 Status = Literal["answered", "clarify", "no_answer"]
 MAX_HITS = 10
@@ -39,6 +40,8 @@ NUMBER_UNIT_MATCH = 0.25    # ... in the level's unit, inside the band the level
 BACKGROUND_MARGIN = 0.02    # a background note must beat the best level by this much for a glossary question
 BACKGROUND_MARGIN_OTHER = 0.12   # ... and by this much for any other question
 PARTIAL_MENTION = 0.05      # "seniors": a bare title word
+BEFORE_ENTRY_SLACK = 0.05   # "before becoming an agent": background reading wins unless the level fits this much better
+NEWCOMER = 0.15             # "just got hired", "a brand new agent": the track's first level
 SKILL_BUILDS_ON = 0.55      # cosine of two skills ("name: description") above which the higher one builds on the lower
 
 SUGGESTED = (
@@ -59,6 +62,7 @@ IN_SCOPE_EXAMPLES = (
     "what are the responsibilities of this job",
     "what is the difference between two levels",
     "what is expected of me in this role",
+    "I just started this job, what am I supposed to be doing",
     "how do I move up in my career",
     "can I move up yet",
     "what comes after my current level",
@@ -102,6 +106,11 @@ OUT_OF_SCOPE_EXAMPLES = (
     "submit an expense claim",
     "when is the next meeting",
     "where is a room in the building",
+    "pull up my own records from the system",
+    "is a colleague working on a particular day",
+    "who is assigned to me",
+    "someone's email address or phone number",
+    "the figures for one client account",
 )
 # Questions about pay and HR policy look like career questions ("a senior agent's salary") but the
 # career map says nothing about them: they get their own honest refusal.
@@ -122,7 +131,10 @@ POLICY_MESSAGE = ("The career map doesn't cover pay, bonuses, leave or other HR 
 MIN_SCOPE_SCORE = 0.30
 # A question that names a level is judged with the names taken out ("when is the ___ meeting today?"):
 # refused when it is this much more like another kind of request than like a career question.
-NAMED_SCOPE_MARGIN = 0.15
+NAMED_SCOPE_MARGIN = 0.10
+# A request about a particular day or period ("my kpi for march", "is my TL in on saturday?") is a look-up
+# in another system: it counts this much against the question being a career one.
+DATED_PENALTY = 0.25
 
 
 @dataclass
@@ -167,6 +179,8 @@ class Ranking:
     in_scope_margin: float
     qvec: np.ndarray
     adjustments: dict[str, float] = field(default_factory=dict)   # per level: mentions, track, numbers
+    masked_vec: np.ndarray | None = None     # the question without its level names, pooled from the same run
+    hits: list["Hit"] | None = None          # computed once, on first use
 
 
 class Advisor:
@@ -176,24 +190,65 @@ class Advisor:
         self.embedder = embedder
         self.chunks: list[Chunk] = index.chunks
         self.lexical = Lexical(self.chunks)
-        self._chunk_level = np.array([c.level_id or "" for c in self.chunks], dtype=object)
+        # Chunks grouped by level and by background note once, so ranking is a few array operations.
+        self._level_ids: list[str] = list(dict.fromkeys(c.level_id for c in self.chunks if c.level_id))
+        row = {lid: i for i, lid in enumerate(self._level_ids)}
+        self._chunk_row = np.array([row[c.level_id] if c.level_id else len(self._level_ids) for c in self.chunks])
+        groups = [[i for i, c in enumerate(self.chunks) if c.level_id == lid] for lid in self._level_ids]
+        width = max((len(g) for g in groups), default=1)
+        pad = len(self.chunks)          # points at an appended -inf
+        self._level_matrix = np.array([g + [pad] * (width - len(g)) for g in groups], dtype=np.int64).reshape(len(groups), width)
+        self._title_chunk = np.array([c.section == "title" for c in self.chunks])
+        self._level_chunks = {lid: np.array(g) for lid, g in zip(self._level_ids, groups)}
+        notes = list(dict.fromkeys(c.doc_id.split("#")[0] for c in self.chunks if not c.level_id))
+        self._note_chunks = [(n, np.array([i for i, c in enumerate(self.chunks)
+                                           if not c.level_id and c.doc_id.split("#")[0] == n])) for n in notes]
         self._bands = number_bands(kb)
         self._in = embedder.encode(IN_SCOPE_EXAMPLES)
         self._out = embedder.encode(OUT_OF_SCOPE_EXAMPLES + POLICY_EXAMPLES)
         self._out_kind = np.array(["other"] * len(OUT_OF_SCOPE_EXAMPLES) + ["policy"] * len(POLICY_EXAMPLES))
-        # Skills compared by meaning, so "Complex Problem Solving" builds on "Problem Solving" (one batch at start-up)
-        skills = list(dict.fromkeys((s.name, s.description) for lv in kb.levels() for s in lv.skills))
+        # Skills compared by meaning, so "Complex Problem Solving" builds on "Problem Solving": embedded when
+        # the index is built (skills.npy), at start-up only for an index without them.
+        skills = skill_texts(kb)
         self._skill_row = {key: i for i, key in enumerate(skills)}
-        self._skill_vecs = embedder.encode([f"{n}: {d}" for n, d in skills]) if skills else np.zeros((0, 1))
+        stored = getattr(index, "skill_vectors", None) or {}
+        if skills and all(key in stored for key in skills):
+            self._skill_vecs = np.stack([stored[key] for key in skills])
+        else:
+            self._skill_vecs = embedder.encode([f"{n}: {d}" for n, d in skills]) if skills else np.zeros((0, 1))
+        self._relations: dict[tuple[str, str, str], object] = {}
         self._names_in = _names_in(kb)
+        # The same question asked again (a suggested question, a retry, a popular one) skips the model.
+        self._embed = lru_cache(maxsize=4096)(self._embed_once)
 
     @property
     def version(self) -> str:
         return self.kb.version
 
     # -- ranking ------------------------------------------------------------------------------
+    def _embed_once(self, text: str, spans: tuple[tuple[int, int], ...] | None, masked: str | None):
+        """The question's vector and, when it names a level, the vector of the rest of it: one model run
+        (two poolings of the same token states) with the ONNX backend, two runs with any other."""
+        both = getattr(self.embedder, "encode_with_masked", None)
+        if masked is None:
+            qvec, mvec = self.embedder.encode([text])[0], None
+        elif both is not None and spans is not None:
+            qvec, mvec = both(text, spans)
+        else:
+            qvec, mvec = self.embedder.encode([text, masked])
+        for v in (qvec, mvec):
+            if v is not None:
+                v.flags.writeable = False   # shared by every later ask of the same question
+        return qvec, mvec
+
     def rank(self, query: Query, track: str | None = None) -> Ranking:
-        qvec = self.embedder.encode([query.expanded])[0]
+        masked = None
+        spans = None
+        if (query.mentions or query.partial) and lexical_tokens(query.masked):
+            masked = query.masked
+            found = query.masked_spans()
+            spans = tuple(found) if found is not None else None
+        qvec, mvec = self._embed(query.expanded, spans, masked)
         dense = self.index.search(qvec)
         lex = self.lexical.scores(query.expanded)
         # BM25 grows with the question's length: below LEXICAL_SCALE a score counts as partial evidence,
@@ -201,24 +256,31 @@ class Advisor:
         # several strong matches still differ instead of all saturating at the same value.
         chunk_scores = dense + LEXICAL_WEIGHT * lex / max(LEXICAL_SCALE, float(lex.max()))
 
+        if query.identify and not query.mentions and not query.partial:
+            # "what's that job called?" describes the work and asks for the name: a title chunk holds only
+            # the name, so it is no evidence ("calls" ... "called" is not "Call Center Manager")
+            chunk_scores = np.where(self._title_chunk, np.float32(chunk_scores.min()), chunk_scores)
         wanted_track = track or query.track_hint
-        per_level: dict[str, list[float]] = {}
-        background: dict[str, float] = {}
-        for chunk, score in zip(self.chunks, chunk_scores):
-            if chunk.level_id:
-                per_level.setdefault(chunk.level_id, []).append(float(score))
-            else:
-                note = chunk.doc_id.split("#")[0]
-                background[note] = max(background.get(note, -1.0), float(score))
+        # a level: its best chunk plus a share of its 2nd and 3rd best (missing ones count 0)
+        padded = np.append(chunk_scores, np.float32(-np.inf))[self._level_matrix]
+        top = -np.sort(-padded, axis=1)[:, :3]
+        support = np.where(np.isfinite(top[:, 1:]), top[:, 1:], 0.0).sum(axis=1) / 2 if top.shape[1] > 1 else 0.0
+        bases = top[:, 0] + SUPPORT_WEIGHT * support
+        background = {note: float(chunk_scores[rows].max()) for note, rows in self._note_chunks}
         strong = {lv.id for lv in query.strong_levels}
         weak = {lv.id for lv in query.levels} - strong
         partial = {lv.id for lv in query.partial} - strong - weak
         level_scores: dict[str, float] = {}
         adjustments: dict[str, float] = {}
-        for level_id, scores in per_level.items():
-            top = sorted(scores, reverse=True)[:3]
-            base = top[0] + SUPPORT_WEIGHT * (sum(top[1:]) / 2 if len(top) > 1 else 0.0)
+        first = None
+        if query.newcomer:
+            named_tracks = [lv.track for lv in query.levels]
+            tid = wanted_track or (named_tracks[0] if named_tracks else self.kb.default_track.id)
+            first = self.kb.tracks[tid].levels[0].id
+        for level_id, base in zip(self._level_ids, bases.tolist()):
             value = base
+            if level_id == first:
+                value += NEWCOMER
             level = self.kb.level(level_id)
             if level_id in strong:
                 value += IDENTIFY_MENTION if query.identify else STRONG_MENTION
@@ -235,7 +297,7 @@ class Advisor:
             adjustments[level_id] = value - base
         best_bg = max(background.items(), key=lambda kv: kv[1]) if background else None
         margin = float((self._in @ qvec).max() - (self._out @ qvec).max())
-        return Ranking(query, level_scores, chunk_scores, dense, best_bg, margin, qvec, adjustments)
+        return Ranking(query, level_scores, chunk_scores, dense, best_bg, margin, qvec, adjustments, mvec)
 
     def scope(self, query: Query, ranking: Ranking) -> tuple[float | None, str]:
         """How much more the question is a career question than another kind of request, and the nearest other kind.
@@ -246,10 +308,9 @@ class Advisor:
         """
         vec = ranking.qvec
         if query.mentions or query.partial:
-            masked = query.masked
-            if not lexical_tokens(masked):
+            if ranking.masked_vec is None:
                 return None, "career"
-            vec = self.embedder.encode([masked])[0]
+            vec = ranking.masked_vec
         inside, outside = self._in @ vec, self._out @ vec
         return float(inside.max() - outside.max()), str(self._out_kind[int(outside.argmax())])
 
@@ -272,14 +333,15 @@ class Advisor:
 
     def _hits(self, ranking: Ranking) -> list[Hit]:
         """The best chunks, scored as their level is: fused chunk score plus the level's adjustments."""
-        adjusted = ranking.chunk_scores + np.array(
-            [ranking.adjustments.get(c.level_id, 0.0) if c.level_id else 0.0 for c in self.chunks], dtype=np.float32
-        )
-        order = np.argsort(-adjusted, kind="stable")[:MAX_HITS]
-        return [
-            Hit(c.level_id, c.doc_id, c.track, c.title, c.section, c.text, round(float(adjusted[i]), 4))
-            for i in order for c in [self.chunks[i]]
-        ]
+        if ranking.hits is None:
+            per_level = np.array([ranking.adjustments.get(lid, 0.0) for lid in self._level_ids] + [0.0], dtype=np.float32)
+            adjusted = ranking.chunk_scores + per_level[self._chunk_row]
+            order = np.argsort(-adjusted, kind="stable")[:MAX_HITS]
+            ranking.hits = [
+                Hit(c.level_id, c.doc_id, c.track, c.title, c.section, c.text, round(float(adjusted[i]), 4))
+                for i in order for c in [self.chunks[i]]
+            ]
+        return list(ranking.hits)
 
     # -- the public call ------------------------------------------------------------------------
     def ask(self, question: str, track: str | None = None) -> Answer:
@@ -304,8 +366,15 @@ class Advisor:
         best_id, best_score = ordered[0]
         scope = float(ranking.dense.max()) + ranking.in_scope_margin
         margin, kind = self.scope(query, ranking)
+        if query.dated:
+            scope -= DATED_PENALTY
+            margin = None if margin is None else margin - DATED_PENALTY
         refuse = POLICY_MESSAGE if kind == "policy" else "I can't find that in the career map."
 
+        if query.newcomer:
+            # "I just started on the phones, what am I supposed to do?": someone new asking about their job
+            # points at the entry level as a bare level word would
+            scope += NEWCOMER
         if not query.strong_levels and not query.partial and scope < MIN_SCOPE_SCORE:
             return self._no_answer(query, refuse, suggest=True, ranking=ranking)
         if margin is not None and (query.mentions or query.partial) and margin < -NAMED_SCOPE_MARGIN:
@@ -326,13 +395,19 @@ class Advisor:
 
         # Background notes answer glossary questions ("what is FCR?") when no level is named; a
         # "who does X" question asks for a level, never for a definition.
+        if ranking.background and query.before_entry:
+            # "what jobs do people have before becoming an agent?": nothing on the ladder comes before its
+            # first level, so background reading answers when it fits about as well as the level's own text
+            note_id, note_score = ranking.background
+            level = query.levels[0]
+            if note_score > float(ranking.chunk_scores[self._level_chunks[level.id]].max()) - BEFORE_ENTRY_SLACK:
+                return self._background_answer(query, ranking, note_id)
         if ranking.background and not named and not query.identify:
             note_id, note_score = ranking.background
             # the best level's evidence: its best chunk plus what the question says about it
             # (a level it names, a number it states)
-            level_best_chunk = max(
-                float(s) for c, s in zip(self.chunks, ranking.chunk_scores) if c.level_id == best_id
-            ) + ranking.adjustments.get(best_id, 0.0)
+            level_best_chunk = float(ranking.chunk_scores[self._level_chunks[best_id]].max()) \
+                + ranking.adjustments.get(best_id, 0.0)
             needed = BACKGROUND_MARGIN if query.intent == Intent.GLOSSARY else BACKGROUND_MARGIN_OTHER
             if note_score > level_best_chunk + needed:
                 return self._background_answer(query, ranking, note_id)
@@ -399,6 +474,12 @@ class Advisor:
 
     def _related(self, skill, lower: Level):
         """The skill of ``lower`` that ``skill`` builds on ("Complex Problem Solving" on "Problem Solving"), or None."""
+        key = (skill.name, skill.description, lower.id)
+        if key not in self._relations:
+            self._relations[key] = self._relate(skill, lower)
+        return self._relations[key]
+
+    def _relate(self, skill, lower: Level):
         i = self._skill_row.get((skill.name, skill.description))
         best, best_sim = None, SKILL_BUILDS_ON
         for other in lower.skills:
@@ -480,6 +561,13 @@ class Advisor:
         note = self.kb.reference(note_id)
         hits = self._hits(ranking)
         best = [h for h in hits if h.doc_id.startswith(f"reference/{note_id}#")][:2]
+        if len(best) < 2:
+            # a named level can crowd the note out of the top hits ("before becoming a call centre agent")
+            rows = dict(self._note_chunks)[f"reference/{note_id}"]
+            rows = rows[np.argsort(-ranking.chunk_scores[rows], kind="stable")][:2]
+            best = [Hit(None, c.doc_id, c.track, c.title, c.section, c.text, round(float(ranking.chunk_scores[i]), 4))
+                    for i in rows for c in [self.chunks[i]]]
+            hits = (best + [h for h in hits if h.doc_id not in {b.doc_id for b in best}])[:MAX_HITS]
         lines = [f"*{escape(note.title)}* _(background reading, not company policy)_"]
         lines += [f"• {escape(h.text)}" for h in best]
         sources = [f"Background: {note.title} (from {note.source})"]

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.knowledge import Knowledge, Level
 from bot.levelnames import normalize
@@ -53,17 +53,40 @@ class Query:
     manager_of: bool = False                    # "who manages the TLs?", "who do QA specialists report to?"
     extreme: str | None = None                  # overview of the ladder's "top" or "bottom" ("highest level?")
     entry: bool = False                         # "how do I become a frontend developer?": a track, not a level
+    before_entry: bool = False                  # asks what comes before a track's first level (earlier jobs, education)
+    dated: bool = False                         # the request is about a particular day or period ("my kpi for march")
+    newcomer: bool = False                      # the asker (or the one asked about) has just started ("brand new agent")
+
+    @property
+    def named_words(self) -> set[int]:
+        """Offsets of the words of ``norm`` that are level names (full, typo'd or a bare title word)."""
+        words = _words(self.norm)
+        named = {i for m in self.mentions for i in range(m.start, m.end)}
+        for level in self.partial:
+            title = normalize(level.title).split()
+            for i, w in enumerate(words):
+                if (w[:-1] if w.endswith("s") else w) in title:
+                    named.add(i)
+        return named
 
     @property
     def masked(self) -> str:
         """The question with every level name taken out: what kind of request it is, whoever it is about."""
-        words = _words(self.norm)
-        named = {i for m in self.mentions for i in range(m.start, m.end)}
-        for level in self.partial:
-            for i, w in enumerate(words):
-                if (w[:-1] if w.endswith("s") else w) in normalize(level.title).split():
-                    named.add(i)
-        return " ".join(w for i, w in enumerate(words) if i not in named)
+        named = self.named_words
+        return " ".join(w for i, w in enumerate(_words(self.norm)) if i not in named)
+
+    def masked_spans(self) -> list[tuple[int, int]] | None:
+        """Where the level names are in ``expanded``, as character spans (the canonical titles appended
+        for aliases included): what :attr:`masked` leaves out, for pooling one embedding two ways.
+        None when the words of ``text`` cannot be lined up with ``norm``'s."""
+        spans = word_spans(self.text)
+        if spans is None or len(spans) != len(_words(self.norm)):
+            return None
+        out = [spans[i] for i in sorted(self.named_words)]
+        expanded = self.expanded
+        if len(expanded) > len(self.text):
+            out.append((len(self.text), len(expanded)))
+        return out
 
     @property
     def expanded(self) -> str:
@@ -123,6 +146,14 @@ _BOTTOM = re.compile(r"\b(lowest|bottom|most junior|first|starting|entry|beginne
 # "how do I become / get into / start as ...": asks how to enter what follows
 _ENTRY = re.compile(r"\b(become|becoming|get into|getting into|break into|start as|start out as|starting as|join as|"
                     r"get hired as)\b")
+# The asker, or the one asked about, has just started: the way in is the track's first level.
+_NEWCOMER = re.compile(r"\b(i m|im|i am) (new|brand new|a new hire|just (started|joined|hired))\b|"
+                       r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b")
+_NEW_BEFORE = {"new", "newly", "newbie", "fresh"}
+# What comes before a track's first level: earlier jobs, schooling ("what do people do before becoming an agent?")
+_BEFORE_ENTRY = re.compile(r"\b(before|prior to) (becoming|joining|being|starting|(you|they|i|we) (became|become|joined|started))\b|"
+                           r"\b(come|came|coming|get|got|move|moved) into\b.*\bfrom\b|"
+                           r"\b(education|certificat\w*|degree|diploma|schooling|school)\b")
 _GLOSSARY = re.compile(r"\b(what is|what s|whats|what does|define|definition|meaning of|stand for|stands for|mean)\b")
 # "what does the big boss do all day": what a job involves, not what a word means
 _DOES_WHAT = re.compile(r"\bwhat (does|do|did)\b.*\b(do|does|doing|involve|involves)\b")
@@ -130,8 +161,39 @@ _MEANS = re.compile(r"\b(mean|means|meaning|stand|stands|define|definition)\b")
 _REQUIRE = re.compile(r"\b(need|needs|required|require|requirements|requirement|qualif\w*|become|promot\w*|ready|expect\w*|skills)\b")
 
 
+# A particular day or period. The career map is timeless: a request tied to a date is a look-up in some
+# other system (a rota, a report, a calendar), whoever it names. Only the request itself counts, not a
+# clause that sets the scene ("I'm covering this week... what does a TL normally do?").
+_DATED = re.compile(
+    r"\b(today|tonight|tomorrow|yesterday|(mon|tues|wednes|thurs|fri|satur|sun)days?|weekend|"
+    r"january|february|march|april|june|july|august|september|october|november|december|"
+    r"(this|last|next|past|coming) (week|month|quarter|year|shift|weekend|sprint)|"
+    r"(on|for|in|since|until|by) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)( \d+)?)\b"
+)
+_CLAUSES = re.compile(r"[.?!;]+|\s[-–—]+\s")
+
+
+def dated_request(text: str) -> bool:
+    """Is the request (the last clause that says anything) about a particular day or period?"""
+    clauses = [normalize(c) for c in _CLAUSES.split(text)]
+    clauses = [c for c in clauses if c.strip()]
+    return bool(clauses) and bool(_DATED.search(clauses[-1]))
+
+
 def _words(norm: str) -> list[str]:
     return norm.split()
+
+
+_WORD = re.compile(r"[a-z0-9+]+|&")
+
+
+def word_spans(text: str) -> list[tuple[int, int]] | None:
+    """Character spans in ``text`` of the words :func:`normalize` makes of it, in order ("&" is "and").
+    None when lower-casing changes the text's length (a few non-ASCII letters), so offsets would drift."""
+    low = text.lower()
+    if len(low) != len(text):
+        return None
+    return [m.span() for m in _WORD.finditer(low)]
 
 
 @dataclass(frozen=True)
@@ -141,6 +203,7 @@ class _Names:
     by_len: dict[int, list[str]]
     common: frozenset[str]                     # one-word names inside many others ("agent")
     title_words: dict[str, list[Level]]        # distinctive title word -> levels ("senior")
+    by_initials: dict[str, list[str]]          # "fj" -> ["frontend junior", ...]: candidates for word-wise typos
 
 
 _NAMES_CACHE: dict[int, tuple[Knowledge, _Names]] = {}
@@ -159,7 +222,10 @@ def _names(kb: Knowledge) -> _Names:
     for level in kb.levels():
         for word in set(normalize(level.title).split()) - _GENERIC_TITLE_WORDS:
             title_words.setdefault(word, []).append(level)
-    names = _Names(by_len, common, title_words)
+    by_initials: dict[str, list[str]] = {}
+    for name in table:
+        by_initials.setdefault("".join(w[0] for w in name.split()), []).append(name)
+    names = _Names(by_len, common, title_words, by_initials)
     _NAMES_CACHE.clear()  # one live knowledge base at a time
     _NAMES_CACHE[id(kb)] = (kb, names)
     return names
@@ -197,13 +263,16 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
             # a typo of a name, never a name with a word of the sentence glued on ("a developer" is
             # not "lead developer")
             if not hits and len(gram) >= 9 and size <= 4 and not ({words[start], words[start + size - 1]} & _GLUE):
-                best, score = None, 0.0
-                for name in names_by_len.get(size, []):
-                    s = fuzz.ratio(gram, name)
-                    if s > score:
-                        best, score = name, s
-                if best and score >= 88:
-                    hits = table[best]
+                close = process.extractOne(gram, names_by_len.get(size, []), scorer=fuzz.ratio, score_cutoff=88)
+                if close:
+                    hits = table[close[0]]
+                elif size > 1:
+                    # typos in several words of a name ("frontent junoir"): each word close to the name's
+                    # word in the same place, starting with the same letter
+                    part = words[start: start + size]
+                    best = _wordwise(part, lookup.by_initials.get("".join(w[0] for w in part), []))
+                    if best:
+                        hits = table[best]
             if hits:
                 strong = gram not in common and singular not in common
                 for level in hits:
@@ -212,6 +281,19 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
                     taken[i] = True
     found.sort(key=lambda m: m.start)
     return found
+
+
+def _wordwise(words: list[str], names: list[str]) -> str | None:
+    """The name whose every word is close to the question's word in its place; ``names`` already share
+    the words' initials."""
+    best, best_score = None, 0.0
+    for name in names:
+        parts = name.split()
+        scores = [100.0 if w == p else fuzz.ratio(w, p) if len(w) >= 4 and w[0] == p[0] else 0.0
+                  for w, p in zip(words, parts)]
+        if min(scores) >= 80 and sum(scores) > best_score:
+            best, best_score = name, sum(scores)
+    return best
 
 
 _GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to", "for", "of", "and", "or", "is",
@@ -317,6 +399,13 @@ def understand(kb: Knowledge, question: str) -> Query:
         partial=partial_levels(kb, norm, mentions), numbers=stated_numbers(text), units=stated_units(text),
         at_least=stated_minimums(text),
     )
+    query.dated = dated_request(text)
+    firsts = {t.levels[0].id for t in kb.tracks.values() if t.levels}
+    if not query.strong_levels or all(lv.id in firsts for lv in query.levels):
+        first_named = [m for m in mentions if m.level.id in firsts]
+        query.newcomer = bool(_NEWCOMER.search(norm)) or _follows(norm, first_named, _NEW_BEFORE)
+    if query.levels and all(lv.id in firsts for lv in query.levels) and _BEFORE_ENTRY.search(norm):
+        query.before_entry = True
     rest = query.masked
     if query.identify and query.strong_levels and not _content(kb, rest):
         # "what level is a supervisor?": nothing but the name, so the question asks for that level

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +28,8 @@ import numpy as np
 from bot.knowledge import SECTION_LABELS, Knowledge, Level
 from bot.embedders import DIMENSION, MODEL_ID, Embedder
 
-INDEX_FORMAT = 2   # 2: chunks that state a threshold spell out what it measures
+INDEX_FORMAT = 3   # 2: chunks that state a threshold spell out what it measures
+                   # 3: skills.npy / skills.json, every skill's "name: description" embedded at build time
 
 
 class IndexError_(RuntimeError):
@@ -109,6 +110,7 @@ class Index:
     manifest: dict
     chunks: list[Chunk]
     vectors: "object"        # faiss.Index
+    skill_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)   # (name, description) -> vector
 
     @property
     def knowledge_version(self) -> str:
@@ -121,6 +123,11 @@ class Index:
         out = np.zeros(n, dtype=np.float32)
         out[ids[0]] = scores[0]
         return out
+
+
+def skill_texts(kb: Knowledge) -> list[tuple[str, str]]:
+    """Every distinct skill as (name, description): what answers relate across levels by meaning."""
+    return list(dict.fromkeys((s.name, s.description) for level in kb.levels() for s in level.skills))
 
 
 def current_build(index_dir: Path) -> Path | None:
@@ -138,12 +145,15 @@ def load_index(index_dir: Path) -> Index:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         chunks = [Chunk(**json.loads(line)) for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         vectors = faiss.read_index(str(build / "vectors.faiss"))
+        skill_keys = [tuple(k) for k in json.loads((build / "skills.json").read_text(encoding="utf-8"))]
+        skill_vecs = np.load(build / "skills.npy", allow_pickle=False)
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexError_(f"the index in {build} is unreadable ({exc}); rebuild it with: python -m bot index") from None
     if manifest.get("format") != INDEX_FORMAT or manifest.get("chunks") != len(chunks) or vectors.ntotal != len(chunks) \
-            or vectors.d != manifest.get("dimension"):
+            or vectors.d != manifest.get("dimension") or manifest.get("skills") != len(skill_keys) \
+            or skill_vecs.shape != (len(skill_keys), vectors.d):
         raise IndexError_(f"the index in {build} is inconsistent; rebuild it with: python -m bot index")
-    return Index(build, manifest, chunks, vectors)
+    return Index(build, manifest, chunks, vectors, dict(zip(skill_keys, skill_vecs.astype(np.float32))))
 
 
 @contextmanager
@@ -183,6 +193,11 @@ def build_index(
             flat = faiss.IndexFlatIP(embedder.dimension)
             flat.add(vectors)
             faiss.write_index(flat, str(tmp / "vectors.faiss"))
+            # skills by meaning ("Complex Problem Solving" builds on "Problem Solving"): here, not at every start
+            skills = skill_texts(kb)
+            skill_vecs = embedder.encode([f"{n}: {d}" for n, d in skills]) if skills else np.zeros((0, embedder.dimension))
+            np.save(tmp / "skills.npy", np.asarray(skill_vecs, dtype=np.float32), allow_pickle=False)
+            (tmp / "skills.json").write_text(json.dumps([list(k) for k in skills], ensure_ascii=False), encoding="utf-8")
             with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
                 for c in chunks:
                     fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
@@ -191,6 +206,7 @@ def build_index(
                 "model": MODEL_ID,
                 "dimension": embedder.dimension,
                 "chunks": len(chunks),
+                "skills": len(skills),
                 "knowledge_version": kb.version,
                 "built_with": embedder.name,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -4,7 +4,9 @@
     python scripts/bench_ask.py [--backend torch|onnx-fp32|onnx-int8 ...] [--repeat N]
 
 For each Ladder backend and for the baseline it prints:
-  * ask latency p50 / p95 / p99 in-process over the question set, after warm-up;
+  * ask latency p50 / p95 / p99 in-process over the question set, after warm-up; Ladder twice: every
+    ask running the model (new questions: the figure the targets are about) and as served, where a
+    question asked before skips the model;
   * cold start: a fresh process from start to its first answer (median of 3);
   * peak RSS of that process;
 and the index build time (Ladder's build vs. encoding the same chunks + FAISS add).
@@ -26,14 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scripts.percentiles import pct  # noqa: E402
 QUESTION = "what do I need for Senior Agent?"
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def latencies(fn, questions: list[str], repeat: int) -> list[float]:
@@ -143,7 +139,13 @@ def main() -> int:
 
         index = load_index(Path(tmp))
         adv = Advisor(kb, index, service.query_embedder(index, backend))
-        rows.append((f"ladder ask [{backend}]", latencies(adv.ask, questions, args.repeat), cold(backend, tmp)))
+        c = cold(backend, tmp)
+        # what a new question costs: the per-question vector cache off, every ask runs the model
+        # (the figure the targets are about); then as served, where a repeated question skips the model
+        uncached = Advisor(kb, index, adv.embedder)
+        uncached._embed = uncached._embed_once
+        rows.append((f"ladder ask [{backend}]", latencies(uncached.ask, questions, args.repeat), c))
+        rows.append(("  ... question asked before", latencies(adv.ask, questions, args.repeat), c))
 
     print(f"{len(questions)} questions x {args.repeat}, after 20 warm-up; cold start = median of 3 fresh processes")
     print(f"index build: ladder {build_s:.2f} s, plain encode+FAISS {base_build_s:.2f} s "

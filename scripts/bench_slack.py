@@ -24,16 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scripts.percentiles import pct  # noqa: E402
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SECRET = "bench-secret"
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def burst(url: str, slack, n: int, text: str, answers_expected: bool = True) -> tuple[list[float], list[float]]:

@@ -293,3 +293,77 @@ def test_unknown_level_hint_names_the_slack_command():
     with pytest.raises(LevelNotFound) as err:
         load_knowledge(KNOWLEDGE).resolve("zzzzqqqq")
     assert "`/ladder levels`" in err.value.message
+
+
+# -- round 3: one model run per question, dated look-ups, newcomers, typos in several words ---------------
+
+@pytest.mark.parametrize("question", [
+    "is the QA specialist in the office on wednesday?",            # someone's whereabouts on a day
+    "can you send me my team lead's KPI report for last month",   # a personal look-up for a period
+    "what's the senior agent's phone number?",                     # contact details
+])
+def test_a_lookup_that_names_a_level_is_refused(advisor, question):
+    assert advisor.ask(question).status == "no_answer"
+
+
+def test_a_date_that_only_sets_the_scene_does_not_refuse(advisor):
+    a = advisor.ask("i'm covering for my TL this week - what does a team lead normally do?")
+    assert a.status == "answered" and a.level_id == "team-lead"
+
+
+def test_typos_in_several_words_of_a_name(advisor):
+    assert advisor.ask("seniro frontnd developer skills").level_id == "frontend-senior"
+
+
+@pytest.mark.parametrize("question", [
+    "i just started on the phones, what am i supposed to do?",
+    "kpi target for a new agent",
+])
+def test_a_newcomer_gets_the_entry_level(advisor, question):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == "agent"
+
+
+def test_a_newcomer_asking_something_else_is_still_refused(advisor):
+    assert advisor.ask("I just started here, where is the canteen?").status == "no_answer"
+
+
+def test_what_comes_before_the_first_level_is_background_reading_with_its_lines(advisor):
+    a = advisor.ask("what school certificates does a call centre agent need")
+    assert a.status == "answered" and a.level_id is None and a.intent == "glossary"
+    assert a.hits[0].doc_id.startswith("reference/agent-career-paths#")
+    assert "Agent career paths" in a.answer and "high school diploma" in a.answer   # the note's own lines
+
+
+class _Counting:
+    """Wraps the ONNX embedder and counts model runs."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dimension, self.runs = inner, inner.name, inner.dimension, 0
+
+    def encode(self, texts):
+        self.runs += 1
+        return self.inner.encode(texts)
+
+    def encode_with_masked(self, text, drop):
+        self.runs += 1
+        return self.inner.encode_with_masked(text, drop)
+
+
+def test_a_question_naming_a_level_runs_the_model_once_and_a_repeat_not_at_all(advisor):
+    from bot.answers import Advisor
+
+    counting = _Counting(advisor.embedder)
+    fresh = Advisor(advisor.kb, advisor.index, counting)
+    counting.runs = 0
+    first = fresh.ask("when is the team lead meeting today?")
+    assert first.status == "no_answer" and counting.runs == 1      # the masked scope check shares the run
+    again = fresh.ask("when is the team lead meeting today?")
+    assert again.to_json() == first.to_json() and counting.runs == 1
+
+
+def test_masked_pooling_matches_the_plain_embedding(advisor):
+    text = "what skills does a senior agent need"
+    full, masked = advisor.embedder.encode_with_masked(text, [(19, 31)])   # "senior agent"
+    assert abs(float(full @ advisor.embedder.encode([text])[0]) - 1.0) < 1e-4
+    assert masked is not None and float(masked @ full) < 0.999

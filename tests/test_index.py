@@ -105,3 +105,25 @@ def test_lexical_tokens_drop_function_words_but_keep_acronyms():
     assert lexical_tokens("is the IT guy on this ladder") == ["it", "ladder"]
     assert lexical_tokens("WHAT IS IT") == []                     # shouting is not an acronym
     assert lexical_tokens("who handles what agents can't solve") == ["handl", "agent", "solv"]
+
+
+def test_skill_vectors_are_built_with_the_index_not_at_start_up(built_index):
+    from bot.answers import Advisor
+    from bot.retrieval import skill_texts
+    from bot.service import query_embedder
+
+    index = load_index(built_index)
+    kb = load_knowledge(KNOWLEDGE)
+    assert index.manifest["format"] == 3 and set(index.skill_vectors) == set(skill_texts(kb))
+    seen: list[str] = []
+
+    class Spy:
+        def __init__(self, inner):
+            self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+
+        def encode(self, texts):
+            seen.extend(texts)
+            return self.inner.encode(texts)
+
+    Advisor(kb, index, Spy(query_embedder(index, "onnx-int8")))
+    assert not any(f"{n}: {d}" in seen for n, d in skill_texts(kb))
