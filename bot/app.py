@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from bot.listeners.deliver import SORRY, tell_sorry
 
 __all__ = ["SORRY", "create_app", "web_client"]
 log = logging.getLogger(__name__)
+LISTENER_THREADS = 32
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -38,6 +40,9 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         signing_secret=settings.slack_signing_secret or "socket-mode",
         process_before_response=False,   # ack within Slack's 3 s; answer from the worker pool
         request_verification_enabled=not socket_mode,
+        # Listeners ack() from this pool, so a request waits for a free worker before it is acknowledged:
+        # Bolt's default of 5 made the 6th of a burst of slash commands wait for a whole answer.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="ladder-listener"),
     )
     register_all(app, deps)
 

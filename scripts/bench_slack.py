@@ -42,7 +42,8 @@ def burst(url: str, slack, n: int, text: str, answers_expected: bool = True) -> 
     def one(i: int) -> None:
         barrier.wait()
         t = time.perf_counter()
-        sent_at[urls[i].rstrip("/").rsplit("/", 1)[-1]] = time.monotonic()  # the stand-in stamps arrivals with monotonic
+        # keyed as the stand-in records it ("T1000001/bbcc…"); it stamps arrivals with monotonic
+        sent_at[urls[i].rstrip("/").split("/response/", 1)[1]] = time.monotonic()
         status, _, _ = R.post(url, requests[i], secret=SECRET)
         acks[i] = (time.perf_counter() - t) * 1000
         assert status == 200, status
