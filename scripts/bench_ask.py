@@ -4,7 +4,8 @@
     python scripts/bench_ask.py [--backend torch|onnx-fp32|onnx-int8 ...] [--repeat N]
 
 For each Ladder backend and for the baseline it prints:
-  * ask latency p50 / p95 / p99 in-process over the question set, after warm-up; Ladder twice: every
+  * ask latency p50 / p95 / p99 in-process over the question set, after warm-up (the ONNX backends in a
+    fresh process without torch, as a server runs them); Ladder twice: every
     ask running the model (new questions: the figure the targets are about) and as served, where a
     question asked before skips the model;
   * cold start: a fresh process from start to its first answer (median of 3);
@@ -67,6 +68,34 @@ def child(kind: str, index_dir: str) -> None:
     print(json.dumps({"rss_mb": peak_rss_mb(), "torch_loaded": "torch" in sys.modules}))
 
 
+def serving_latencies(backend: str, index_dir: str, repeat: int) -> tuple[list[float], list[float]]:
+    """ask latencies measured in a fresh process that, like a server, never loads torch: every ask
+    running the model (cache off), then as served (a repeated question skips the model)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, __file__, "--latency-child", backend, index_dir, str(repeat)],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"{backend} latency child failed:\n{proc.stderr[-2000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out["uncached"], out["cached"]
+
+
+def latency_child(backend: str, index_dir: str, repeat: str) -> None:
+    os.environ["LADDER_INDEX_DIR"] = index_dir
+    from bot.answers import Advisor
+    from bot.config import Settings
+    from bot.service import open_advisor
+    from scripts.eval_retrieval import load_questions
+
+    questions = [q["question"] for q in load_questions()]
+    adv = open_advisor(Settings.from_env(), backend=backend)
+    uncached = Advisor(adv.kb, adv.index, adv.embedder)
+    uncached._embed = uncached._embed_once
+    result = {"uncached": latencies(uncached.ask, questions, int(repeat)),
+              "cached": latencies(adv.ask, questions, int(repeat)), "torch_loaded": "torch" in sys.modules}
+    print(json.dumps(result))
+
+
 def peak_rss_mb() -> float:
     """VmHWM: this process's own peak. (ru_maxrss would carry the parent's peak across fork+exec.)"""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -93,9 +122,13 @@ def main() -> int:
     parser.add_argument("--backend", action="append")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", nargs=2, metavar=("KIND", "INDEX_DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--latency-child", nargs=3, metavar=("KIND", "INDEX_DIR", "REPEAT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return 0
+    if args.latency_child:
+        latency_child(*args.latency_child)
         return 0
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,15 +170,19 @@ def main() -> int:
     for backend in args.backend or service.available_backends():
         from bot.retrieval import load_index
 
-        index = load_index(Path(tmp))
-        adv = Advisor(kb, index, service.query_embedder(index, backend))
         c = cold(backend, tmp)
         # what a new question costs: the per-question vector cache off, every ask runs the model
         # (the figure the targets are about); then as served, where a repeated question skips the model
-        uncached = Advisor(kb, index, adv.embedder)
-        uncached._embed = uncached._embed_once
-        rows.append((f"ladder ask [{backend}]", latencies(uncached.ask, questions, args.repeat), c))
-        rows.append(("  ... question asked before", latencies(adv.ask, questions, args.repeat), c))
+        if backend == "torch":   # torch is in this process already: measure it here
+            index = load_index(Path(tmp))
+            adv = Advisor(kb, index, service.query_embedder(index, backend))
+            uncached = Advisor(kb, index, adv.embedder)
+            uncached._embed = uncached._embed_once
+            new_q, repeated = latencies(uncached.ask, questions, args.repeat), latencies(adv.ask, questions, args.repeat)
+        else:   # as served: a process with no torch in it (torch's threads would share the cores)
+            new_q, repeated = serving_latencies(backend, tmp, args.repeat)
+        rows.append((f"ladder ask [{backend}]", new_q, c))
+        rows.append(("  ... question asked before", repeated, c))
 
     print(f"{len(questions)} questions x {args.repeat}, after 20 warm-up; cold start = median of 3 fresh processes")
     print(f"index build: ladder {build_s:.2f} s, plain encode+FAISS {base_build_s:.2f} s "
