@@ -38,10 +38,12 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
     app = App(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret or "socket-mode",
-        process_before_response=False,   # ack within Slack's 3 s; answer from the worker pool
+        # Every listener is an ack half that runs in the request's own thread and a lazy half on the
+        # listener pool: Slack gets its 200 as soon as the ack half returns, never after queuing for a
+        # worker (see bot/listeners/deliver.py).
+        process_before_response=True,
         request_verification_enabled=not socket_mode,
-        # Listeners ack() from this pool, so a request waits for a free worker before it is acknowledged:
-        # Bolt's default of 5 made the 6th of a burst of slash commands wait for a whole answer.
+        # The lazy halves run on this pool (Bolt's default has 5 threads).
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="ladder-listener"),
     )
     register_all(app, deps)

@@ -7,16 +7,15 @@ import re
 
 from bot import blocks as B
 from bot import handlers
-from bot.listeners.deliver import deliver, dm_channel, tell_sorry
+from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, dm_channel, tell_sorry
 
 log = logging.getLogger(__name__)
 ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
 
 
 def register(app, deps) -> None:
-    def on_action(ack, body, action, client, respond):
-        ack()
-        try:  # errors after ack() are handled here: see commands.py
+    def on_action(body, action, client, respond):
+        try:  # a lazy listener, acknowledged already: errors are handled here (see commands.py)
             answer(body, action, client, respond)
         except Exception:
             log.exception("error while handling a Slack request: %s", action.get("action_id"))
@@ -26,7 +25,8 @@ def register(app, deps) -> None:
         user = body["user"]["id"]
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         inputs = B.inputs_from_state(body.get("state"))
-        reply = handlers.action(deps, user, action["action_id"], value, inputs)
+        with ANSWERING:
+            reply = handlers.action(deps, user, action["action_id"], value, inputs)
         if reply is None:
             return
         if body.get("container", {}).get("type") == "view" or body.get("view"):
@@ -38,4 +38,4 @@ def register(app, deps) -> None:
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
         deliver(client, reply, user_id=user, respond=respond, channel=channel)
 
-    app.action(re.compile("^(" + "|".join(re.escape(a) for a in ALL_ACTIONS) + ")$"))(on_action)
+    app.action(re.compile("^(" + "|".join(re.escape(a) for a in ALL_ACTIONS) + ")$"))(ack=ack_at_once, lazy=[on_action])

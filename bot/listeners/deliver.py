@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -12,6 +13,18 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
+
+# Answering is CPU-bound (the model, numpy, building blocks) and the machine small: one answer is worked
+# out at a time, so the threads that acknowledge Slack's requests are never starved. Only the working
+# out is serialised; posting the result (network, retries) is not.
+ANSWERING = threading.BoundedSemaphore(1)
+
+
+def ack_at_once(ack) -> None:
+    """The ack half of every lazy listener: runs in the request's own thread, before any work."""
+    ack()
+
+
 # Bolt's respond() retries nothing and raises nothing on an HTTP error: an answer lost on a 429 or
 # a 5xx would be silent. response_url posts go through these instead.
 RESPONSE_URL_RETRIES = (ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2),

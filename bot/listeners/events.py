@@ -6,7 +6,7 @@ import logging
 import re
 
 from bot import handlers
-from bot.listeners.deliver import deliver
+from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, tell_sorry
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -28,9 +28,13 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
         client.reactions_add(channel=channel, timestamp=ts, name=WORKING)
     except Exception:  # e.g. already_reacted, or no reactions:write: answer anyway
         log.exception("could not add the working reaction")
-    try:
-        reply = handlers.question(deps, event.get("user", ""), channel, text)
+    try:  # a lazy listener, acknowledged already: errors are handled here (see commands.py)
+        with ANSWERING:
+            reply = handlers.question(deps, event.get("user", ""), channel, text)
         deliver(client, reply, user_id=event.get("user", ""), channel=channel, thread_ts=thread)
+    except Exception:
+        log.exception("error while handling a Slack request: a question")
+        tell_sorry(client, body)
     finally:
         try:
             client.reactions_remove(channel=channel, timestamp=ts, name=WORKING)
@@ -54,8 +58,14 @@ def register(app, deps) -> None:
     def on_home(event, client):
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=event["user"], view=handlers.home(deps, event["user"]))
+        try:
+            with ANSWERING:
+                view = handlers.home(deps, event["user"])
+            client.views_publish(user_id=event["user"], view=view)
+        except Exception:  # the tab keeps its last view; nothing to tell in a thread
+            log.exception("error while handling a Slack request: App Home")
 
-    app.event("app_mention")(on_mention)
-    app.event("message")(on_message)
-    app.event("app_home_opened")(on_home)
+    # Lazy listeners: Bolt acknowledges the event (auto-ack) before any of this runs.
+    app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])
+    app.event("message")(ack=ack_at_once, lazy=[on_message])
+    app.event("app_home_opened")(ack=ack_at_once, lazy=[on_home])

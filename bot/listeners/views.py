@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from bot import blocks as B
 from bot import team_handlers
@@ -12,17 +13,30 @@ log = logging.getLogger(__name__)
 
 
 def register(app, deps) -> None:
-    def on_edit(ack, body, view, client):
-        user = body["user"]["id"]
-        errors, apply = team_handlers.submit_edit(deps, user, view.get("private_metadata", ""), B.view_values(view))
+    accepted: dict[str, object] = {}   # view id -> the edit its ack half validated, for its lazy half
+    lock = threading.Lock()
+
+    def check_edit(ack, body, view):
+        """The ack half, in the request's thread: problems go back into the form, else it closes."""
+        errors, apply = team_handlers.submit_edit(deps, body["user"]["id"], view.get("private_metadata", ""),
+                                                  B.view_values(view))
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        ack()  # the form closes; indexing the new version takes a few seconds
-        try:  # errors after ack() are handled here: see commands.py
-            deliver(client, apply(), user_id=user)
+        with lock:
+            accepted[view["id"]] = apply
+        ack()
+
+    def save_edit(body, view, client):
+        """The lazy half: store, re-index (a few seconds) and tell HR; nothing when the form was refused."""
+        with lock:
+            apply = accepted.pop(view["id"], None)
+        if apply is None:
+            return
+        try:  # errors are handled here: see commands.py
+            deliver(client, apply(), user_id=body["user"]["id"])
         except Exception:
             log.exception("error while handling a Slack request: saving an edit")
             tell_sorry(client, body)
 
-    app.view(B.EDIT_CALLBACK)(on_edit)
+    app.view(B.EDIT_CALLBACK)(ack=check_edit, lazy=[save_edit])
