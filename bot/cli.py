@@ -292,8 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `ladder levels | head`
         sys.stderr.close()
         return EXIT_OK
-    except LevelNotFound as exc:
-        print(to_plain(exc.message), file=sys.stderr)
+    except LevelNotFound as exc:  # the message is written for Slack; here the command is `ladder …`
+        print(to_plain(exc.message).replace("/ladder ", "ladder "), file=sys.stderr)
         return EXIT_USAGE
     except (KnowledgeError, ConfigError, EmbedderError, IndexError_) as exc:
         print(f"error: {exc}", file=sys.stderr)

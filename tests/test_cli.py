@@ -44,7 +44,8 @@ def test_show_prints_a_level_card(capsys):
     assert "below: L2 Experienced Agent" in out and "next: L4 Expert Agent" in out
 
 
-@pytest.mark.parametrize("name, message", [("L42", "There is no level L42"), ("astronaut", "I don't know a level called 'astronaut'")])
+@pytest.mark.parametrize("name, message", [("L42", "There is no level L42"), ("astronaut", "I don't know a level called 'astronaut'"),
+                                           ("xyzzyq", "Try ladder levels to see every level")])
 def test_show_unknown_level_exit_2_with_message(capsys, name, message):
     code, out, err = run(capsys, "show", name)
     assert code == 2 and out == "" and message in err and "Traceback" not in err
