@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from bot import blocks as B
 from bot import handlers
-from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, dm_channel, tell_sorry
+from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, dm_channel, lazy_half
 
-log = logging.getLogger(__name__)
 ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
 
 
 def register(app, deps) -> None:
+    @lazy_half("a button or menu")
     def on_action(body, action, client, respond):
-        try:  # a lazy listener, acknowledged already: errors are handled here (see commands.py)
-            answer(body, action, client, respond)
-        except Exception:
-            log.exception("error while handling a Slack request: %s", action.get("action_id"))
-            tell_sorry(client, body, respond)
-
-    def answer(body, action, client, respond):
         user = body["user"]["id"]
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         inputs = B.inputs_from_state(body.get("state"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 
@@ -23,6 +24,22 @@ ANSWERING = threading.BoundedSemaphore(1)
 def ack_at_once(ack) -> None:
     """The ack half of every lazy listener: runs in the request's own thread, before any work."""
     ack()
+
+
+def lazy_half(what: str):
+    """Decorates a lazy listener. Slack has its 200 already and Bolt's ``@app.error`` never sees what a
+    lazy listener raises, so a failure is logged with its traceback and the person told (:func:`tell_sorry`).
+    Bolt reads the arguments to pass from the decorated function's own signature."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def run(**kwargs):
+            try:
+                fn(**kwargs)
+            except Exception:
+                log.exception("error while handling a Slack request: %s", what)
+                tell_sorry(kwargs["client"], kwargs["body"], kwargs.get("respond"))
+        return run
+    return decorate
 
 
 # Bolt's respond() retries nothing and raises nothing on an HTTP error: an answer lost on a 429 or

@@ -6,7 +6,7 @@ import logging
 import re
 
 from bot import handlers
-from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, tell_sorry
+from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, lazy_half
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -28,13 +28,10 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
         client.reactions_add(channel=channel, timestamp=ts, name=WORKING)
     except Exception:  # e.g. already_reacted, or no reactions:write: answer anyway
         log.exception("could not add the working reaction")
-    try:  # a lazy listener, acknowledged already: errors are handled here (see commands.py)
+    try:  # a failure goes on to lazy_half, which tells the person in this thread
         with ANSWERING:
             reply = handlers.question(deps, event.get("user", ""), channel, text)
         deliver(client, reply, user_id=event.get("user", ""), channel=channel, thread_ts=thread)
-    except Exception:
-        log.exception("error while handling a Slack request: a question")
-        tell_sorry(client, body)
     finally:
         try:
             client.reactions_remove(channel=channel, timestamp=ts, name=WORKING)
@@ -43,11 +40,13 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
 
 
 def register(app, deps) -> None:
+    @lazy_half("a mention")
     def on_mention(body, event, client, context):
         if _from_a_bot(event) or event.get("user") == context.get("bot_user_id"):
             return
         answer_in_thread(deps, client, body, event, _MENTION.sub("", event.get("text", "")).strip())
 
+    @lazy_half("a DM")
     def on_message(body, event, client, context):
         if event.get("channel_type") != "im" or _from_a_bot(event) or event.get("user") == context.get("bot_user_id"):
             return
@@ -55,15 +54,13 @@ def register(app, deps) -> None:
             return
         answer_in_thread(deps, client, body, event, event.get("text", ""))
 
-    def on_home(event, client):
+    @lazy_half("App Home")   # an app_home_opened event has no thread to answer in: logged only
+    def on_home(body, event, client):
         if event.get("tab", "home") != "home":
             return
-        try:
-            with ANSWERING:
-                view = handlers.home(deps, event["user"])
-            client.views_publish(user_id=event["user"], view=view)
-        except Exception:  # the tab keeps its last view; nothing to tell in a thread
-            log.exception("error while handling a Slack request: App Home")
+        with ANSWERING:
+            view = handlers.home(deps, event["user"])
+        client.views_publish(user_id=event["user"], view=view)
 
     # Lazy listeners: Bolt acknowledges the event (auto-ack) before any of this runs.
     app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from bot import blocks as B
 from bot import team_handlers
-from bot.listeners.deliver import deliver, tell_sorry
-
-log = logging.getLogger(__name__)
+from bot.listeners.deliver import deliver, lazy_half
 
 
 def register(app, deps) -> None:
@@ -27,16 +24,12 @@ def register(app, deps) -> None:
             accepted[view["id"]] = apply
         ack()
 
+    @lazy_half("saving an edit")
     def save_edit(body, view, client):
         """The lazy half: store, re-index (a few seconds) and tell HR; nothing when the form was refused."""
         with lock:
             apply = accepted.pop(view["id"], None)
-        if apply is None:
-            return
-        try:  # errors are handled here: see commands.py
+        if apply is not None:
             deliver(client, apply(), user_id=body["user"]["id"])
-        except Exception:
-            log.exception("error while handling a Slack request: saving an edit")
-            tell_sorry(client, body)
 
     app.view(B.EDIT_CALLBACK)(ack=check_edit, lazy=[save_edit])
