@@ -111,6 +111,6 @@ def _channel(value: str | None) -> str | None:
 def _port(value: str | None) -> int:
     if value is None:
         return 3000
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:   # "²".isdigit() too
         raise ConfigError(f"PORT={value!r} is not a port number (1-65535)")
     return int(value)

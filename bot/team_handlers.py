@@ -10,6 +10,7 @@ from bot.authz import Role, authorize, authorize_target, refuse, role_of
 from bot.replies import Deps, Reply, _text
 from bot.knowledge import LevelNotFound
 from bot.render import escape
+from bot.store import row_id
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
@@ -286,7 +287,8 @@ def confirm_announce(deps: Deps, user_id: str, value: str) -> Reply:
     refusal = authorize(deps.store, deps.settings, user_id, "announce")
     if refusal:
         return _text(refusal)
-    row = draft(deps.store, int(value)) if value.isdigit() else None
+    draft_id = row_id(value)
+    row = draft(deps.store, draft_id) if draft_id is not None else None
     if row is None:
         return _text("That button is from an older message and no longer works.")
     level_id, message = row["level_id"], row["message"][:ANNOUNCE_MAX]

@@ -32,6 +32,7 @@ def test_every_setting_is_read():
     ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL='ftp://x' is not an http(s) URL"),
     ({"PORT": "http"}, "PORT='http' is not a port number"),
     ({"PORT": "70000"}, "PORT='70000' is not a port number"),
+    ({"PORT": "²"}, "PORT='²' is not a port number"),   # isdigit() says yes, int() raises
     ({"LADDER_ADMINS": "bob"}, "LADDER_ADMINS: 'bob' is not a Slack user id"),
     ({"LADDER_ANNOUNCE_CHANNEL": "general channel!"}, "LADDER_ANNOUNCE_CHANNEL='general channel!' is not a channel"),
 ])

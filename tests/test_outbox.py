@@ -309,7 +309,7 @@ def test_a_long_non_ascii_announcement_fits_the_button(hr_deps):
 
 
 def test_an_old_or_forged_button_value_sends_nothing(hr_deps):
-    for value in ('{"l": null, "m": "hi"}', "999", ""):
+    for value in ('{"l": null, "m": "hi"}', "999", "", "9" * 30, "²"):
         assert "no longer works" in str(action(hr_deps, "UADMIN", B.ANNOUNCE_SEND, value).blocks)
     assert O.summary(hr_deps.store) == {}
 
