@@ -204,6 +204,7 @@ class Advisor:
         self._note_chunks = [(n, np.array([i for i, c in enumerate(self.chunks)
                                            if not c.level_id and c.doc_id.split("#")[0] == n])) for n in notes]
         self._bands = number_bands(kb)
+        self._band_starts = {(b.unit, b.low) for bands in self._bands.values() for b in bands}
         self._in = embedder.encode(IN_SCOPE_EXAMPLES)
         self._out = embedder.encode(OUT_OF_SCOPE_EXAMPLES + POLICY_EXAMPLES)
         self._out_kind = np.array(["other"] * len(OUT_OF_SCOPE_EXAMPLES) + ["policy"] * len(POLICY_EXAMPLES))
@@ -317,11 +318,9 @@ class Advisor:
     def _number_evidence(self, level: Level, query: Query) -> float:
         """A stated number in the level's unit and band is strong evidence; a bare number the level states, some."""
         best = 0.0
-        units = query.units if len(query.units) == len(query.numbers) else [None] * len(query.numbers)
-        minimums = query.at_least if len(query.at_least) == len(query.numbers) else [False] * len(query.numbers)
-        for n, unit, at_least in zip(query.numbers, units, minimums):
+        for n, unit, at_least in query.quantities:
             # "100% or more": the level whose threshold starts there, when one does (not the one it ends at)
-            starts = at_least and unit and any(b.unit == unit and b.low == n for bs in self._bands.values() for b in bs)
+            starts = at_least and unit and (unit, n) in self._band_starts
             bands = [b for b in self._bands.get(level.id, ()) if b.unit == unit]
             if starts and any(b.low == n for b in bands):
                 best = max(best, NUMBER_UNIT_MATCH)

@@ -47,9 +47,9 @@ class Query:
     truncated: bool = False
     identify: bool = False                      # "who …", "which role …": named levels are context, not the answer
     partial: list[Level] = field(default_factory=list)   # levels a bare title word points at ("seniors")
-    numbers: list[float] = field(default_factory=list)   # numbers stated in the question ("10-15", "95%")
-    units: list[str | None] = field(default_factory=list)  # beside each number: "percent", "fte" or None
-    at_least: list[bool] = field(default_factory=list)   # beside each number: "100% or more", "at least 100%"
+    # numbers stated in the question, each with its unit ("percent", "fte" or None) and whether it is an
+    # open lower bound ("100% or more"): "a team of 10-15 people" -> (10, fte, False), (15, fte, False)
+    quantities: list[tuple[float, str | None, bool]] = field(default_factory=list)
     manager_of: bool = False                    # "who manages the TLs?", "who do QA specialists report to?"
     extreme: str | None = None                  # overview of the ladder's "top" or "bottom" ("highest level?")
     entry: bool = False                         # "how do I become a frontend developer?": a track, not a level
@@ -396,8 +396,7 @@ def understand(kb: Knowledge, question: str) -> Query:
     query = Query(
         text=text, norm=norm, mentions=mentions, track_hint=track_hint(kb, norm, mentions),
         intent=detect_intent(norm, mentions), truncated=truncated, identify=bool(_IDENTIFY.search(norm)),
-        partial=partial_levels(kb, norm, mentions), numbers=stated_numbers(text), units=stated_units(text),
-        at_least=stated_minimums(text),
+        partial=partial_levels(kb, norm, mentions), quantities=quantities(text),
     )
     query.dated = dated_request(text)
     firsts = {t.levels[0].id for t in kb.tracks.values() if t.levels}
@@ -424,16 +423,6 @@ def understand(kb: Knowledge, question: str) -> Query:
     return query
 
 
-def stated_numbers(text: str) -> list[float]:
-    """Numbers outside level names: "a group of 10-15 people" -> [10, 15]; "L3" is not one."""
-    return [value for value, _ in stated_quantities(text)]
-
-
-def stated_units(text: str) -> list[str | None]:
-    """The unit of each of :func:`stated_numbers`, in order: "95%" -> percent, "10-15 people" -> fte (twice)."""
-    return [unit for _, unit in stated_quantities(text)]
-
-
 _LEVEL_NUMBER = re.compile(r"\b(?:l|lvl|level)\s*\d+\b", re.I)
 _STATED = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)(?!\w)")
 _UNIT_AFTER = re.compile(r"\s*(?:(?:-|–|to)\s*\d{1,4}(?:\.\d+)?)?\s*\+?\s*(%|[a-z]+)?", re.I)
@@ -447,22 +436,21 @@ _AT_LEAST_BEFORE = re.compile(r"(at least|minimum( of)?|min|over|above|more than
 _AT_LEAST_AFTER = re.compile(r"\s*(%|percent|pct)?\s*(\+|or more|or above|or higher|and above|and up|plus)", re.I)
 
 
-def stated_minimums(text: str) -> list[bool]:
-    """Beside each of :func:`stated_numbers`: is it an open lower bound ("100% or more", "at least 100%")?"""
+def quantities(text: str) -> list[tuple[float, str | None, bool]]:
+    """Numbers outside level names ("L3" is not one), in one pass: each with its unit when the words
+    say one and whether it is an open lower bound ("100% or more", "at least 100%")."""
     cleaned = _LEVEL_NUMBER.sub(" ", text)
-    return [bool(_AT_LEAST_BEFORE.search(cleaned[: m.start()]) or _AT_LEAST_AFTER.match(cleaned, m.end()))
-            for m in _STATED.finditer(cleaned)]
+    out: list[tuple[float, str | None, bool]] = []
+    for m in _STATED.finditer(cleaned):
+        # a range's first number takes the unit written after the second ("10-15 people")
+        tail = _UNIT_AFTER.match(cleaned, m.end())
+        word = (tail.group(1) or "").lower() if tail else ""
+        unit = "percent" if word in _PERCENT_WORDS else "fte" if word in _HEADCOUNT_WORDS else None
+        at_least = bool(_AT_LEAST_BEFORE.search(cleaned[: m.start()]) or _AT_LEAST_AFTER.match(cleaned, m.end()))
+        out.append((float(m.group(1)), unit, at_least))
+    return out
 
 
 def stated_quantities(text: str) -> list[tuple[float, str | None]]:
-    """Each stated number with its unit when the words say one: "10-15 people" -> [(10, fte), (15, fte)]."""
-    cleaned = _LEVEL_NUMBER.sub(" ", text)
-    found = [(m.end(), float(m.group(1))) for m in _STATED.finditer(cleaned)]
-    out: list[tuple[float, str | None]] = []
-    for end, value in found:
-        # a range's first number takes the unit written after the second ("10-15 people")
-        tail = _UNIT_AFTER.match(cleaned, end)
-        word = (tail.group(1) or "").lower() if tail else ""
-        unit = "percent" if word in _PERCENT_WORDS else "fte" if word in _HEADCOUNT_WORDS else None
-        out.append((value, unit))
-    return out
+    """Each stated number with its unit: "10-15 people" -> [(10, fte), (15, fte)]."""
+    return [(value, unit) for value, unit, _ in quantities(text)]
