@@ -675,10 +675,6 @@ def split_skills(level: Level, lower: Level | None, related=None) -> tuple[list,
     return new, builds
 
 
-def new_skills(level: Level, below: Level | None, related=None) -> list:
-    return split_skills(level, below, related)[0]
-
-
 def _builds_on(pairs) -> str:
     return ", ".join(escape(s.name) if s.name.lower() == b.name.lower() else f"{escape(s.name)} (from {escape(b.name)})"
                      for s, b in pairs)
