@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.handlers import Deps
 from bot.listeners import register_all
 from bot.listeners.deliver import SORRY, tell_sorry
+from bot.signature import SlackSignature
 
 __all__ = ["SORRY", "create_app", "web_client"]
 log = logging.getLogger(__name__)
@@ -47,10 +48,16 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="ladder-listener"),
     )
     register_all(app, deps)
+    # bot.web verifies every request before Bolt sees it; the error handler checks again, because it
+    # acts on the body (response_url, channel, user) and must never do so for a sender it cannot trust
+    signature = None if socket_mode else SlackSignature(settings.slack_signing_secret)
 
     @app.error
-    def on_error(error, body, respond, client, logger):
+    def on_error(error, body, request, respond, client, logger):
         logger.exception("error while handling a Slack request", exc_info=error)
+        if signature is not None and not signature.verified(request.raw_body, request.headers):
+            logger.warning("not answering the failed request: its signature cannot be verified")
+            return
         tell_sorry(client, body, respond)
 
     return app

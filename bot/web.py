@@ -2,6 +2,11 @@
 
 The same WSGI application runs under gunicorn in production (``bot.wsgi:application``) and under a
 threaded ``wsgiref`` server for ``python -m bot serve --http`` and the end-to-end tests.
+
+Every POST is verified here, before Bolt sees it: a request whose signature cannot be verified for any
+reason gets 401 and nothing else runs (no listener, no error handler, no database, no Slack call). A
+signed request that is not a payload Ladder can read (:mod:`bot.inbound`) gets 400, or 200 and a log
+line for an event (Slack retries an event that got anything else).
 """
 
 from __future__ import annotations
@@ -12,15 +17,67 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.request import BoltRequest
 
+from bot import inbound
 from bot.retrieval import index_status
+from bot.signature import SlackSignature
 
 log = logging.getLogger(__name__)
 
 
+def _reply(start_response, status: int, body: dict) -> list[bytes]:
+    response = WsgiHttpResponse(status, {"content-type": ["application/json"]}, json.dumps(body))
+    start_response(response.status, response.get_headers())
+    return list(response.get_body())
+
+
+def _headers(environ) -> dict[str, str]:
+    """The request's headers, lower-case. Bolt's internal ``x-slack-bolt-*`` headers (which make it run
+    a lazy listener alone) are Bolt's to set, never a sender's."""
+    out = {}
+    for key, value in environ.items():
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH") or key.startswith("HTTP_"):
+            name = key.removeprefix("HTTP_").lower().replace("_", "-")
+            if not name.startswith("x-slack-bolt-"):
+                out[name] = value
+    return out
+
+
+def slack_events(app, signing_secret: str):
+    """The WSGI handler of ``POST /slack/events``: verify, check the shape, then hand it to Bolt."""
+    signature = SlackSignature(signing_secret)
+
+    def handle(environ, start_response):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, 400, {"error": "bad Content-Length"})
+        if length < 0 or length > inbound.MAX_BODY:
+            return _reply(start_response, 413, {"error": "request too large"})
+        raw = environ["wsgi.input"].read(length) if length else b""
+        headers = _headers(environ)
+        if not signature.verified(raw, headers):
+            log.warning("refused a request to /slack/events from %s: its signature cannot be verified",
+                        environ.get("REMOTE_ADDR", "?"))
+            return _reply(start_response, 401, {"error": "invalid signature"})
+        try:
+            inbound.check(raw, headers.get("content-type"))
+        except inbound.Malformed as exc:
+            log.warning("ignored a signed request to /slack/events: %s", exc)
+            return _reply(start_response, 200 if exc.event else 400, {"error": f"malformed request: {exc}"})
+        response = app.dispatch(BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""),
+                                            headers=headers))
+        http = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+        start_response(http.status, http.get_headers())
+        return list(http.get_body())
+
+    return handle
+
+
 def wsgi_app(app, deps):
-    slack = SlackRequestHandler(app)
+    slack = slack_events(app, deps.settings.slack_signing_secret)
 
     def application(environ, start_response):
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
