@@ -14,6 +14,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from bot.embedders import Embedder
+from bot.search.conversation import Conversation
 from bot.knowledge import SECTION_LABELS, Knowledge, Level, LevelNotFound
 from bot.query import Intent, Query, find_mentions, understand, _NUMBER, _TRACK_WORDS
 from bot.render import escape, ladder, level_name, months
@@ -343,7 +344,8 @@ class Advisor:
         return list(ranking.hits)
 
     # -- the public call ------------------------------------------------------------------------
-    def ask(self, question: str, track: str | None = None) -> Answer:
+    def ask(self, question: str, *, track: str | None = None, context: Conversation | None = None) -> Answer:
+        """Answer ``question``; ``context`` is the conversation so far (earlier turns, the asker's stored level)."""
         raw = question if isinstance(question, str) else ""
         query = understand(self.kb, raw)
         if track:

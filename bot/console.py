@@ -12,6 +12,7 @@ import sys
 from typing import Callable, TextIO
 
 from bot import handlers
+from bot.search.conversation import Conversation
 from bot.blocks import GAP_VALUE_BLOCK, input_defaults, option_labels
 from bot.render import to_plain
 
@@ -58,6 +59,7 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
         "`home`, or `quit`.")
     buttons: list[tuple[str, str, str]] = []
     inputs: dict = {}
+    conversation = Conversation()   # follow-ups ("and for expert?") read against the questions before
 
     def show(reply) -> None:
         nonlocal buttons
@@ -128,7 +130,9 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
             elif line.startswith("/ladder"):
                 reply = handlers.command(deps, CONSOLE_USER, line[len("/ladder"):], channel=CONSOLE_CHANNEL)
             else:
-                reply = handlers.question(deps, CONSOLE_USER, CONSOLE_CHANNEL, line)
+                reply = handlers.question(deps, CONSOLE_USER, CONSOLE_CHANNEL, line, context=conversation)
+                if reply.turn is not None:
+                    conversation = conversation.then(reply.turn)
         except Exception as exc:
             message = getattr(exc, "message", None)
             if message:  # LevelNotFound and friends: their message is the answer

@@ -14,6 +14,7 @@ from rapidfuzz import process
 from bot import blocks as B
 from bot import gap_handlers, team_handlers
 from bot.answers import Answer
+from bot.search.conversation import Conversation, Turn
 from bot.knowledge import LevelNotFound
 from bot.render import escape, ladder, level_card
 from bot.replies import Deps, Reply, _text
@@ -30,13 +31,20 @@ MAX_QUESTION = 10_000
 GAP_WORDS = {"gap check", "gap", "gapcheck", "start gap check", "run a gap check", "am i ready"}
 
 
-def question(deps: Deps, user_id: str, channel: str | None, text: str, track: str | None = None) -> Reply:
+def question(deps: Deps, user_id: str, channel: str | None, text: str, track: str | None = None,
+             context: Conversation | None = None) -> Reply:
+    """Answer a question. ``context``: the conversation so far (a Slack thread, the console session);
+    the asker's stored level is filled in from their profile."""
     if " ".join((text or "").lower().replace("?", " ").split()) in GAP_WORDS:
         return gap_handlers.start(deps, user_id)
-    answer: Answer = deps.advisor.ask(text or "", track=track)
+    context = context or Conversation()
+    if context.asker_level is None:
+        context = context.with_asker_level(deps.store.profile(user_id).get("current_level"))
+    answer: Answer = deps.advisor.ask(text or "", track=track, context=context)
     answer_id = deps.store.record_answer(user_id, channel, answer.question or "(empty)", answer.status,
                                          answer.level_id, answer.answer, answer.knowledge_version)
-    return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False)
+    return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False,
+                 turn=Turn.from_answer(answer))
 
 
 def _fallback(mrkdwn: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bot import blocks as B
+from bot.search.conversation import Turn
 from bot.answers import Advisor
 from bot.config import Settings
 from bot.store import Store
@@ -34,6 +35,7 @@ class Reply:
     followups: list["Reply"] = field(default_factory=list)              # further messages, in order
     to_user: str | None = None                  # post into this other person's DM (an invitation)
     modal: dict | None = None                   # open this view (needs the command's trigger_id)
+    turn: Turn | None = None                    # the question this answered, as a conversation keeps it
 
 
 def _text(text: str, footer: str | None = None) -> Reply:

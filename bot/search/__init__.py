@@ -1,0 +1,1 @@
+"""Finding things in the ladder: question understanding, request kinds, ranking and scope."""
