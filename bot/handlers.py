@@ -16,6 +16,7 @@ from bot import gap_handlers, team_handlers
 from bot.answers import Answer
 from bot.search.conversation import Conversation, Turn
 from bot.knowledge import LevelNotFound
+from bot.query import MAX_QUESTION_CHARS
 from bot.render import escape, ladder, level_card
 from bot.replies import Deps, Reply, _text
 from bot.store import row_id
@@ -23,7 +24,9 @@ from bot.store import row_id
 __all__ = ["Deps", "Reply", "command", "question", "action", "home"]
 
 log = logging.getLogger(__name__)
-MAX_QUESTION = 10_000
+# A level name is a few words ("call center sales and support level 3"): a longer side of a split
+# cannot name one, so compare/path try only splits whose sides are this short (linear, not quadratic).
+MAX_NAME_WORDS = 8
 
 
 # -- questions (DMs, mentions, /ladder ask) ------------------------------------------------------
@@ -31,10 +34,21 @@ MAX_QUESTION = 10_000
 GAP_WORDS = {"gap check", "gap", "gapcheck", "start gap check", "run a gap check", "am i ready"}
 
 
+def too_long(text: str) -> Reply | None:
+    """The one length limit on what people type (questions and commands alike): over it, nothing runs."""
+    if len(text or "") <= MAX_QUESTION_CHARS:
+        return None
+    return _text(f"That's {len(text):,} characters; I read up to {MAX_QUESTION_CHARS:,} at a time. "
+                 "Please send a shorter question or command.")
+
+
 def question(deps: Deps, user_id: str, channel: str | None, text: str, track: str | None = None,
              context: Conversation | None = None) -> Reply:
     """Answer a question. ``context``: the conversation so far (a Slack thread, the console session);
     the asker's stored level is filled in from their profile."""
+    if (refusal := too_long(text)) is not None:
+        refusal.ephemeral = False
+        return refusal
     if " ".join((text or "").lower().replace("?", " ").split()) in GAP_WORDS:
         return gap_handlers.start(deps, user_id)
     context = context or Conversation()
@@ -98,7 +112,8 @@ def _split_two(deps: Deps, args: str) -> tuple[str, str] | None:
                 return a.strip(), b.strip()
     if len(parts) == 2:
         return parts[0], parts[1]
-    for i in range(1, len(parts)):  # "senior agent team lead": the split where both sides are levels
+    # "senior agent team lead": the split where both sides are levels (sides of a level name's length)
+    for i in range(max(1, len(parts) - MAX_NAME_WORDS), min(len(parts), MAX_NAME_WORDS + 1)):
         a, b = " ".join(parts[:i]), " ".join(parts[i:])
         try:
             deps.kb.resolve(a), deps.kb.resolve(b)
@@ -179,8 +194,8 @@ QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when
 def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> Reply:
     """``/ladder …``: a subcommand from the table, a question, or help with a "did you mean"."""
     text = (text or "").strip()
-    if len(text) > MAX_QUESTION:
-        text = text[:MAX_QUESTION]
+    if (refusal := too_long(text)) is not None:
+        return refusal
     if not text:
         return cmd_help(deps, user_id, "")
     word, _, rest = text.partition(" ")

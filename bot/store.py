@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -109,6 +110,15 @@ def m007_announce_drafts_outbox_pause(db: Database) -> None:
     db["outbox_pause"].create({"scope": str, "until": str}, pk="scope", not_null={"until"})
 
 
+@migrations()
+def m008_work_in_progress(db: Database) -> None:
+    # what each person has Ladder working on right now, across every worker process: the per-person
+    # limit counts these rows (a row left by a killed process expires)
+    db["work_in_progress"].create({"id": int, "user_id": str, "started_at": float}, pk="id",
+                                  not_null={"user_id", "started_at"})
+    db["work_in_progress"].create_index(["user_id"])
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -153,6 +163,22 @@ class Store:
             cur = db.execute("INSERT OR IGNORE INTO processed_events (event_id, received_at) VALUES (?, ?)",
                              [event_id, now()])
             return cur.rowcount == 1
+
+    # -- the per-person limit -------------------------------------------------------------------
+    def begin_work(self, user_id: str, limit: int, expire_after: float) -> int | None:
+        """A slot for one piece of work for ``user_id``; None when they already have ``limit`` going."""
+        stamp = time.time()
+        with self.immediate() as db:
+            db.execute("DELETE FROM work_in_progress WHERE started_at < ?", [stamp - expire_after])
+            [(going,)] = db.execute("SELECT count(*) FROM work_in_progress WHERE user_id = ?", [user_id]).fetchall()
+            if going >= limit:
+                return None
+            return db.execute("INSERT INTO work_in_progress (user_id, started_at) VALUES (?, ?)",
+                              [user_id, stamp]).lastrowid
+
+    def end_work(self, slot: int) -> None:
+        with self.immediate() as db:
+            db.execute("DELETE FROM work_in_progress WHERE id = ?", [slot])
 
     # -- answers and feedback --------------------------------------------------------------------
     def record_answer(self, user_id: str, channel: str | None, question: str, status: str,

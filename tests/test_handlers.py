@@ -61,7 +61,7 @@ def test_huge_and_hostile_input_is_escaped_and_cut(deps):
     reply = command(deps, "U1", "<!channel> <@U123> & what do I need for senior agent? " + "y" * 20_000)
     body = texts(reply)
     assert "<!channel>" not in str(reply.blocks) and "<@U123>" not in str(reply.blocks)
-    assert "read only its first 2,000 characters" in body
+    assert "That's 20,054 characters; I read up to 2,000 at a time." in body
     assert_fits(reply.blocks)
 
 

@@ -270,11 +270,11 @@ def test_ladder_command_answers_privately_through_response_url(ladder, text, exp
         assert "Call Center" not in shown
 
 
-def test_a_huge_question_is_answered_with_a_truncation_note(ladder):
+def test_a_huge_question_is_refused_with_the_length_limit(ladder):
     text = QUESTION + " " + "y" * (10_000 - len(QUESTION) - 1)
     assert len(text) == 10_000
     shown = said(ladder.slash(text))
-    assert "read only its first 2,000 characters" in shown and "Senior Agent" in shown
+    assert "That's 10,000 characters; I read up to 2,000 at a time." in shown and "Senior Agent" not in shown
 
 
 def test_channel_pings_in_a_question_are_never_echoed(ladder):

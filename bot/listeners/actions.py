@@ -6,7 +6,7 @@ import re
 
 from bot import blocks as B
 from bot import handlers
-from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, dm_channel, lazy_half
+from bot.listeners.deliver import ack_at_once, answering, deliver, dm_channel, lazy_half
 
 ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
 
@@ -17,7 +17,7 @@ def register(app, deps) -> None:
         user = body["user"]["id"]
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         inputs = B.inputs_from_state(body.get("state"))
-        with ANSWERING:
+        with answering(deps, user):
             reply = handlers.action(deps, user, action["action_id"], value, inputs)
         if reply is None:
             return

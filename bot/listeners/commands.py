@@ -4,14 +4,14 @@ from __future__ import annotations
 
 
 from bot import handlers
-from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, lazy_half
+from bot.listeners.deliver import ack_at_once, answering, deliver, lazy_half
 
 
 def register(app, deps) -> None:
     @lazy_half("/ladder")
     def ladder_command(body, command, respond, client):
         user = command["user_id"]
-        with ANSWERING:
+        with answering(deps, user):
             reply = handlers.command(deps, user, command.get("text", ""), channel=command.get("channel_id"))
         reply.ephemeral = True  # answers to a slash command are for the person who typed it
         if reply.modal is not None:

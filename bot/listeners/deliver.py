@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from contextlib import contextmanager
 
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -15,10 +16,55 @@ from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
 
-# Answering is CPU-bound (the model, numpy, building blocks) and the machine small: one answer is worked
-# out at a time, so the threads that acknowledge Slack's requests are never starved. Only the working
-# out is serialised; posting the result (network, retries) is not.
-ANSWERING = threading.BoundedSemaphore(1)
+# Answering is CPU-bound (the model, numpy, building blocks) and the machine small: at most ANSWER_LANES
+# replies are worked out at once, so the threads that acknowledge Slack's requests are never starved.
+# Only the working out is limited; posting the result (network, retries) is not.
+ANSWER_LANES = 2
+ANSWERING = threading.BoundedSemaphore(ANSWER_LANES)
+# Nobody occupies the lanes: a person's requests are worked out one after another (never two lanes for
+# one person), and a person has at most PER_PERSON requests going at once, counted in SQLite so the
+# limit holds across worker processes; more are refused with BUSY. A slot left by a killed process
+# expires after SLOT_EXPIRY seconds (far longer than any answer takes).
+PER_PERSON = 2
+SLOT_EXPIRY = 120.0
+BUSY = ("I'm still working on your earlier requests, so I've skipped this one. "
+        "Send it again once they're answered.")
+_turns: dict[str, list] = {}       # person -> [their lock, how many of their requests want it]
+_turns_lock = threading.Lock()
+
+
+class Busy(Exception):
+    """This person already has PER_PERSON requests going."""
+
+
+@contextmanager
+def _own_turn(user_id: str):
+    """One of this person's requests at a time, waiting without holding a lane."""
+    with _turns_lock:
+        turn = _turns.setdefault(user_id, [threading.Lock(), 0])
+        turn[1] += 1
+    try:
+        with turn[0]:
+            yield
+    finally:
+        with _turns_lock:
+            turn[1] -= 1
+            if turn[1] == 0:
+                del _turns[user_id]
+
+
+@contextmanager
+def answering(deps, user_id: str):
+    """Work out one reply for ``user_id``: within their limit, after their earlier ones, in a free lane."""
+    user_id = user_id or "?"
+    slot = deps.store.begin_work(user_id, PER_PERSON, SLOT_EXPIRY)
+    if slot is None:
+        raise Busy(user_id)
+    try:
+        with _own_turn(user_id), ANSWERING:
+            yield
+    finally:
+        deps.store.end_work(slot)
 
 
 def ack_at_once(ack) -> None:
@@ -35,6 +81,10 @@ def lazy_half(what: str):
         def run(**kwargs):
             try:
                 fn(**kwargs)
+            except Busy as busy:
+                log.warning("%s: %s already has %d requests being answered; told them to wait", what, busy,
+                            PER_PERSON)
+                tell_sorry(kwargs["client"], kwargs["body"], kwargs.get("respond"), text=BUSY)
             except Exception:
                 log.exception("error while handling a Slack request: %s", what)
                 tell_sorry(kwargs["client"], kwargs["body"], kwargs.get("respond"))
@@ -109,18 +159,18 @@ def respond_reliably(respond, client, *, user_id: str, channel: str | None, **me
     client.chat_postMessage(channel=dm_channel(client, user_id), text=text, blocks=blocks)
 
 
-def tell_sorry(client, body: dict, respond=None) -> None:
+def tell_sorry(client, body: dict, respond=None, text: str = SORRY) -> None:
     """Tell the person that answering failed: on the response_url, in the event's thread, or in their DM."""
     try:
         if body.get("response_url") and respond is not None:
-            respond(text=SORRY, response_type="ephemeral", replace_original=False)
+            respond(text=text, response_type="ephemeral", replace_original=False)
             return
         event = body.get("event") or {}
         if event.get("channel") and event.get("ts"):
-            client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=SORRY)
+            client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=text)
             return
         user = (body.get("user") or {}).get("id") or body.get("user_id")
         if user:
-            client.chat_postMessage(channel=dm_channel(client, user), text=SORRY)
+            client.chat_postMessage(channel=dm_channel(client, user), text=text)
     except Exception:
         log.exception("could not tell the user about the error")

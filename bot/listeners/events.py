@@ -6,7 +6,7 @@ import logging
 import re
 
 from bot import handlers
-from bot.listeners.deliver import ANSWERING, ack_at_once, deliver, lazy_half
+from bot.listeners.deliver import ack_at_once, answering, deliver, lazy_half
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -29,7 +29,7 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
     except Exception:  # e.g. already_reacted, or no reactions:write: answer anyway
         log.exception("could not add the working reaction")
     try:  # a failure goes on to lazy_half, which tells the person in this thread
-        with ANSWERING:
+        with answering(deps, event.get("user", "")):
             reply = handlers.question(deps, event.get("user", ""), channel, text)
         deliver(client, reply, user_id=event.get("user", ""), channel=channel, thread_ts=thread)
     finally:
@@ -58,7 +58,7 @@ def register(app, deps) -> None:
     def on_home(body, event, client):
         if event.get("tab", "home") != "home":
             return
-        with ANSWERING:
+        with answering(deps, event["user"]):
             view = handlers.home(deps, event["user"])
         client.views_publish(user_id=event["user"], view=view)
 
