@@ -14,7 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.handlers import Deps
 from bot.listeners import register_all
-from bot.listeners.deliver import SORRY, tell_sorry
+from bot.listeners.deliver import SORRY, sorry_for, tell_sorry
 from bot.signature import SlackSignature
 
 __all__ = ["SORRY", "create_app", "web_client"]
@@ -58,6 +58,6 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         if signature is not None and not signature.verified(request.raw_body, request.headers):
             logger.warning("not answering the failed request: its signature cannot be verified")
             return
-        tell_sorry(client, body, respond)
+        tell_sorry(client, body, respond, text=sorry_for(error))
 
     return app

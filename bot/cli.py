@@ -17,6 +17,7 @@ from bot.embedders import EmbedderError
 from bot.knowledge import Knowledge, KnowledgeError, LevelNotFound
 from bot.render import ladder, level_card, to_plain
 from bot.retrieval import IndexError_
+from bot.store import StoreError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -297,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (KnowledgeError, ConfigError, EmbedderError, IndexError_) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except StoreError as exc:
+        print(f"error: {exc.line()}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # the importer's own error type lives in a lazily imported module
         from bot.importer import ImportMapError

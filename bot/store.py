@@ -11,6 +11,8 @@ Dicts in, dicts out; no Slack here.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -119,6 +121,45 @@ def m008_work_in_progress(db: Database) -> None:
     db["work_in_progress"].create_index(["user_id"])
 
 
+@migrations()
+def m009_health_probe(db: Database) -> None:
+    # /healthz writes this one row: a read-only database or a full disk shows up there, not in answers
+    db["health_probe"].create({"id": int, "checked_at": str}, pk="id")
+
+
+class StoreError(Exception):
+    """The database file cannot be opened or written: ``path`` and the ``reason`` in words."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = str(path), reason
+
+    def line(self) -> str:
+        """The one line an operator sees: the setting the path came from, the path, the reason."""
+        return f"LADDER_DB={self.path}: {self.reason}"
+
+
+# SQLite's primary result codes that mean "Ladder can't save right now", in words
+_CANT_SAVE = {sqlite3.SQLITE_READONLY: "the database is read-only", sqlite3.SQLITE_FULL: "the disk is full",
+              sqlite3.SQLITE_IOERR: "a disk I/O error", sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+              sqlite3.SQLITE_BUSY: "the database is locked", sqlite3.SQLITE_LOCKED: "the database is locked",
+              sqlite3.SQLITE_PERM: "no permission to write the database"}
+
+
+def save_problem(exc: BaseException | None) -> str | None:
+    """Why SQLite could not save, in words, when ``exc`` (or what caused it) says so; None otherwise."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, sqlite3.Error):
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None and (code & 0xFF) in _CANT_SAVE:
+                return _CANT_SAVE[code & 0xFF]
+        if isinstance(exc, StoreError):
+            return exc.reason
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -135,14 +176,55 @@ def row_id(text: str) -> int | None:
     return n if n <= INT64_MAX else None
 
 
+def _read_only(path: Path) -> str | None:
+    """After a failed write, what the file system says: SQLite reports only "cannot open" or "disk I/O
+    error" when the file or its folder (WAL keeps files beside it) is read-only or the disk is full."""
+    if path == Path(":memory:"):
+        return None
+    for where in (path, path.parent):
+        if where.exists() and not os.access(where, os.W_OK):
+            return "the database is read-only"
+    try:
+        if shutil.disk_usage(path.parent).free < 1_000_000:
+            return "the disk is full"
+    except OSError:
+        pass
+    return None
+
+
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        raise StoreError(path, "is a directory, not a database file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreError(path, f"{parent} is a file, not a folder")
+            break
+
+
 class Store:
     def __init__(self, path: str | Path):
+        """Open (and migrate) the database; :class:`StoreError` says in words why it cannot be used."""
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.db() as db:
-            db.enable_wal()
-            migrations.apply(db)
+            _check_path(Path(self.path))
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            with self.db() as db:
+                db.enable_wal()
+                migrations.apply(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(self.path, _read_only(Path(self.path)) or save_problem(exc) or str(exc)) from exc
+
+    def health(self) -> str | None:
+        """None when Ladder can save (a real write); otherwise why not, in words."""
+        try:
+            with self.immediate() as db:
+                db.execute("INSERT OR REPLACE INTO health_probe (id, checked_at) VALUES (1, ?)", [now()])
+        except (OSError, sqlite3.Error) as exc:
+            return _read_only(Path(self.path)) or save_problem(exc) or str(exc)
+        return None
 
     @contextmanager
     def db(self) -> Iterator[Database]:

@@ -82,10 +82,12 @@ def wsgi_app(app, deps):
     def application(environ, start_response):
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            body = json.dumps({"status": "ok", "knowledge_version": deps.kb.version,
-                               "index": index_status(deps.settings.index_dir, deps.kb)}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+            problem = deps.store.health()     # a real write: a full disk or a read-only file shows here
+            health = {"status": "ok" if problem is None else "unavailable", "knowledge_version": deps.kb.version,
+                      "index": index_status(deps.settings.index_dir, deps.kb)}
+            if problem is not None:
+                health["reason"] = f"Ladder can't save: {problem}"
+            return _reply(start_response, 200 if problem is None else 503, health)
         if path == "/slack/events" and method == "POST":
             return slack(environ, start_response)
         body = b'{"error": "not found"}'

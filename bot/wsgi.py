@@ -10,6 +10,7 @@ import sys
 from bot.app import create_app
 from bot.config import ConfigError, Settings
 from bot.runtime import make_deps, setup_logging, start_outbox_worker
+from bot.store import StoreError
 from bot.web import wsgi_app
 
 WORKER_BOOT_ERROR = 3  # gunicorn.arbiter.Arbiter.WORKER_BOOT_ERROR
@@ -21,7 +22,11 @@ try:
 except ConfigError as exc:
     print(f"error: {exc}", file=sys.stderr)
     sys.exit(WORKER_BOOT_ERROR)
-_deps = make_deps(_settings)
+try:
+    _deps = make_deps(_settings)
+except StoreError as exc:
+    print(f"error: {exc.line()}", file=sys.stderr)
+    sys.exit(WORKER_BOOT_ERROR)
 _app = create_app(_settings, _deps)
 start_outbox_worker(_deps, _app.client)
 application = wsgi_app(_app, _deps)

@@ -14,6 +14,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from bot.store import save_problem
+
 log = logging.getLogger(__name__)
 
 # Answering is CPU-bound (the model, numpy, building blocks) and the machine small: at most ANSWER_LANES
@@ -85,9 +87,9 @@ def lazy_half(what: str):
                 log.warning("%s: %s already has %d requests being answered; told them to wait", what, busy,
                             PER_PERSON)
                 tell_sorry(kwargs["client"], kwargs["body"], kwargs.get("respond"), text=BUSY)
-            except Exception:
+            except Exception as exc:
                 log.exception("error while handling a Slack request: %s", what)
-                tell_sorry(kwargs["client"], kwargs["body"], kwargs.get("respond"))
+                tell_sorry(kwargs["client"], kwargs["body"], kwargs.get("respond"), text=sorry_for(exc))
         return run
     return decorate
 
@@ -97,6 +99,14 @@ def lazy_half(what: str):
 RESPONSE_URL_RETRIES = (ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2),
                         ServerErrorRetryHandler(max_retry_count=2))
 SORRY = "Sorry, something went wrong on my side while answering. It has been logged; please try again in a minute."
+CANT_SAVE = ("Ladder can't save right now ({problem}), so this wasn't done. The people who run Ladder can see "
+             "why in its log and on its health check; please try again later.")
+
+
+def sorry_for(exc: BaseException) -> str:
+    """What to tell the person when answering raised ``exc``: "can't save" when SQLite could not write."""
+    problem = save_problem(exc)
+    return CANT_SAVE.format(problem=problem) if problem else SORRY
 
 
 def dm_channel(client, user_id: str) -> str:
