@@ -130,9 +130,25 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.db() as db:
+        with self._migration_lock(), self.db() as db:
             db.enable_wal()
             migrations.apply(db)
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """Several worker processes start at once on a new database: one applies the migrations while
+        the others wait for it (then find nothing pending), instead of all racing into 'database is locked'."""
+        if self.path == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with open(self.path + ".migrate-lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     @contextmanager
     def db(self) -> Iterator[Database]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
+from pathlib import Path
 
 from bot import blocks as B
 from bot.authz import Role, authorize, authorize_target, refuse, role_of
@@ -348,11 +350,12 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
         level = deps.kb.level(meta["level"])
     except (ValueError, KeyError, LevelNotFound):
         return {B.EDIT_BLOCKS["note"]: "This form is out of date: close it and run /ladder edit again."}, None
-    if meta.get("version") != deps.kb.version:
-        return {B.EDIT_BLOCKS["note"]: "The ladder changed since you opened this form: close it and open it again."}, None
     from bot.versions import newest_version
 
-    if EDIT_LOCK.locked() or newest_version(deps.store) not in (None, meta["version"]):
+    # the live version is the newest one stored (this worker process may be a moment behind another)
+    if meta.get("version") != (newest_version(deps.store) or deps.kb.version):
+        return {B.EDIT_BLOCKS["note"]: "The ladder changed since you opened this form: close it and open it again."}, None
+    if EDIT_LOCK.locked():
         return {B.EDIT_BLOCKS["note"]: f"{CHANGED_WHILE_EDITING} Nothing was saved."}, None
     note = (values.get("note") or "").strip()
     try:
@@ -377,8 +380,23 @@ def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, a
     """Store the version (and, if HR wrote an announcement, its broadcast, in the same transaction),
     index it beside the live one, swap the advisor, and tell HR. ``parent`` is the version the form
     was opened on: if the ladder has moved on since (another edit), nothing is saved and HR is told."""
-    with EDIT_LOCK:
+    with EDIT_LOCK, _edit_lock_across_processes(deps.settings):
         return _apply_edit(deps, user_id, level_id, data, note, announce, parent)
+
+
+@contextmanager
+def _edit_lock_across_processes(settings):
+    """Edits are applied one at a time by all worker processes of this index (store, index, swap), so
+    builds swap in the order their versions were stored."""
+    import fcntl
+
+    Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(settings.index_dir) / ".edit-lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _conflict(deps: Deps, user_id: str, level_id: str, detail: str) -> Reply:
@@ -391,7 +409,7 @@ def _conflict(deps: Deps, user_id: str, level_id: str, detail: str) -> Reply:
 def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str,
                 parent: str | None) -> Reply:
     from bot.outbox import insert_broadcast, recipients_for_level, release
-    from bot.service import reindex, versions_root
+    from bot.service import live_knowledge, reindex, versions_root
     from bot.versions import EditConflict, diff_text, save_edit
 
     queued: dict = {}
@@ -412,21 +430,25 @@ def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, 
 
     old = deps.advisor
     parent = parent or old.kb.version
-    if old.kb.version != parent:
-        return _conflict(deps, user_id, level_id, f"form on {parent}, live is {old.kb.version}")
+    base = old.kb
+    if base.version != parent:   # this process may be a moment behind the one that saved the version
+        stored = live_knowledge(deps.settings, deps.store)
+        if stored.version != parent:
+            return _conflict(deps, user_id, level_id, f"form on {parent}, live is {stored.version}")
+        base = stored
     try:
-        new_kb, diff = save_edit(deps.store, old.kb, deps.settings.knowledge_dir, versions_root(deps.settings),
+        new_kb, diff = save_edit(deps.store, base, deps.settings.knowledge_dir, versions_root(deps.settings),
                                  level_id, data, author=user_id, note=note, also=broadcast, parent=parent)
     except EditConflict as exc:
         return _conflict(deps, user_id, level_id, str(exc))
     deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
     if queued:
         release(deps.store, broadcast_id=queued["id"])  # the version is live: its announcement may go out
-    deps.store.audit(user_id, "edit.save", "ok", level_id, f"{old.kb.version} -> {new_kb.version}")
+    deps.store.audit(user_id, "edit.save", "ok", level_id, f"{base.version} -> {new_kb.version}")
     if queued and deps.kick_outbox:
         deps.kick_outbox()
     level = new_kb.level(level_id)
-    text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {old.kb.version}) and it is live.\n"
+    text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {base.version}) and it is live.\n"
             f"_{escape(note)}_\n```{escape(diff_text(diff))}```")
     if queued:
         text += (f"\nBroadcast {queued['id']} queued: the announcement channel and {_people(queued['people'])} whose "
