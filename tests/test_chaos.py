@@ -62,7 +62,7 @@ def test_an_edit_saved_by_one_worker_is_served_and_editable_on_another(two_worke
     new = a.kb.version
     assert new != old and b.kb.version == old
     # a form opened on the new version (on worker a) is submitted on worker b before b has caught up
-    meta, values = _form(a.kb, note="second", suffix="\nCoaching: Coaches new agents on calls\nDe-escalation: Calms calls")
+    meta, values = _form(a.kb, note="second", suffix="\nDe-escalation: Calms angry callers down")
     errors, apply = submit_edit(b, HR, meta, values)
     assert errors is None, errors
     reply = apply()
