@@ -150,6 +150,10 @@ class HttpServer:
         self._stop.set()
         self._stopped.wait(10)
 
+    def server_close(self) -> None:
+        """socketserver's name: the sockets are closed by :meth:`serve_forever` on its way out."""
+        self.shutdown()
+
 
 def make_http_server(application, host: str = "127.0.0.1", port: int = 3000) -> HttpServer:
     return HttpServer(application, host, port)
