@@ -109,6 +109,18 @@ def m007_announce_drafts_outbox_pause(db: Database) -> None:
     db["outbox_pause"].create({"scope": str, "until": str}, pk="scope", not_null={"until"})
 
 
+@migrations()
+def m008_job_inbox(db: Database) -> None:
+    # what Ladder acknowledged to Slack and has not finished: written before the 200, done by any worker
+    db["jobs"].create({
+        "id": int, "kind": str, "body": str, "status": str, "attempts": int, "claimed_by": str,
+        "created_at": str, "updated_at": str, "finished_at": str, "error": str,
+    }, pk="id", not_null={"kind", "body", "status"})
+    db["jobs"].create_index(["status"])
+    # the edit job that saved a version: a re-run after a crash confirms it instead of refusing it
+    db["knowledge_versions"].add_column("job_id", int)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Chaos probes against real Ladder servers on 127.0.0.1 with the Slack stand-in from tests/.
 
-    python scripts/chaos.py [--probe all|boots|versions|slow|kill] [--boots 20] [--slow 50]
+    python scripts/chaos.py [--probe all|boots|versions|slow|kill|kill-edit] [--boots 20] [--slow 50]
 
 Each probe is bounded in count and time, stops its servers and prints its figures:
   * boots     cold boots of the Procfile's ``web:`` (gunicorn, 3 worker processes) on a new database:
@@ -12,7 +12,9 @@ Each probe is bounded in count and time, stops its servers and prints its figure
   * slow      signed ``/ladder`` acks with 50 slow or idle connections held open, against the same
               run without them (target: p99 <= 100 ms);
   * kill      questions acknowledged, then the server SIGKILLed at random points and restarted:
-              questions left unanswered (target 0) and answered twice (target 0).
+              questions left unanswered (target 0) and answered twice (target 0);
+  * kill-edit HR's edit acknowledged, the server SIGKILLed 0.05 / 0.5 / 2 s later and restarted: HR
+              told it was saved (and it is live) or not saved, never nothing (target: 0 silent).
 The tests in tests/test_chaos.py run the same probes with smaller counts.
 """
 
@@ -217,9 +219,9 @@ def edit_values(view: dict, n: int) -> dict:
     return values
 
 
-def submit_edit(server: Server, slack, level: str, n: int) -> tuple[str | None, str]:
-    """Open the form (on whichever worker takes the command), submit it (on whichever takes that):
-    (error shown in the form or None, the DM HR got)."""
+def submit_edit(server: Server, slack, level: str, n: int, then=None) -> tuple[str | None, str]:
+    """Open the form (on whichever worker takes the command), submit it (on whichever takes that),
+    call ``then()`` once it was acknowledged: (error shown in the form or None, the DM HR got)."""
     from tests import slack_requests as R
 
     opened = len(slack.calls("views.open"))
@@ -236,7 +238,9 @@ def submit_edit(server: Server, slack, level: str, n: int) -> tuple[str | None, 
         ack = json.loads(body)
         if ack.get("response_action") == "errors":
             return json.dumps(ack["errors"]), ""
-    deadline = time.monotonic() + 120
+    if then is not None:
+        then()
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         msgs = slack.messages(dm)
         if len(msgs) > before:
@@ -349,7 +353,102 @@ def _open(sock: socket.socket) -> bool:
         return False
 
 
-PROBES = {"boots": probe_boots, "versions": probe_versions, "slow": probe_slow}
+QUESTIONS = ["what do I need for senior agent?", "what is the next level after agent?",
+             "how do I become a team lead?", "what does a quality analyst do?", "compare L2 and L3"]
+
+
+def ask_in_dm(server: Server, slack, i: int) -> tuple[str, str] | None:
+    """A signed DM question, as Slack sends it; (DM channel, message ts) when Ladder acknowledged it."""
+    from tests import slack_requests as R
+
+    user = f"UKILL{i % 7}"
+    dm, text = slack.dm_channel(user), QUESTIONS[i % len(QUESTIONS)]
+    ts = slack.add_message(dm, text, user=user)
+    try:
+        status, _, _ = R.post(server.url, R.event_callback(R.message_im(text, user=user, channel=dm, ts=ts)),
+                              secret=SECRET, timeout=5)
+    except OSError:
+        return None
+    return (dm, ts) if status == 200 else None
+
+
+def probe_kill(index_dir: Path, questions: int = 60, kills: int = 3, workers: int = 2, seed: int = 12) -> dict:
+    """Questions sent steadily; the whole server SIGKILLed ``kills`` times at random moments and started
+    again. Every question Ladder acknowledged must be answered exactly once."""
+    from tests.slack_standin import SlackStandIn
+
+    rnd = random.Random(seed)
+    acked: list[tuple[str, str]] = []
+    with SlackStandIn() as slack, tempfile.TemporaryDirectory(prefix="ladder-kill-") as tmp:
+        server = Server(slack, index_dir, Path(tmp) / "k.db", workers=workers)
+        server.start()
+        try:
+            per_round = max(1, questions // (kills + 1))
+            sent = 0
+            for round_ in range(kills + 1):
+                kill_after = rnd.uniform(0.2, 1.0) * per_round if round_ < kills else None
+                for j in range(per_round if round_ < kills else questions - sent):
+                    got = ask_in_dm(server, slack, sent)
+                    sent += 1
+                    if got:
+                        acked.append(got)
+                    if kill_after is not None and j + 1 >= kill_after:
+                        time.sleep(rnd.uniform(0.0, 0.3))   # mid-answer, or between answers
+                        server.kill9()
+                        server.start()
+                        break
+                    time.sleep(0.05)
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                counts = [len(slack.thread(dm, ts)) - 1 for dm, ts in acked]
+                if all(c >= 1 for c in counts):
+                    break
+                time.sleep(0.25)
+            time.sleep(2)   # anything answered twice shows up by now
+            replies = [[m for m in slack.thread(dm, ts) if m["ts"] != ts] for dm, ts in acked]
+        finally:
+            server.stop()
+    late = sum(any("restarted" in json.dumps(m) for m in r) for r in replies)
+    return {"sent": sent, "acknowledged": len(acked), "kills": kills, "workers": workers,
+            "unanswered": sum(len(r) == 0 for r in replies), "answered_twice": sum(len(r) > 1 for r in replies),
+            "answered_late_saying_so": late}
+
+
+def probe_kill_edit(index_dir: Path, delays=(0.05, 0.5, 2.0), workers: int = 1) -> dict:
+    """HR's edit acknowledged (the form closed), the server SIGKILLed ``delay`` seconds later and started
+    again: HR must be told it was saved (and it must be live) or that it was not saved."""
+    from tests.slack_standin import SlackStandIn
+
+    outcomes = []
+    with SlackStandIn() as slack, tempfile.TemporaryDirectory(prefix="ladder-kill-edit-") as tmp:
+        server = Server(slack, copy_index(index_dir, Path(tmp) / "index"), Path(tmp) / "e.db", workers=workers)
+        server.start()
+        try:
+            for n, delay in enumerate(delays, start=1):
+                def crash(delay=delay):
+                    time.sleep(delay)
+                    server.kill9()
+                    server.start(timeout=600)   # a version saved but not indexed is indexed at boot
+                error, dm = submit_edit(server, slack, "senior agent", n, then=crash)
+                saved = re.search(r"as knowledge (\S+)", dm or "")
+                if error:
+                    outcomes.append(f"{delay}s: {error}")
+                elif saved:
+                    live = {(server.healthz() or {}).get("knowledge_version") for _ in range(10)}
+                    outcomes.append(f"{delay}s: saved, confirmed, live on every worker" if live == {saved.group(1)}
+                                    else f"{delay}s: saved, confirmed, but workers serve {sorted(map(str, live))}")
+                elif "not saved" in dm:
+                    outcomes.append(f"{delay}s: told not saved")
+                else:
+                    outcomes.append(f"{delay}s: HR was told nothing")
+        finally:
+            server.stop()
+    return {"edits": len(delays), "outcomes": outcomes,
+            "silent": sum("told nothing" in o or "no confirmation" in o for o in outcomes)}
+
+
+PROBES = {"boots": probe_boots, "versions": probe_versions, "slow": probe_slow, "kill": probe_kill,
+          "kill-edit": probe_kill_edit}
 
 
 def main() -> int:

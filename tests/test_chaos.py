@@ -92,3 +92,41 @@ def test_signed_commands_are_acked_while_slow_clients_hold_connections(built_ind
 def test_cold_boots_of_the_procfile_on_a_new_database(built_index):
     result = chaos.probe_boots(built_index, boots=2, workers=3)
     assert result["ok"] == 2, result
+
+
+class Killed(BaseException):
+    """The worker process dies here."""
+
+
+def test_an_edit_done_again_after_its_worker_died_is_confirmed_and_made_live(two_workers, monkeypatch):
+    """Before: the edit was stored, the worker died before indexing it, and the edit done again was
+    refused as 'changed while editing' (the stored version was its own)."""
+    from bot import inbox, service
+    from bot.team_handlers import apply_edit
+    from bot.versions import saved_by_job
+
+    a, _ = two_workers
+    old = a.kb.version
+    meta, values = _form(a.kb, suffix="\nCoaching: Coaches new agents on calls")
+    errors, apply = submit_edit(a, HR, meta, values)
+    job = inbox.put(a.store, "edit", {"user": {"id": HR}, "edit": apply.keywords})
+
+    def die(*args, **kwargs):
+        raise Killed
+    monkeypatch.setattr(service, "reindex", die)
+    with pytest.raises(Killed):
+        apply_edit(a, HR, job_id=job, **apply.keywords)
+    monkeypatch.undo()
+    saved = saved_by_job(a.store, job)
+    assert saved and a.kb.version == old
+    reply = apply_edit(a, HR, job_id=job, **apply.keywords)
+    text = reply.blocks[0]["text"]["text"]
+    assert f"as knowledge {saved['version']}" in text and "comes late" in text
+    assert a.kb.version == saved["version"] == a.advisor.index.knowledge_version
+
+
+@pytest.mark.slow
+def test_acknowledged_questions_are_answered_once_through_sigkill(built_index):
+    """Before: Slack had its 200, the process was killed, and the questions it was holding were never answered."""
+    result = chaos.probe_kill(built_index, questions=24, kills=2)
+    assert result["acknowledged"] > 0 and result["unanswered"] == 0 and result["answered_twice"] == 0, result
