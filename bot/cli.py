@@ -116,9 +116,10 @@ def cmd_serve(args, settings: Settings) -> int:
         print(f"error: cannot start: Slack at {settings.slack_api_url} did not accept the bot token "
               f"({type(exc).__name__}: {exc})", file=sys.stderr)
         return EXIT_ERROR
-    from bot.runtime import start_outbox_worker
+    from bot.runtime import start_outbox_worker, start_version_follower
 
     start_outbox_worker(deps, app.client)
+    start_version_follower(deps)
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -187,7 +187,7 @@ class DrainResult:
 _token: tuple[int, str] | None = None
 
 
-def _worker() -> str:
+def claim_token() -> str:
     """This process's claim token: host, pid and a random part (a new one after a fork)."""
     global _token
     pid = os.getpid()
@@ -196,12 +196,12 @@ def _worker() -> str:
     return _token[1]
 
 
-def _abandoned(row: dict) -> bool:
+def abandoned(row: dict) -> bool:
     """Nobody will finish this claim: an earlier process with our host and pid, a dead process on this
     host, or any claim (ours included) silent longer than the lease."""
     claim = row.get("claimed_by") or ""
     age = (datetime.now(timezone.utc) - datetime.fromisoformat(row["updated_at"])).total_seconds()
-    if claim == _worker():
+    if claim == claim_token():
         return age > LEASE_SECONDS
     host, _, rest = claim.partition(":")
     pid = rest.partition(":")[0]
@@ -222,7 +222,7 @@ def recover(store: Store, sender: Sender | None = None) -> int:
 
     No Slack calls here: the check happens when the row is claimed, with drain's error handling."""
     with store.db() as db:
-        stuck = [r for r in db["outbox"].rows_where("status = 'sending'", order_by="id") if _abandoned(r)]
+        stuck = [r for r in db["outbox"].rows_where("status = 'sending'", order_by="id") if abandoned(r)]
     moved = 0
     for row in stuck:
         with store.immediate() as db:
@@ -250,7 +250,7 @@ def _claim(store: Store) -> tuple[dict | None, float]:
             return None, 0.0
         row = dict(zip([d[0] for d in cur.description], row))
         db.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?, claimed_by = ? "
-                   "WHERE id = ?", [now(), _worker(), row["id"]])
+                   "WHERE id = ?", [now(), claim_token(), row["id"]])
         row["attempts"] += 1
         return row, 0.0
 
@@ -261,7 +261,7 @@ def _finish(store: Store, row_id: int, **fields) -> None:
     sets = ", ".join(f"{k} = ?" for k in fields)
     with store.immediate() as db:
         done = db.execute(f"UPDATE outbox SET {sets} WHERE id = ? AND status = 'sending' AND claimed_by = ?",
-                          [*fields.values(), row_id, _worker()]).rowcount
+                          [*fields.values(), row_id, claim_token()]).rowcount
     if not done:
         log.warning("outbox row %s was taken over by another worker before %s", row_id, fields.get("status"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from bot.config import Settings
 from bot.handlers import Deps
@@ -53,4 +54,26 @@ def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
     thread = threading.Thread(target=loop, name="ladder-outbox", daemon=True)
     thread.start()
     deps.kick_outbox = wake.set
+    return thread
+
+
+def start_version_follower(deps: Deps, interval: float = 0.25):
+    """A daemon thread that keeps this process on the newest knowledge version (another worker
+    process may have saved an edit): see :func:`bot.service.follow_newest`."""
+    import threading
+
+    from bot.service import follow_newest
+
+    log = logging.getLogger("bot.service")
+
+    def loop() -> None:
+        while True:
+            try:
+                follow_newest(deps)
+            except Exception:
+                log.exception("could not follow the newest knowledge version; retrying")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="ladder-version", daemon=True)
+    thread.start()
     return thread

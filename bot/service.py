@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -17,7 +18,7 @@ from bot.answers import Advisor
 from bot.config import Settings
 from bot.embedders import Embedder, EmbedderError, OnnxEmbedder, TorchEmbedder
 from bot.knowledge import Knowledge, load_knowledge
-from bot.retrieval import Index, IndexError_, build_index, load_index
+from bot.retrieval import Index, IndexError_, build_index, current_build, load_index
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -122,3 +123,37 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
 
     index = build_index(kb, settings.index_dir, fp32, extra=carry_models)
     return Advisor(kb, index, query_embedder(index))
+
+
+_FOLLOW = threading.Lock()
+
+
+def follow_newest(deps) -> bool:
+    """Switch ``deps`` to the newest knowledge version stored in SQLite once its index is live.
+
+    Several worker processes serve one database; the one that saved an edit indexes it and swaps the
+    index symlink, every other one calls this a few times a second (:func:`bot.runtime.start_version_follower`)
+    and swaps its advisor in one reference assignment, as the saving one does. Until the new index is
+    live it keeps answering from the version it has, whole. True when it switched."""
+    from bot.versions import newest_version
+
+    newest = newest_version(deps.store)
+    if newest is None or newest == deps.kb.version:
+        return False
+    with _FOLLOW:
+        if newest == deps.kb.version:
+            return False
+        build = current_build(deps.settings.index_dir)
+        if build is None or f"-{newest}-" not in build.name:
+            return False   # still being indexed by the process that saved it
+        index = load_index(deps.settings.index_dir)
+        kb = live_knowledge(deps.settings, deps.store)
+        if index.knowledge_version != newest or kb.version != newest:
+            return False   # yet another edit meanwhile: the next call catches up
+        old = deps.advisor
+        # an edit's build carries the live build's ONNX models: the loaded session serves it as it is
+        same_model = index.manifest.get("onnx") == old.index.manifest.get("onnx")
+        embedder = old.embedder if same_model else query_embedder(index, deps.settings.embedder)
+        deps.advisor = Advisor(kb, index, embedder)
+        log.info("now serving knowledge %s (was %s)", newest, old.kb.version)
+        return True

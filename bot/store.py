@@ -127,6 +127,19 @@ def m009_health_probe(db: Database) -> None:
     db["health_probe"].create({"id": int, "checked_at": str}, pk="id")
 
 
+
+@migrations()
+def m010_job_inbox(db: Database) -> None:
+    # what Ladder acknowledged to Slack and has not finished: written before the 200, done by any worker
+    db["jobs"].create({
+        "id": int, "kind": str, "body": str, "status": str, "attempts": int, "claimed_by": str,
+        "created_at": str, "updated_at": str, "finished_at": str, "error": str,
+    }, pk="id", not_null={"kind", "body", "status"})
+    db["jobs"].create_index(["status"])
+    # the edit job that saved a version: a re-run after a crash confirms it instead of refusing it
+    db["knowledge_versions"].add_column("job_id", int)
+
+
 class StoreError(Exception):
     """The database file cannot be opened or written: ``path`` and the ``reason`` in words."""
 
@@ -211,7 +224,7 @@ class Store:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            with self.db() as db:
+            with self._migration_lock(), self.db() as db:
                 db.enable_wal()
                 migrations.apply(db)
         except (OSError, sqlite3.Error) as exc:
@@ -225,6 +238,22 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             return _read_only(Path(self.path)) or save_problem(exc) or str(exc)
         return None
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """Several worker processes start at once on a new database: one applies the migrations while
+        the others wait for it (then find nothing pending), instead of all racing into 'database is locked'."""
+        if self.path == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with open(self.path + ".migrate-lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     @contextmanager
     def db(self) -> Iterator[Database]:

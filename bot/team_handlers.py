@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+from contextlib import contextmanager
+from pathlib import Path
 
 from bot import blocks as B
 from bot.authz import Role, authorize, authorize_target, refuse, role_of
@@ -336,7 +339,7 @@ def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
 
 
 def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str]) -> tuple[dict[str, str] | None, object]:
-    """Validate a submitted edit. Returns (errors by block id, None) or (None, a callable that applies it)."""
+    """Validate a submitted edit. Returns (errors by block id, None) or (None, a partial of apply_edit)."""""
     import json as _json
 
     from bot.versions import EditError, edited_level
@@ -348,11 +351,12 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
         level = deps.kb.level(meta["level"])
     except (ValueError, KeyError, LevelNotFound):
         return {B.EDIT_BLOCKS["note"]: "This form is out of date: close it and run /ladder edit again."}, None
-    if meta.get("version") != deps.kb.version:
-        return {B.EDIT_BLOCKS["note"]: "The ladder changed since you opened this form: close it and open it again."}, None
     from bot.versions import newest_version
 
-    if EDIT_LOCK.locked() or newest_version(deps.store) not in (None, meta["version"]):
+    # the live version is the newest one stored (this worker process may be a moment behind another)
+    if meta.get("version") != (newest_version(deps.store) or deps.kb.version):
+        return {B.EDIT_BLOCKS["note"]: "The ladder changed since you opened this form: close it and open it again."}, None
+    if EDIT_LOCK.locked():
         return {B.EDIT_BLOCKS["note"]: f"{CHANGED_WHILE_EDITING} Nothing was saved."}, None
     note = (values.get("note") or "").strip()
     try:
@@ -365,7 +369,9 @@ def submit_edit(deps: Deps, user_id: str, metadata: str, values: dict[str, str])
     announce = (values.get("announce") or "").strip()
     if len(announce) > ANNOUNCE_MAX:
         return {B.EDIT_BLOCKS["announce"]: f"Keep it under {ANNOUNCE_MAX} characters."}, None
-    return None, lambda: apply_edit(deps, user_id, level.id, data, note, announce, parent=meta["version"])
+    # keywords only, plain data: the inbox stores them (bot/listeners/views.py)
+    return None, functools.partial(apply_edit, deps, user_id, level_id=level.id, data=data, note=note,
+                                   announce=announce, parent=meta["version"])
 
 
 EDIT_LOCK = threading.Lock()  # one edit applied at a time in this process (store, re-index, swap)
@@ -373,12 +379,70 @@ CHANGED_WHILE_EDITING = "The ladder changed while you were editing — reopen th
 
 
 def apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str = "",
-               parent: str | None = None) -> Reply:
+               parent: str | None = None, job_id: int | None = None) -> Reply:
     """Store the version (and, if HR wrote an announcement, its broadcast, in the same transaction),
     index it beside the live one, swap the advisor, and tell HR. ``parent`` is the version the form
     was opened on: if the ladder has moved on since (another edit), nothing is saved and HR is told."""
-    with EDIT_LOCK:
-        return _apply_edit(deps, user_id, level_id, data, note, announce, parent)
+    with EDIT_LOCK, _edit_lock_across_processes(deps.settings):
+        if job_id is not None:   # the inbox's job, done again after a crash: saved already?
+            from bot.versions import saved_by_job
+
+            saved = saved_by_job(deps.store, job_id)
+            if saved is not None:
+                return _confirm_late(deps, user_id, level_id, saved)
+        return _apply_edit(deps, user_id, level_id, data, note, announce, parent, job_id)
+
+
+def _confirm_late(deps: Deps, user_id: str, level_id: str, saved: dict) -> Reply:
+    """The edit was saved before Ladder stopped: make its version live if it is still the newest, then
+    confirm it (its held announcement is released once the version is live)."""
+    import json as _json
+
+    from bot.outbox import release
+    from bot.service import live_knowledge, reindex
+    from bot.versions import diff_text, newest_version
+
+    if newest_version(deps.store) == saved["version"] and deps.kb.version != saved["version"]:
+        kb = live_knowledge(deps.settings, deps.store)
+        if deps.advisor.index.knowledge_version != kb.version:
+            deps.advisor = reindex(kb, deps.settings, deps.advisor.index)
+        release(deps.store, knowledge_version=kb.version)
+        if deps.kick_outbox:
+            deps.kick_outbox()
+    label = deps.kb.level(level_id).label if deps.kb.has_level(level_id) else level_id
+    text = (f"Saved *{escape(label)}* as knowledge {saved['version']} (was {saved['parent']}). Ladder restarted "
+            f"while saving it, so this confirmation comes late.\n_{escape(saved['note'] or '')}_\n"
+            f"```{escape(diff_text(_json.loads(saved['diff'])))}```")
+    return Reply(text="Level saved", ephemeral=False, dm=True, blocks=B.text_blocks(text))
+
+
+def edit_failed(deps: Deps, user_id: str, level_id: str, job_id: int) -> Reply:
+    """Saving raised: tell HR whether the edit was saved (its version stored) or not."""
+    from bot.versions import saved_by_job
+
+    label = deps.kb.level(level_id).label if deps.kb.has_level(level_id) else level_id
+    if saved_by_job(deps.store, job_id) is not None:
+        text = (f"*{escape(label)}* was saved, but something went wrong on my side while making it live; "
+                "it has been logged, and Ladder serves it after its next restart.")
+    else:
+        text = (f"*{escape(label)}* was *not saved*: something went wrong on my side (it has been logged). "
+                f"Open the form again with `/ladder edit {level_id}`.")
+    return Reply(text="Level edit", ephemeral=False, dm=True, blocks=B.text_blocks(text))
+
+
+@contextmanager
+def _edit_lock_across_processes(settings):
+    """Edits are applied one at a time by all worker processes of this index (store, index, swap), so
+    builds swap in the order their versions were stored."""
+    import fcntl
+
+    Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(settings.index_dir) / ".edit-lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _conflict(deps: Deps, user_id: str, level_id: str, detail: str) -> Reply:
@@ -389,9 +453,9 @@ def _conflict(deps: Deps, user_id: str, level_id: str, detail: str) -> Reply:
 
 
 def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str,
-                parent: str | None) -> Reply:
+                parent: str | None, job_id: int | None = None) -> Reply:
     from bot.outbox import insert_broadcast, recipients_for_level, release
-    from bot.service import reindex, versions_root
+    from bot.service import live_knowledge, reindex, versions_root
     from bot.versions import EditConflict, diff_text, save_edit
 
     queued: dict = {}
@@ -412,21 +476,26 @@ def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, 
 
     old = deps.advisor
     parent = parent or old.kb.version
-    if old.kb.version != parent:
-        return _conflict(deps, user_id, level_id, f"form on {parent}, live is {old.kb.version}")
+    base = old.kb
+    if base.version != parent:   # this process may be a moment behind the one that saved the version
+        stored = live_knowledge(deps.settings, deps.store)
+        if stored.version != parent:
+            return _conflict(deps, user_id, level_id, f"form on {parent}, live is {stored.version}")
+        base = stored
     try:
-        new_kb, diff = save_edit(deps.store, old.kb, deps.settings.knowledge_dir, versions_root(deps.settings),
-                                 level_id, data, author=user_id, note=note, also=broadcast, parent=parent)
+        new_kb, diff = save_edit(deps.store, base, deps.settings.knowledge_dir, versions_root(deps.settings),
+                                 level_id, data, author=user_id, note=note, also=broadcast, parent=parent,
+                                 job_id=job_id)
     except EditConflict as exc:
         return _conflict(deps, user_id, level_id, str(exc))
     deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
     if queued:
         release(deps.store, broadcast_id=queued["id"])  # the version is live: its announcement may go out
-    deps.store.audit(user_id, "edit.save", "ok", level_id, f"{old.kb.version} -> {new_kb.version}")
+    deps.store.audit(user_id, "edit.save", "ok", level_id, f"{base.version} -> {new_kb.version}")
     if queued and deps.kick_outbox:
         deps.kick_outbox()
     level = new_kb.level(level_id)
-    text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {old.kb.version}) and it is live.\n"
+    text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {base.version}) and it is live.\n"
             f"_{escape(note)}_\n```{escape(diff_text(diff))}```")
     if queued:
         text += (f"\nBroadcast {queued['id']} queued: the announcement channel and {_people(queued['people'])} whose "

@@ -177,7 +177,8 @@ def newest_version(store: Store) -> str | None:
 
 
 def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str, level_data: dict, *,
-              author: str, note: str, also=None, parent: str | None = None) -> tuple[Knowledge, dict]:
+              author: str, note: str, also=None, parent: str | None = None,
+              job_id: int | None = None) -> tuple[Knowledge, dict]:
     """Store a new version with this level replaced; return it loaded, and the diff.
 
     ``also(db, new_kb, diff)`` runs inside the same transaction (the broadcast's outbox rows).
@@ -204,10 +205,18 @@ def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str
         db["knowledge_versions"].insert({
             "version": new_kb.version, "parent": kb.version, "level_id": level_id, "created_by": author,
             "created_at": now(), "note": note.strip()[:1000], "diff": json.dumps(diff), "tracks": json.dumps(tracks),
+            "job_id": job_id,
         })
         if also is not None:
             also(db, new_kb, diff)
     return new_kb, diff
+
+
+def saved_by_job(store: Store, job_id: int) -> dict | None:
+    """The version an inbox job (an edit) stored, if it got that far."""
+    with store.db() as db:
+        rows = list(db["knowledge_versions"].rows_where("job_id = ?", [job_id], limit=1))
+    return rows[0] if rows else None
 
 
 def history(store: Store, level_id: str) -> list[dict]:

@@ -1,7 +1,8 @@
 """HTTP serving: ``POST /slack/events`` (commands, interactivity, events) and ``GET /healthz``.
 
-The same WSGI application runs under gunicorn in production (``bot.wsgi:application``) and under a
-threaded ``wsgiref`` server for ``python -m bot serve --http`` and the end-to-end tests.
+The same WSGI application runs under gunicorn in production (``bot.wsgi:application`` with the worker
+class :class:`WaitressWorker`, several processes) and under one waitress server (:class:`HttpServer`)
+for ``python -m bot serve --http`` and the end-to-end tests.
 
 Every POST is verified here, before Bolt sees it: a request whose signature cannot be verified for any
 reason gets 401 and nothing else runs (no listener, no error handler, no database, no Slack call). A
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from gunicorn.workers.base import Worker
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 
@@ -83,7 +84,7 @@ def wsgi_app(app, deps):
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
             problem = deps.store.health()     # a real write: a full disk or a read-only file shows here
-            health = {"status": "ok" if problem is None else "unavailable", "knowledge_version": deps.kb.version,
+            health = {"status": "ok" if problem is None else "unavailable", "knowledge_version": deps.kb.version, "worker": os.getpid(),
                       "index": index_status(deps.settings.index_dir, deps.kb)}
             if problem is not None:
                 health["reason"] = f"Ladder can't save: {problem}"
@@ -97,23 +98,86 @@ def wsgi_app(app, deps):
     return application
 
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of slash commands
+# waitress reads every request whole (headers and body, in its event loop) before one of its threads
+# runs the app, so a slow or idle client costs a socket, never a thread: the threads only run ack
+# halves. A connection that sends nothing for CHANNEL_TIMEOUT seconds is closed.
+SERVER_OPTIONS = {
+    "threads": 8,                        # app threads: verify, write, ack (answers run elsewhere)
+    "channel_timeout": 30,               # seconds of silence before a connection is closed
+    "cleanup_interval": 5,               # how often that is checked
+    "connection_limit": 1000,            # open connections per process (slow ones included)
+    "max_request_body_size": 1 << 20,    # Slack's payloads are a few KB
+    "backlog": 1024,
+    "asyncore_use_poll": True,           # select() stops working past 1,024 file descriptors
+    "ident": "ladder",
+}
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - wsgiref's signature
-        log.debug("%s - %s", self.address_string(), format % args)
+class HttpServer:
+    """A waitress server with the options above, on (host, port) or on sockets gunicorn bound."""
+
+    def __init__(self, application, host: str = "127.0.0.1", port: int = 3000, *, sockets=None, threads: int | None = None):
+        from waitress.server import create_server
+
+        self._map: dict = {}
+        where = {"sockets": sockets} if sockets else {"host": host, "port": port}
+        options = {**SERVER_OPTIONS, **({"threads": threads} if threads else {})}
+        self.server = create_server(application, map=self._map, **where, **options)
+        self._stop, self._stopped = threading.Event(), threading.Event()
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        listen = getattr(self.server, "effective_listen", None)
+        return tuple(listen[0]) if listen else (self.server.effective_host, self.server.effective_port)
+
+    @property
+    def server_port(self) -> int:
+        return self.server_address[1]
+
+    def serve_forever(self, tick=None) -> None:
+        """Run the event loop until :meth:`shutdown` (or ``tick()`` returns False), then close."""
+        from waitress import wasyncore
+
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=0.5, map=self._map, use_poll=True, count=1)
+                if tick is not None and tick() is False:
+                    break
+        finally:
+            self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+            wasyncore.close_all(self._map)
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._stopped.wait(10)
+
+    def server_close(self) -> None:
+        """socketserver's name: the sockets are closed by :meth:`serve_forever` on its way out."""
+        self.shutdown()
 
 
-def make_http_server(application, host: str = "127.0.0.1", port: int = 3000) -> ThreadingWSGIServer:
-    return make_server(host, port, application, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+def make_http_server(application, host: str = "127.0.0.1", port: int = 3000) -> HttpServer:
+    return HttpServer(application, host, port)
 
 
-def serve_in_thread(application, host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingWSGIServer, threading.Thread]:
+def serve_in_thread(application, host: str = "127.0.0.1", port: int = 0) -> tuple[HttpServer, threading.Thread]:
     server = make_http_server(application, host, port)
     thread = threading.Thread(target=server.serve_forever, name="ladder-http", daemon=True)
     thread.start()
     return server, thread
+
+
+class WaitressWorker(Worker):
+    """gunicorn worker class ``bot.web.WaitressWorker``: gunicorn forks, binds, restarts and stops the
+    worker processes; each serves with waitress (:class:`HttpServer`), which buffers requests, where
+    gunicorn's gthread worker reads a request in its pool threads (slow clients would hold them)."""
+
+    def run(self) -> None:
+        server = HttpServer(self.wsgi, sockets=[s.sock for s in self.sockets], threads=self.cfg.threads)
+
+        def tick() -> bool:
+            self.notify()   # the arbiter's liveness check (--timeout)
+            return self.alive and self.ppid == os.getppid()
+
+        server.serve_forever(tick=tick)

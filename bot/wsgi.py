@@ -9,7 +9,7 @@ import sys
 
 from bot.app import create_app
 from bot.config import ConfigError, Settings
-from bot.runtime import make_deps, setup_logging, start_outbox_worker
+from bot.runtime import make_deps, setup_logging, start_outbox_worker, start_version_follower
 from bot.store import StoreError
 from bot.web import wsgi_app
 
@@ -29,4 +29,5 @@ except StoreError as exc:
     sys.exit(WORKER_BOOT_ERROR)
 _app = create_app(_settings, _deps)
 start_outbox_worker(_deps, _app.client)
+start_version_follower(_deps)
 application = wsgi_app(_app, _deps)

@@ -46,7 +46,8 @@ class LadderServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/slack/events"
         if kind == "gunicorn":
-            self.argv = [sys.executable, "-m", "gunicorn", "bot.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            self.argv = [sys.executable, "-m", "gunicorn", "bot.wsgi:application", "--worker-class", "bot.web.WaitressWorker",
+                         "--bind", f"127.0.0.1:{self.port}",
                          "--workers", str(workers), "--threads", str(threads), "--timeout", "60"]
         elif kind == "serve":
             self.argv = [sys.executable, "-m", "bot", "serve", "--http", "--port", str(self.port)]

@@ -192,7 +192,7 @@ def test_a_claim_by_an_earlier_process_with_our_pid_is_recovered(tmp_path, claim
                    [claim.format(host=socket.gethostname(), pid=os.getpid()), O.now()])
         # a claim this process holds right now (another thread in flight) is left alone
         db.execute("UPDATE outbox SET status = 'sending', attempts = 1, claimed_by = ?, updated_at = ? WHERE id = 2",
-                   [O._worker(), O.now()])
+                   [O.claim_token(), O.now()])
     with SlackStandIn() as slack:
         O.drain(store, SlackSender(client(slack)))
         assert O.summary(store) == {"sent": 1, "sending": 1}

@@ -1,10 +1,15 @@
-"""Thin Slack callbacks: ``ack()`` first, call :mod:`bot.handlers`, post what it returns."""
+"""Thin Slack callbacks: the ack half writes the job and acks; the work half calls :mod:`bot.handlers`
+and posts what it returns (run by :class:`bot.listeners.jobs.Jobs`)."""
 
 from bot.listeners import actions, commands, events, views
+from bot.listeners.jobs import Jobs
 
 KINDS = (commands, events, actions, views)
 
 
-def register_all(app, deps) -> None:
+def register_all(app, deps) -> Jobs:
+    jobs = Jobs(deps, app.client)
     for kind in KINDS:
-        kind.register(app, deps)
+        kind.register(app, deps, jobs)
+    jobs.start()
+    return jobs

@@ -6,12 +6,12 @@ import re
 
 from bot import blocks as B
 from bot import handlers
-from bot.listeners.deliver import ack_at_once, answering, deliver, dm_channel, lazy_half
+from bot.listeners.deliver import answering, deliver, dm_channel, lazy_half
 
 ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
 
 
-def register(app, deps) -> None:
+def register(app, deps, jobs) -> None:
     @lazy_half("a button or menu")
     def on_action(body, action, client, respond):
         user = body["user"]["id"]
@@ -30,4 +30,4 @@ def register(app, deps) -> None:
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
         deliver(client, reply, user_id=user, respond=respond, channel=channel)
 
-    app.action(re.compile("^(" + "|".join(re.escape(a) for a in ALL_ACTIONS) + ")$"))(ack=ack_at_once, lazy=[on_action])
+    app.action(re.compile("^(" + "|".join(re.escape(a) for a in ALL_ACTIONS) + ")$"))(jobs.listener("action", on_action))

@@ -1,13 +1,12 @@
-"""``/ladder``: acknowledged at once, answered through ``response_url``."""
+"""``/ladder``: written to the inbox and acknowledged, answered through ``response_url``."""
 
 from __future__ import annotations
 
-
 from bot import handlers
-from bot.listeners.deliver import ack_at_once, answering, deliver, lazy_half
+from bot.listeners.deliver import answering, deliver, lazy_half
 
 
-def register(app, deps) -> None:
+def register(app, deps, jobs) -> None:
     @lazy_half("/ladder")
     def ladder_command(body, command, respond, client):
         user = command["user_id"]
@@ -19,4 +18,4 @@ def register(app, deps) -> None:
             return
         deliver(client, reply, user_id=user, respond=respond, channel=command.get("channel_id"))
 
-    app.command("/ladder")(ack=ack_at_once, lazy=[ladder_command])
+    app.command("/ladder")(jobs.listener("command", ladder_command))

@@ -69,15 +69,37 @@ def answering(deps, user_id: str):
         deps.store.end_work(slot)
 
 
-def ack_at_once(ack) -> None:
-    """The ack half of every lazy listener: runs in the request's own thread, before any work."""
-    ack()
+# The inbox job this thread is doing (bot/listeners/jobs.py): its answer carries the job's marker and,
+# when late, says so.
+CURRENT = threading.local()
+LATE = "Sorry for the wait: Ladder restarted while working on this, so the answer comes late."
+
+
+def job_marker(job_id: int) -> str:
+    return f"job-{job_id}"
+
+
+def _as_job_answer(reply):
+    """The reply with the current job's marker (the first block's id) and, if late, a note saying so."""
+    from dataclasses import replace
+
+    from bot import blocks as B
+
+    job = getattr(CURRENT, "job", None)
+    if job is None:
+        return reply
+    blocks = [dict(b) for b in reply.blocks]
+    if job.late:
+        blocks = B.text_blocks(f"_{LATE}_") + blocks
+    if blocks and "block_id" not in blocks[0]:
+        blocks[0]["block_id"] = job_marker(job.id)
+    return replace(reply, blocks=blocks)
 
 
 def lazy_half(what: str):
-    """Decorates a lazy listener. Slack has its 200 already and Bolt's ``@app.error`` never sees what a
-    lazy listener raises, so a failure is logged with its traceback and the person told (:func:`tell_sorry`).
-    Bolt reads the arguments to pass from the decorated function's own signature."""
+    """Decorates a listener's work half, run by the inbox's runner (:mod:`bot.listeners.jobs`). Slack has
+    its 200 already, so a failure is logged with its traceback and the person told (:func:`tell_sorry`).
+    The runner reads the arguments to pass from the decorated function's own signature."""
     def decorate(fn):
         @functools.wraps(fn)
         def run(**kwargs):
@@ -118,6 +140,7 @@ def deliver(client, reply, *, user_id: str, respond=None, channel: str | None = 
     """respond (ephemeral or replacing the clicked message), or post into a channel/thread/DM."""
     if reply is None:
         return
+    reply = _as_job_answer(reply)
     if reply.dm:
         dm = dm_channel(client, user_id)
         if respond is not None and not reply.replace:

@@ -6,7 +6,7 @@ import logging
 import re
 
 from bot import handlers
-from bot.listeners.deliver import ack_at_once, answering, deliver, lazy_half
+from bot.listeners.deliver import answering, deliver, lazy_half
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -17,11 +17,16 @@ def _from_a_bot(event: dict) -> bool:
     return bool(event.get("bot_id") or event.get("subtype") in {"bot_message", "message_changed", "message_deleted"})
 
 
+def _a_persons_dm(event: dict) -> bool:
+    """A message someone wrote to Ladder in its DM (no job for bots' messages, edits and deletions)."""
+    if event.get("channel_type") != "im" or _from_a_bot(event):
+        return False
+    return not event.get("subtype") or event.get("subtype") in {"file_share", "thread_broadcast"}
+
+
 def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
-    """👀 while working, the answer in the thread, 👀 removed; one answer per event even when Slack retries."""
-    if not deps.store.claim_event(body.get("event_id")):
-        log.info("event %s already handled (Slack retry); skipping", body.get("event_id"))
-        return
+    """👀 while working, the answer in the thread, 👀 removed. One job per event even when Slack retries
+    (:func:`bot.inbox.put`)."""
     channel, ts = event["channel"], event["ts"]
     thread = event.get("thread_ts") or ts
     try:
@@ -39,7 +44,7 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
             log.exception("could not remove the working reaction")
 
 
-def register(app, deps) -> None:
+def register(app, deps, jobs) -> None:
     @lazy_half("a mention")
     def on_mention(body, event, client, context):
         if _from_a_bot(event) or event.get("user") == context.get("bot_user_id"):
@@ -48,9 +53,7 @@ def register(app, deps) -> None:
 
     @lazy_half("a DM")
     def on_message(body, event, client, context):
-        if event.get("channel_type") != "im" or _from_a_bot(event) or event.get("user") == context.get("bot_user_id"):
-            return
-        if event.get("subtype") and event.get("subtype") not in {"file_share", "thread_broadcast"}:
+        if event.get("user") == context.get("bot_user_id"):
             return
         answer_in_thread(deps, client, body, event, event.get("text", ""))
 
@@ -62,7 +65,6 @@ def register(app, deps) -> None:
             view = handlers.home(deps, event["user"])
         client.views_publish(user_id=event["user"], view=view)
 
-    # Lazy listeners: Bolt acknowledges the event (auto-ack) before any of this runs.
-    app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])
-    app.event("message")(ack=ack_at_once, lazy=[on_message])
-    app.event("app_home_opened")(ack=ack_at_once, lazy=[on_home])
+    app.event("app_mention")(jobs.listener("mention", on_mention))
+    app.event("message")(jobs.listener("message", on_message, accept=lambda body: _a_persons_dm(body["event"])))
+    app.event("app_home_opened")(jobs.listener("home", on_home))

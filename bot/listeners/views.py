@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-import threading
+import logging
 
 from bot import blocks as B
 from bot import team_handlers
-from bot.listeners.deliver import deliver, lazy_half
+from bot.listeners.deliver import deliver
+
+log = logging.getLogger(__name__)
 
 
-def register(app, deps) -> None:
-    accepted: dict[str, object] = {}   # view id -> the edit its ack half validated, for its lazy half
-    lock = threading.Lock()
-
+def register(app, deps, jobs) -> None:
+    @app.view(B.EDIT_CALLBACK)
     def check_edit(ack, body, view):
-        """The ack half, in the request's thread: problems go back into the form, else it closes."""
-        errors, apply = team_handlers.submit_edit(deps, body["user"]["id"], view.get("private_metadata", ""),
-                                                  B.view_values(view))
+        """The ack half, in the request's thread: problems go back into the form; a valid edit is written
+        to the inbox before the form closes, so a crash after this cannot lose it."""
+        user = body["user"]["id"]
+        errors, edit = team_handlers.submit_edit(deps, user, view.get("private_metadata", ""), B.view_values(view))
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        with lock:
-            accepted[view["id"]] = apply
+        jobs.put("edit", {"user": {"id": user}, "edit": edit.keywords})
         ack()
 
-    @lazy_half("saving an edit")
-    def save_edit(body, view, client):
-        """The lazy half: store, re-index (a few seconds) and tell HR; nothing when the form was refused."""
-        with lock:
-            apply = accepted.pop(view["id"], None)
-        if apply is not None:
-            deliver(client, apply(), user_id=body["user"]["id"])
+    def save_edit(body, client, job):
+        """Store, re-index (a few seconds) and tell HR: saved, or not saved and why."""
+        user = body["user"]["id"]
+        try:
+            reply = team_handlers.apply_edit(deps, user_id=user, job_id=job.id, **body["edit"])
+        except Exception:
+            log.exception("saving an edit failed")
+            reply = team_handlers.edit_failed(deps, user, body["edit"]["level_id"], job.id)
+        deliver(client, reply, user_id=user)
 
-    app.view(B.EDIT_CALLBACK)(ack=check_edit, lazy=[save_edit])
+    jobs.handlers["edit"] = save_edit
