@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt.context.respond import Respond
 
 from bot import inbox
-from bot.listeners.deliver import CURRENT, job_marker, tell_sorry
+from bot.listeners.deliver import CURRENT, job_marker, sorry_for, tell_sorry
 
 log = logging.getLogger(__name__)
 THREADS = 8            # jobs at once per process; working out answers is one at a time anyway (ANSWERING)
@@ -36,7 +36,14 @@ class Jobs:
 
         def ack_half(ack, body):
             if accept is None or accept(body):
-                self.put(kind, body)
+                try:
+                    self.put(kind, body)
+                except Exception as exc:   # e.g. a full disk: nothing was stored, so say so instead of a 500
+                    log.exception("inbox: cannot write the %s job", kind)
+                    ack()
+                    threading.Thread(target=tell_sorry, args=(self.client, body, _respond(body)),
+                                     kwargs={"text": sorry_for(exc)}, name="ladder-cant-save", daemon=True).start()
+                    return
             ack()
         return ack_half
 
