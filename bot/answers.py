@@ -726,7 +726,7 @@ def requirements_text(kb: Knowledge, level: Level, related=None) -> str:
              f"*Experience*{minimum}: {escape(level.experience.text)}", "", f"*Skills ({len(level.skills)})*"]
     lines += [f"• *{escape(s.name)}*: {escape(s.description)}" for s in level.skills]
     lines += ["", "*Responsibilities*"] + [f"• {escape(r)}" for r in level.responsibilities]
-    below = kb.previous_level(level)
+    below = kb.below(level)
     if below is not None:
         added, builds = split_skills(level, below, related)
         lines += ["", f"*New compared with {level_name(below)}*"]
@@ -739,7 +739,9 @@ def requirements_text(kb: Knowledge, level: Level, related=None) -> str:
             was = f" (was {before.describe()})" if before else ""
             lines.append(f"• {escape(_metric(t.metric))}: {t.describe()}{was}")
         if below.experience.min_months != level.experience.min_months and level.experience.min_months is not None:
-            lines.append(f"• Experience: {months(level.experience.min_months)} instead of {months(below.experience.min_months)}")
+            was = (f"instead of {months(below.experience.min_months)}" if below.experience.min_months is not None
+                   else f"{level_name(below)} states no minimum")
+            lines.append(f"• Experience: at least {months(level.experience.min_months)} ({was})")
     return "\n".join(lines)
 
 

@@ -35,6 +35,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 TEAM_SCOPED = {"assign"}  # a lead may do these only for members of their own team
 REFUSAL = "Sorry — {what} is for {who}. If you need it, ask an admin for the role."
+ROLE_NAMES = {Role.LEAD: "team leads", Role.HR: "HR", Role.ADMIN: "admins", Role.AGENT: "everyone"}
+
+
+def who_may(action: str) -> str:
+    """'team leads, HR and admins': the roles allowed an action, in words, in rank order."""
+    names = [ROLE_NAMES[r] for r in Role if r in PERMISSIONS[action]]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 NOT_YOUR_TEAM = "Sorry — you can do that only for people in your own team (`/ladder team add @person`)."
 
 
@@ -67,9 +74,8 @@ def authorize(store: Store, settings: Settings, user_id: str, action: str, targe
     ``check_scope=False`` leaves a lead's team check to :func:`authorize_target` (after validation)."""
     role = role_of(store, settings, user_id)
     if role not in PERMISSIONS[action]:
-        who = " or ".join(sorted(r.value for r in PERMISSIONS[action]))
         return refuse(store, user_id, action, target, f"role {role.value}",
-                      REFUSAL.format(what=f"`{action.split('.')[0]}`", who=who))
+                      REFUSAL.format(what=f"`/ladder {action.split('.')[0]}`", who=who_may(action)))
     if check_scope and action in TEAM_SCOPED and target is not None and not may(store, settings, user_id, action, target):
         return refuse(store, user_id, action, target, "not in their team", NOT_YOUR_TEAM)
     if audit_ok:

@@ -28,8 +28,9 @@ CHOOSE_LEVEL = "ladder_choose_level"        # a clarify option, or a level on Ap
 SET_CURRENT = "ladder_set_current"          # App Home select
 SHOW_LEVEL = "ladder_show_level"
 ANNOUNCE_SEND = "ladder_announce_send"
+REMIND_OFF = "ladder_remind_off"            # "Stop reminding me" on a reminder
 ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL,
-              ANNOUNCE_SEND)  # + GAP_ACTION_IDS below
+              ANNOUNCE_SEND, REMIND_OFF)  # + GAP_ACTION_IDS below
 
 SECTION_MAX = 3000
 BUTTON_MAX = 75
@@ -144,7 +145,8 @@ def level_blocks(kb: Knowledge, level: Level, card: str) -> list[dict]:
 
 # -- App Home --------------------------------------------------------------------------------------
 
-def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | None = None) -> dict:
+def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | None = None,
+              reviews: list[tuple[int, str]] | None = None) -> dict:
     def known(key: str) -> Level | None:
         return kb.level(profile[key]) if profile.get(key) and kb.has_level(profile[key]) else None
 
@@ -174,6 +176,15 @@ def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | 
         actions.append(button("Start a gap check", START_GAP, "", style="primary"))
     if actions:
         blocks.append(ActionsBlock(block_id="home_actions", elements=actions))
+    if reviews:  # a lead's gap checks waiting for their review: (check id, what it is)
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(
+            text=f"*Reviews waiting for you* ({len(reviews)})")))
+        for check_id, what in reviews[:10]:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(what, SECTION_MAX)),
+                                       accessory=button("Review", GAP_OPEN_REVIEW, str(check_id), style="primary")))
+        if len(reviews) > 10:
+            blocks.append(context(f"and {len(reviews) - 10} more: `/ladder team` lists them."))
     blocks.append(DividerBlock())
     blocks += sections(overview)
     blocks.append(context("Ask me anything in a DM (\"what do I need for Senior Agent?\") or use `/ladder help`. "
@@ -237,11 +248,12 @@ GAP_RESTART = "ladder_gap_restart"      # start over instead of resuming
 GAP_SHARE = "ladder_gap_share"          # Share with my lead (on a report)
 GAP_REVIEW = "ladder_gap_review"        # the lead's Confirm review
 GAP_REVIEW_RATING = "ladder_gap_review_rating"   # the lead's select per requirement (block id review-<step>)
+GAP_OPEN_REVIEW = "ladder_gap_open_review"      # App Home: open a review waiting for this lead
 GAP_NOTE_BLOCK, GAP_NOTE = "gap_note", "ladder_gap_note"
 GAP_VALUE_BLOCK, GAP_VALUE = "gap_value", "ladder_gap_value"
 GAP_ACTION_IDS = (GAP_BEGIN, GAP_CURRENT, GAP_TARGET, GAP_RATE, GAP_MONTHS, GAP_NUMBER, GAP_SKIP, GAP_BACK,
                   GAP_PAUSE, GAP_RESUME, GAP_CANCEL, GAP_RESTART, GAP_NOTE, GAP_VALUE, GAP_SHARE, GAP_REVIEW,
-                  GAP_REVIEW_RATING)
+                  GAP_REVIEW_RATING, GAP_OPEN_REVIEW)
 
 
 def gap_confirm_blocks(kb: Knowledge, current: Level | None, target: Level | None, value: str) -> list[dict]:
@@ -264,6 +276,12 @@ def gap_confirm_blocks(kb: Knowledge, current: Level | None, target: Level | Non
     return fit(blocks)
 
 
+def track_change_blocks(mrkdwn: str, value: str) -> list[dict]:
+    """Said before a check across tracks starts: Start (for these two levels) or Cancel."""
+    return fit(list(sections(mrkdwn)) + [ActionsBlock(block_id="gap_confirm", elements=[
+        button("Start", GAP_BEGIN, value, style="primary"), button("Cancel", GAP_CANCEL, value)])])
+
+
 def gap_step_blocks(title: str, progress: str, step, value: str, answered: str | None, note: str | None = None,
                     figure: float | None = None, notice: str | None = None) -> list[dict]:
     """One question of the walk, with Back / Skip / Pause on every step.
@@ -278,13 +296,23 @@ def gap_step_blocks(title: str, progress: str, step, value: str, answered: str |
     if notice:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(notice, SECTION_MAX))))
     if step.kind == "experience":
-        minimum = f" The target asks for: _{escape(step.text)}_" if step.text else ""
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=f"*How long have you worked in your current role?*{minimum}")))
-        from bot.gapcheck import EXPERIENCE_CHOICES
+        from bot.gapcheck import experience_choices
 
+        minimum = f"\nThe target asks for: _{escape(step.text)}_" if step.text else ""
+        question = escape(step.question or "How long have you worked in your current role?")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*{question}*{minimum}", SECTION_MAX))))
         blocks.append(ActionsBlock(block_id="gap_months", elements=[
-            button(label, GAP_MONTHS, f"{value}|{months}") for months, label in EXPERIENCE_CHOICES]))
+            button(label, GAP_MONTHS, f"{value}|{months}") for months, label in experience_choices(step.min_months)]))
+        blocks.append(InputBlock(block_id=f"{GAP_VALUE_BLOCK}-{value}", optional=True, label=PlainTextObject(
+            text="Or type it: months (e.g. 14) or years (e.g. 1.5 years)"),
+            element=PlainTextInputElement(action_id=GAP_VALUE, placeholder=PlainTextObject(text="e.g. 14"),
+                                          initial_value=None)))
+        blocks.append(InputBlock(block_id=f"{GAP_NOTE_BLOCK}-{value}", optional=True,
+                                 label=PlainTextObject(text="Note (optional)"),
+                                 element=PlainTextInputElement(action_id=GAP_NOTE, max_length=500,
+                                                               initial_value=clip(note, 500) if note else None)))
+        blocks.append(ActionsBlock(block_id="gap_rate", elements=[
+            button("Submit my months", GAP_NUMBER, value, style="primary")]))
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape(step.title)}*\n{escape(step.text)}")))
         if step.number:
@@ -324,6 +352,17 @@ def announcement_blocks(message: str, level: Level | None, dm: bool) -> list[dic
         blocks.append(ActionsBlock(block_id="announce_actions", elements=[
             button("Re-run my gap check", START_GAP, level.id, style="primary")]))
     return fit(blocks)
+
+
+def reminder_blocks(mrkdwn: str, buttons: list[tuple[str, str, str]]) -> list[dict]:
+    """A reminder: its text, its buttons (label, action id, value) and *Stop reminding me*."""
+    elements = [button(label, aid, value, style="primary" if i == 0 else None)
+                for i, (label, aid, value) in enumerate(buttons)]
+    elements.append(button("Stop reminding me", REMIND_OFF, "off"))
+    return fit(list(sections(mrkdwn)) + [
+        context("A reminder from Ladder. `/ladder remind off` (or the button) stops them, `/ladder remind on` "
+                "brings them back."),
+        ActionsBlock(block_id="reminder_actions", elements=elements)])
 
 
 def invite_blocks(mrkdwn: str, target: Level) -> list[dict]:
@@ -386,15 +425,17 @@ def report_blocks(mrkdwn: str, check_id: int, can_share: bool) -> list[dict]:
     return fit(blocks)
 
 
-def review_blocks(mrkdwn: str, check_id: int, rows: list[tuple[str, str, str]]) -> list[dict]:
-    """The lead's review: one select per requirement (the person's own rating preselected), then Confirm."""
+def review_blocks(mrkdwn: str, check_id: int, rows: list[tuple[str, str, str, str]]) -> list[dict]:
+    """The lead's review: one select per requirement (the person's own rating preselected, their figure and
+    note beside it), then Confirm."""
     from bot.gapcheck import RATING_LABELS
 
     options = [Option(value=r.value, text=PlainTextObject(text=label)) for r, label in RATING_LABELS.items()]
     blocks: list[Block] = list(sections(mrkdwn))
-    for step_key, title, rating in rows[:40]:
+    for step_key, title, rating, said in rows[:40]:
         initial = next((o for o in options if o.value == rating), None)
-        blocks.append(SectionBlock(block_id=f"review-{step_key}", text=MarkdownTextObject(text=clip(f"*{escape(title)}*", 300)),
+        line = f"*{escape(title)}*\n_They said:_ {escape(said)}"
+        blocks.append(SectionBlock(block_id=f"review-{step_key}", text=MarkdownTextObject(text=clip(line, 1000)),
                                    accessory=StaticSelectElement(action_id=GAP_REVIEW_RATING, options=options,
                                                                  initial_option=initial,
                                                                  placeholder=PlainTextObject(text="Your rating"))))

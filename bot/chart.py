@@ -30,7 +30,7 @@ def readiness_chart(check: Check, rep: Report) -> bytes:
     ax.barh(list(y), values, color=colours)
     ax.set_yticks(list(y), labels)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("met (100) · partly (50) · not yet (0) · grey = skipped")
+    ax.set_xlabel("met (100) · partly (50) · not yet (0) · grey = not assessed (counts as not met)")
     ax.set_title(f"{check.target_title}: {rep.readiness}% ready")
     fig.tight_layout()
     buf = io.BytesIO()

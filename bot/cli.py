@@ -95,7 +95,14 @@ def _deps(settings: Settings):
 def cmd_chat(args, settings: Settings) -> int:
     from bot.console import run
 
-    return run(_deps(settings))
+    return run(_deps(settings), user=getattr(args, "as_user", None))
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    """A scripted console run: an agent's gap check, their lead's review, HR's edit and announcement."""
+    from bot.demo import run_demo
+
+    return run_demo(settings, progress=_progress_bar("building index"))
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -148,9 +155,15 @@ def cmd_outbox(args, settings: Settings) -> int:
         from bot.app import web_client
         from bot.slack_sender import SlackSender
 
-        if not settings.slack_bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
-        result = drain(store, SlackSender(web_client(settings)), until_empty=True)
+        settings.require_slack()
+        from bot.reminders import schedule
+        from bot.runtime import slack_tz
+
+        client = web_client(settings)
+        queued = schedule(store, settings.remind_days, slack_tz(client))
+        if queued:
+            print(f"reminders: {queued} queued")
+        result = drain(store, SlackSender(client), until_empty=True)
         print(f"drained: {result.sent} sent, {result.recovered} recovered, {result.retried} retried, "
               f"{result.failed} failed")
     counts = summary(store)
@@ -251,8 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("chat", help="talk to Ladder in this terminal (no Slack needed)")
+    from bot.console import HELP as CONSOLE_HELP
+
+    p = sub.add_parser("chat", help="talk to Ladder in this terminal (no Slack needed), as anyone",
+                       description="Ladder in this terminal, through the same handlers as Slack.",
+                       epilog=CONSOLE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--as", dest="as_user", metavar="USER", help="who is typing: a name (sam) or a user id")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("demo", help="a one-minute scripted tour: agent -> team lead -> HR (temporary database)")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="serve Slack: Socket Mode if SLACK_APP_TOKEN is set, else HTTP")
     p.add_argument("--http", action="store_true", help="force HTTP even when SLACK_APP_TOKEN is set")

@@ -33,6 +33,8 @@ class Settings:
     admins: tuple[str, ...] = ()
     announce_channel: str | None = None
     port: int = 3000
+    remind_days: int = 7          # an unfinished gap check is nudged once after this many days (0: never)
+    slack_problems: tuple[str, ...] = ()   # malformed Slack settings, raised by require_slack()
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -40,9 +42,12 @@ class Settings:
         if env is None:
             env = {**_dotenv(dotenv or Path.cwd() / ".env"), **os.environ}
         get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+        # Slack's settings are checked when something needs Slack (serve, outbox --drain): a malformed
+        # token must not stop `ladder levels`, `ask` or the console, which never talk to Slack
+        slack_problems = []
         api_url = get("SLACK_API_URL") or SLACK_API_URL
         if not re.match(r"^https?://[^/\s]+(/\S*)?$", api_url):
-            raise ConfigError(f"SLACK_API_URL={api_url!r} is not an http(s) URL")
+            slack_problems.append(f"SLACK_API_URL={api_url!r} is not an http(s) URL")
         if not api_url.endswith("/"):
             api_url += "/"
         admins = tuple(a.strip() for a in (get("LADDER_ADMINS") or "").split(",") if a.strip())
@@ -54,29 +59,36 @@ class Settings:
             index_dir=Path(get("LADDER_INDEX_DIR") or cls.index_dir),
             embedder=_choice(get("LADDER_EMBEDDER"), "LADDER_EMBEDDER", cls.embedder, ("onnx-int8", "onnx-fp32", "torch")),
             db_path=Path(get("LADDER_DB") or cls.db_path),
-            slack_bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-"),
+            slack_bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", slack_problems),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-            slack_app_token=_token(get("SLACK_APP_TOKEN"), "SLACK_APP_TOKEN", "xapp-"),
+            slack_app_token=_token(get("SLACK_APP_TOKEN"), "SLACK_APP_TOKEN", "xapp-", slack_problems),
+            slack_problems=tuple(slack_problems),
             slack_api_url=api_url,
             admins=admins,
             announce_channel=_channel(get("LADDER_ANNOUNCE_CHANNEL")),
             port=_port(get("PORT")),
+            remind_days=_days(get("LADDER_REMIND_DAYS")),
         )
 
     @property
     def has_slack(self) -> bool:
         return bool(self.slack_bot_token)
 
-    def require_http(self) -> None:
-        """What serving Slack over HTTP needs."""
+    def require_slack(self) -> None:
+        """What every Slack call needs: a well-formed bot token and API URL."""
+        if self.slack_problems:
+            raise ConfigError(self.slack_problems[0])
         if not self.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
+
+    def require_http(self) -> None:
+        """What serving Slack over HTTP needs."""
+        self.require_slack()
         if not self.slack_signing_secret:
             raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → Signing Secret)")
 
     def require_socket_mode(self) -> None:
-        if not self.slack_bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
+        self.require_slack()
         if not self.slack_app_token:
             raise ConfigError("SLACK_APP_TOKEN is not set (an app-level token, xapp-…, with connections:write)")
 
@@ -96,9 +108,9 @@ def _choice(value: str | None, name: str, default: str, allowed: tuple[str, ...]
     return value
 
 
-def _token(value: str | None, name: str, prefix: str) -> str | None:
+def _token(value: str | None, name: str, prefix: str, problems: list[str]) -> str | None:
     if value is not None and not value.startswith(prefix):
-        raise ConfigError(f"{name} must start with {prefix!r} (got {value[:5]!r}…)")
+        problems.append(f"{name} must start with {prefix!r} (got {value[:5]!r}…)")
     return value
 
 
@@ -113,4 +125,12 @@ def _port(value: str | None) -> int:
         return 3000
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:   # "²".isdigit() too
         raise ConfigError(f"PORT={value!r} is not a port number (1-65535)")
+    return int(value)
+
+
+def _days(value: str | None) -> int:
+    if value is None:
+        return 7
+    if not (value.isascii() and value.isdigit()) or int(value) > 365:
+        raise ConfigError(f"LADDER_REMIND_DAYS={value!r} is not a number of days (0-365; 0 turns nudges off)")
     return int(value)

@@ -12,8 +12,8 @@ import math
 
 from bot import blocks as B
 from bot.gapcheck import (
-    OPEN_STATES, RATING_LABELS, STATE_WORDS, TRANSITIONS, Answer, Check, Event, GapError, Rating, State, Step,
-    next_steps, plan, report, transition,
+    OPEN_STATES, RATING_LABELS, RATING_SCORE, STATE_WORDS, TRANSITIONS, Answer, Check, Event, GapError, Rating, State, Step,
+    describe, next_steps, parse_months, plan, report, track_change, transition,
 )
 from bot.replies import Deps, Reply, _text
 from bot.store import row_id as _id
@@ -71,21 +71,13 @@ def _progress(check: Check) -> str:
     return f"question {check.step + 1} of {len(check.steps)} · {check.answered} answered"
 
 
-def _describe(answer: Answer | None) -> str | None:
-    if answer is None or answer.rating == Rating.SKIPPED:
-        return None
-    text = RATING_LABELS.get(answer.rating, answer.rating.value)
-    if answer.value is not None:
-        text += f" ({answer.value:g})"
-    return text + (f" — {answer.note}" if answer.note else "")
-
-
 def step_reply(deps: Deps, check: Check, notice: str | None = None) -> Reply:
     step = check.steps[check.step]
     title = f"Gap check for {check.target_title}"
     saved = check.answers.get(step.key)
     # the saved note and figure are put back in their boxes: re-answering after Back keeps them
-    blocks = B.gap_step_blocks(title, _progress(check), step, _value(check.id, check.step), _describe(saved),
+    shown = describe(step, saved) if saved and saved.rating != Rating.SKIPPED else None
+    blocks = B.gap_step_blocks(title, _progress(check), step, _value(check.id, check.step), shown,
                                note=saved.note if saved else None,
                                figure=saved.value if saved and step.number else None, notice=notice)
     return Reply(text=f"{title}: {step.title}", blocks=blocks, ephemeral=False)
@@ -134,6 +126,8 @@ def start(deps: Deps, user_id: str, target_name: str = "") -> Reply:
 def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
     kb = deps.kb
     _, current_id, target_id = (value.split("|") + ["", "", ""])[:3]
+    if value.endswith("|track"):  # confirmed on the track-change message: its levels, not any select
+        inputs = {}
     current_id = inputs.get("current") or current_id
     target_id = inputs.get("target") or target_id
     if current_id and not target_id and kb.has_level(current_id):
@@ -144,6 +138,15 @@ def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
     if not kb.has_level(current_id) or not kb.has_level(target_id):
         return _text("One of those levels no longer exists on the ladder. Run `/ladder gap` again to choose.")
     current, target = kb.level(current_id), kb.level(target_id)
+    change = track_change(kb, current, target)
+    if change and not value.endswith("|track"):  # say so before anything starts
+        again = f"begin|{current.id}|{target.id}|track"
+        text = (f"*This is a change of track:* {escape(change)}.\nYou are *{escape(current.label)}*; "
+                f"*{escape(target.label)}* is on another ladder, so this check asks for experience relevant to "
+                f"{escape(target.title)} (in any role, here or elsewhere) rather than time in your current role, "
+                "then for each skill the target level lists. Start it?")
+        return Reply(text="Gap check across tracks", replace=True, ephemeral=False,
+                     blocks=B.track_change_blocks(text, again))
     check = Check(None, user_id, current.id, target.id, target.label, kb.version, plan(kb, current, target))
     try:
         moved = transition(check, Event.START)
@@ -185,6 +188,8 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
         return share(deps, user_id, value)
     if action_id == B.GAP_REVIEW:
         return review(deps, user_id, value, inputs.get("review") or {})
+    if action_id == B.GAP_OPEN_REVIEW:
+        return open_review(deps, user_id, value)
     if action_id == B.GAP_REVIEW_RATING:
         return None
     parsed = _parse(value)
@@ -213,18 +218,18 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
         data["rating"] = extra
     elif action_id == B.GAP_MONTHS:
         data["value"] = _number(extra)
-    current = check.current_step
-    if action_id in (B.GAP_RATE, B.GAP_NUMBER) and current is not None and current.number:
-        # the figure in the box counts whichever button was pressed (it decides the rating)
+    box = _box(check.current_step, action_id)
+    if box is not None:  # what is typed in the box counts whichever button was pressed (it decides the rating)
+        read, unreadable, empty = box
         raw = (inputs.get("value") or "").strip()
         if raw:
-            data["value"] = _number(raw)
+            data["value"] = read(raw)
             if data["value"] is None:
-                return _text(f"I can't read “{escape(raw[:40])}” as a figure. Type a number (e.g. 102) or clear "
-                             "the box, then press a button again.")
+                return _text(f"I can't read “{escape(raw[:40])}” {unreadable}, or clear the box, then press a "
+                             "button again.")
         elif action_id == B.GAP_NUMBER:
-            return _text("Type your figure in the box (a number, e.g. 102), then press *Submit my figure*.")
-    if action_id in (B.GAP_RATE, B.GAP_NUMBER):
+            return _text(empty)
+    if action_id in (B.GAP_RATE, B.GAP_NUMBER, B.GAP_MONTHS):
         data["note"] = inputs.get("note")
     try:
         moved = transition(check, event, data)
@@ -256,6 +261,22 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
     reply = step_reply(deps, check)
     reply.replace = True
     return reply
+
+
+BOXES = {  # a step's figure box: how to read it, what to say when it can't be, and when it is empty
+    "experience": (parse_months, "as a duration. Type months (e.g. 14) or years (e.g. 1.5 years)",
+                   "Type your experience in the box (months, e.g. 14), then press *Submit my months*."),
+    "number": (_number, "as a figure. Type a number (e.g. 102)",
+               "Type your figure in the box (a number, e.g. 102), then press *Submit my figure*."),
+}
+
+
+def _box(step: Step | None, action_id: str):
+    if step is not None and step.kind == "experience" and action_id in (B.GAP_MONTHS, B.GAP_NUMBER):
+        return BOXES["experience"]
+    if step is not None and step.number and action_id in (B.GAP_RATE, B.GAP_NUMBER):
+        return BOXES["number"]
+    return None
 
 
 ALREADY = "That question was already answered (maybe a double click), so nothing was changed. Here's where you are:"
@@ -304,10 +325,11 @@ def restart(deps: Deps, user_id: str, value: str) -> Reply:
 def finished(deps: Deps, check: Check) -> Reply:
     rep = report(check)
     lines = [f"*Gap check report: {escape(check.target_title)}* — readiness *{rep.readiness}%* "
-             f"({check.answered} of {len(check.steps)} answered)", ""]
-    for label, steps in (("Met", rep.met), ("Partly", rep.partly), ("Not yet", rep.missing), ("Skipped", rep.skipped)):
-        if steps:
-            lines.append(f"*{label}:* " + ", ".join(escape(s.title) for s in steps))
+             f"({check.answered} of {len(check.steps)} requirements assessed)", ""]
+    lines += requirement_lines(check, rep)
+    if rep.skipped:
+        lines += ["", f"_Not assessed: {len(rep.skipped)} skipped requirement(s) count as not met in the readiness "
+                  "figure. Run the check again to assess them._"]
     gaps = rep.missing + rep.partly
     if gaps:
         lines += ["", "*Next steps*"]
@@ -315,14 +337,7 @@ def finished(deps: Deps, check: Check) -> Reply:
         lines += [f"• *{escape(s.title)}*: {escape(next_steps(responsibilities, s))}" for s in gaps[:10]]
     previous = deps.store.previous_done(check.user_id, check.target_level, check.id)
     if previous is not None:
-        before = _check(deps, previous)
-        then = report(before)
-        # by requirement name, not position: the ladder may have been reordered between the two checks
-        earlier = {s.title.casefold(): before.answers.get(s.key) for s in before.steps}
-        improved = [s.title for s, a in rep.rows if a and earlier.get(s.title.casefold())
-                    and _score(a) > _score(earlier[s.title.casefold()])]
-        lines += ["", f"*Progress* since your check of {previous['finished_at'][:10]}: {then.readiness}% → {rep.readiness}%"
-                  + (f"; better at {escape(', '.join(improved))}" if improved else "")]
+        lines += ["", _progress_line(deps, check, rep, previous)]
     lines += ["", f"_Checked against knowledge {check.knowledge_version}. Only you can see this check._"]
     text = "\n".join(lines)
     done = Reply(text=f"Gap check finished: {rep.readiness}% ready for {check.target_title}",
@@ -342,6 +357,42 @@ def finished(deps: Deps, check: Check) -> Reply:
         log.exception("could not draw the readiness chart for check %s", check.id)
     done.followups = [report_reply]
     return done
+
+
+GROUPS = (("Met", Rating.YES), ("Partly", Rating.PARTLY), ("Not yet", Rating.NO))
+
+
+def requirement_lines(check: Check, rep) -> list[str]:
+    """Each requirement under its verdict, with the figure and note the person gave; the skipped ones
+    apart, as not assessed."""
+    lines = []
+    for label, rating in GROUPS:
+        rows = [(s, a) for s, a in rep.rows if a and a.rating == rating]
+        if rows:
+            lines.append(f"*{label}*")
+            lines += [f"• {escape(s.title)} — {escape(describe(s, a))}" for s, a in rows]
+    if rep.skipped:
+        lines.append("*Not assessed* (skipped — counted as not met)")
+        lines += [f"• {escape(s.title)}" for s in rep.skipped]
+    return lines
+
+
+def _progress_line(deps: Deps, check: Check, rep, previous: dict) -> str:
+    """Readiness then and now; better at: requirements assessed both times whose rating rose (matched by
+    name, not position: the ladder may have been reordered between the two checks)."""
+    before = _check(deps, previous)
+    then = report(before)
+    earlier = {s.title.casefold(): before.answers.get(s.key) for s in before.steps}
+    assessed = lambda a: a is not None and a.rating in RATING_SCORE  # noqa: E731
+    improved = [s.title for s, a in rep.rows if assessed(a) and assessed(earlier.get(s.title.casefold()))
+                and RATING_SCORE[a.rating] > RATING_SCORE[earlier[s.title.casefold()].rating]]
+    new = [s.title for s, a in rep.rows if assessed(a) and not assessed(earlier.get(s.title.casefold()))]
+    line = f"*Progress* since your check of {previous['finished_at'][:10]}: {then.readiness}% → {rep.readiness}%"
+    if improved:
+        line += f"; better at {escape(', '.join(improved))}"
+    if new:
+        line += f"; assessed for the first time: {escape(', '.join(new))}"
+    return line
 
 
 def _responsibilities(deps: Deps, check: Check) -> list[str]:
@@ -364,12 +415,6 @@ def _responsibilities(deps: Deps, check: Check) -> list[str]:
         if base is not None and base.version == check.knowledge_version and base.has_level(check.target_level):
             return list(base.level(check.target_level).responsibilities)
     return list(kb.level(check.target_level).responsibilities) if kb.has_level(check.target_level) else []
-
-
-def _score(answer: Answer) -> float:
-    from bot.gapcheck import RATING_SCORE
-
-    return RATING_SCORE.get(answer.rating, -1.0)
 
 
 def history(deps: Deps, user_id: str) -> Reply:
@@ -424,24 +469,68 @@ def share(deps: Deps, user_id: str, value: str) -> Reply:
         return _stale()
     if row["user_id"] != user_id:
         return _not_yours(deps, user_id, "gap.share", row)
+    if row["reviewed_at"]:  # reviewed already: show the review, never "you'll hear back"
+        return _text(review_summary(deps, row, for_lead=False))
     lead = deps.store.lead_of(user_id)
     if lead is None:
         return _text("You're not in a team yet: ask your team lead or HR to add you to a team.")
     if lead == user_id:  # stored before leads were kept out of their own team
         deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), "own team")
         return _text("Sorry — you can't share a check with yourself; ask HR to put you in your lead's team.")
-    deps.store.share_check(row["id"], lead)
-    deps.store.audit(user_id, "gap.share", "ok", str(row["id"]), f"with {lead}")
-    check = _check(deps, row)
-    rows = [(s.key, s.title, (check.answers.get(s.key).rating.value if check.answers.get(s.key) else ""))
-            for s in check.steps]
-    intro = (f"<@{user_id}> shared a gap check with you: *{escape(check.target_title)}*, "
-             f"{row['readiness']}% ready by their own ratings. Confirm each rating or adjust it, then press "
-             "*Confirm review* — both their rating and yours are kept.")
-    reply = _text(f"Shared with <@{lead}>. You'll hear back when they have reviewed it.")
-    reply.followups = [Reply(text=f"Gap check to review: {check.target_title}", ephemeral=False, to_user=lead,
-                             blocks=B.review_blocks(intro, row["id"], rows))]
+    if not deps.store.share_check(row["id"], lead):
+        return _text(f"You shared this check with <@{lead}> on {(row['shared_at'] or '')[:10]}; it is waiting for "
+                     "their review. You'll get a DM when they have reviewed it.")
+    deps.store.audit(user_id, "gap.share", "sent", str(row["id"]), f"with {lead}")
+    reply = _text(f"Shared with <@{lead}>. You'll get a DM when they have reviewed it.")
+    reply.followups = [review_form(deps, deps.store.check_row(row["id"]))]
     return reply
+
+
+def review_form(deps: Deps, row: dict) -> Reply:
+    """The lead's DM: each requirement with the person's rating preselected, their figure and note beside it."""
+    check = _check(deps, row)
+    rows = [(s.key, s.title, (check.answers.get(s.key).rating.value if check.answers.get(s.key) else ""),
+             describe(s, check.answers.get(s.key))) for s in check.steps]
+    intro = (f"<@{row['user_id']}> shared a gap check with you: *{escape(check.target_title)}*, "
+             f"{row['readiness']}% ready by their own ratings. Confirm each rating or adjust it, then press "
+             "*Confirm review* — both their rating and yours are kept. A review is confirmed once.")
+    return Reply(text=f"Gap check to review: {check.target_title}", ephemeral=False, to_user=row["shared_with"],
+                 blocks=B.review_blocks(intro, row["id"], rows))
+
+
+def open_review(deps: Deps, user_id: str, value: str) -> Reply:
+    """App Home's *Review* button: the review form again, for the lead it is waiting for."""
+    row = _done_check(deps, value)
+    if row is None:
+        return _stale()
+    if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
+        deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
+        return _text("Sorry — only the team lead this check was shared with can review it.")
+    if row["reviewed_at"]:
+        return _text(review_summary(deps, row, for_lead=True))
+    form = review_form(deps, row)
+    form.to_user = None
+    return form
+
+
+def review_summary(deps: Deps, row: dict, for_lead: bool) -> str:
+    """A stored review in words: who, when, what was confirmed and what was adjusted."""
+    check = _check(deps, row)
+    valid = {r.value for r in RATING_LABELS}
+    label = lambda r: RATING_LABELS.get(Rating(r), r) if r in valid else "not assessed"  # noqa: E731
+    own = {k: a.rating.value for k, a in check.answers.items()}
+    lead_said = deps.store.reviews(row["id"])
+    changed = [(s.title, own.get(s.key), lead_said[s.key]) for s in check.steps
+               if s.key in lead_said and lead_said[s.key] != own.get(s.key)]
+    when = (row["reviewed_at"] or "")[:10]
+    if for_lead:
+        head = f"You reviewed <@{row['user_id']}>'s gap check for *{escape(check.target_title)}* on {when}"
+    else:
+        head = f"<@{row['reviewed_by']}> reviewed your gap check for *{escape(check.target_title)}* on {when}"
+    lines = [f"{head}: {len(lead_said) - len(changed)} confirmed, {len(changed)} adjusted."]
+    lines += [f"• {escape(t)}: {'they' if for_lead else 'you'} said {label(a)}, "
+              f"{'you' if for_lead else 'your lead'} said {label(b)}" for t, a, b in changed]
+    return "\n".join(lines)
 
 
 def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Reply:
@@ -459,18 +548,17 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
     valid = {r.value for r in RATING_LABELS}
     ratings = {s.key: (choices.get(s.key) if choices.get(s.key) in valid else own.get(s.key))
                for s in check.steps if (choices.get(s.key) in valid) or own.get(s.key) in valid}
-    deps.store.save_review(row["id"], user_id, ratings)
-    deps.store.audit(user_id, "gap.review", "ok", str(row["id"]))
-    changed = [(s.title, own.get(s.key), ratings[s.key]) for s in check.steps
-               if s.key in ratings and ratings[s.key] != own.get(s.key)]
-    label = lambda r: RATING_LABELS.get(Rating(r), r) if r in valid else "skipped"  # noqa: E731
-    lines = [f"<@{user_id}> reviewed your gap check for *{escape(check.target_title)}*: "
-             f"{len(ratings) - len(changed)} confirmed, {len(changed)} adjusted."]
-    lines += [f"• {escape(t)}: you said {label(a)}, your lead says {label(b)}" for t, a, b in changed]
+    earlier = deps.store.save_review(row["id"], user_id, ratings)
+    if earlier is not None:  # a second Confirm (or a second click): the first review stands
+        deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "already reviewed")
+        return _text(f"You already reviewed this check on {earlier[:10]}; nothing was changed.\n\n"
+                     + review_summary(deps, deps.store.check_row(row["id"]), for_lead=True))
+    deps.store.audit(user_id, "gap.review", "sent", str(row["id"]))
+    row = deps.store.check_row(row["id"])
     outcome = Reply(text=f"Your lead reviewed your gap check for {check.target_title}", ephemeral=False,
-                    to_user=row["user_id"], blocks=B.text_blocks("\n".join(lines)))
+                    to_user=row["user_id"], blocks=B.text_blocks(review_summary(deps, row, for_lead=False)))
+    adjusted = review_summary(deps, row, for_lead=True)
     reply = Reply(text="Review saved", replace=True, ephemeral=False, blocks=B.text_blocks(
-        f"Review saved for <@{row['user_id']}>'s check ({escape(check.target_title)}): "
-        f"{len(changed)} rating(s) adjusted. They have been told."))
+        f"Review saved. {adjusted}\n<@{row['user_id']}> has been told."))
     reply.followups = [outcome]
     return reply

@@ -15,6 +15,8 @@ target) and keeps that plan: later ladder edits never move its goalposts.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Callable
@@ -54,8 +56,42 @@ class Rating(str, Enum):
 
 RATING_LABELS = {Rating.YES: "Yes, consistently", Rating.PARTLY: "Partly", Rating.NO: "Not yet"}
 RATING_SCORE = {Rating.YES: 1.0, Rating.PARTLY: 0.5, Rating.NO: 0.0}
-EXPERIENCE_CHOICES = ((3, "Under 6 months"), (9, "6–12 months"), (18, "1–2 years"), (30, "2–3 years"),
-                      (48, "3–5 years"), (72, "5–7 years"), (96, "7+ years"))
+# Experience with no stated minimum: broad bands, each stored as its lower bound (nothing to compare with)
+OPEN_EXPERIENCE_CHOICES = ((0, "Under 6 months"), (6, "6–12 months"), (12, "1–2 years"), (24, "2 years or more"))
+PARTLY_SHARE = 0.75   # at least this share of the stated minimum counts as "partly"
+
+
+def months_text(months: float) -> str:
+    """18 -> '1½ years', 24 -> '2 years', 14 -> '14 months', 1 -> '1 month'."""
+    m = int(months) if float(months).is_integer() else months
+    if isinstance(m, int) and m >= 12 and m % 12 == 0:
+        years = m // 12
+        return f"{years} year" + ("s" if years != 1 else "")
+    if isinstance(m, int) and m >= 12 and m % 6 == 0:
+        return f"{m // 12}½ years"
+    return f"{m:g} month" + ("s" if m != 1 else "")
+
+
+def experience_choices(minimum: int | None) -> list[tuple[int, str]]:
+    """Buttons built from the level's own boundary, each stored as the lower bound of its range, so an
+    answer is compared with the requirement honestly and never rounded up into a pass: for "1.5–2 years"
+    (18 months) they are "Under 14 months" / "14 months to under 1½ years" / "1½ years or more"."""
+    if not minimum:
+        return list(OPEN_EXPERIENCE_CHOICES)
+    partly = math.ceil(minimum * PARTLY_SHARE)
+    if partly >= minimum or partly == 0:
+        return [(0, f"Under {months_text(minimum)}"), (minimum, f"{months_text(minimum)} or more")]
+    return [(0, f"Under {months_text(partly)}"), (partly, f"{months_text(partly)} to under {months_text(minimum)}"),
+            (minimum, f"{months_text(minimum)} or more")]
+
+
+def parse_months(text: str) -> float | None:
+    """'14', '14 months', '1.5 years', '2y', '1,5 years' -> months; None when it isn't a duration."""
+    m = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*(months?|mos?|m|years?|yrs?|y)?\s*", (text or "").lower())
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", "."))
+    return value * 12 if (m.group(2) or "").startswith("y") else value
 
 
 class GapError(ValueError):
@@ -70,10 +106,23 @@ class Step:
     text: str                    # what the level says
     min_months: int | None = None
     number: dict | None = None   # a stated threshold to ask for: {"metric", "unit", "min", "max", "label"}
+    question: str | None = None  # what to ask, when not the usual (a change of track asks for relevant experience)
+
+
+def track_change(kb: Knowledge, current: Level, target: Level) -> str | None:
+    """'Call Center – Sales & Support → Frontend Development' when the check crosses tracks, else None."""
+    if current.track == target.track:
+        return None
+    return f"{kb.tracks[current.track].title} → {kb.tracks[target.track].title}"
 
 
 def plan(kb: Knowledge, current: Level, target: Level) -> list[Step]:
-    steps = [Step("experience", "experience", "Experience", target.experience.text, target.experience.min_months)]
+    question = None
+    if current.track != target.track:  # time in the current role says nothing about another track
+        question = (f"How much experience do you have that is relevant to {target.title} "
+                    f"({kb.tracks[target.track].title}) — in any role, here or elsewhere?")
+    steps = [Step("experience", "experience", "Experience", target.experience.text, target.experience.min_months,
+                  None, question)]
     for i, skill in enumerate(target.skills, start=1):
         threshold = target.threshold_for(skill.name)
         number = None
@@ -130,7 +179,7 @@ class Transition:
 def rate_experience(months: float, minimum: int | None) -> Rating:
     if minimum is None or months >= minimum:
         return Rating.YES
-    return Rating.PARTLY if months >= minimum * 0.75 else Rating.NO
+    return Rating.PARTLY if months >= minimum * PARTLY_SHARE else Rating.NO
 
 
 def rate_number(value: float, number: dict) -> Rating:
@@ -147,7 +196,8 @@ def answer_for(step: Step, rating: str | None, value: float | None, note: str | 
     note = (note or "").strip()[:500] or None
     if step.kind == "experience":
         if value is None:
-            raise GapError("Choose how long you have worked in your current role.")
+            raise GapError("Choose how much experience you have, or type it in months (e.g. 14) and press "
+                           "*Submit my months*.")
         if not 0 <= value <= 600:
             raise GapError("That doesn't look like a number of months.")
         return Answer(step.key, rate_experience(value, step.min_months), value, note)
@@ -240,21 +290,48 @@ def transition(check: Check, event: Event, data: dict | None = None) -> Transiti
 
 @dataclass
 class Report:
-    readiness: int                    # percent, over answered (not skipped) steps
+    readiness: int                    # percent over every requirement; one not assessed counts as not met
     rows: list[tuple[Step, Answer | None]]
     met: list[Step]
     partly: list[Step]
     missing: list[Step]
-    skipped: list[Step]
+    skipped: list[Step]               # not assessed (skipped): counted as not met, shown apart
 
 
 def report(check: Check) -> Report:
     rows = [(s, check.answers.get(s.key)) for s in check.steps]
-    scored = [RATING_SCORE[a.rating] for _, a in rows if a and a.rating in RATING_SCORE]
+    # every requirement counts: skipping one can never raise the score
+    scored = [RATING_SCORE.get(a.rating, 0.0) if a else 0.0 for _, a in rows]
     readiness = round(100 * sum(scored) / len(scored)) if scored else 0
     by = lambda r: [s for s, a in rows if a and a.rating == r]  # noqa: E731
     return Report(readiness, rows, by(Rating.YES), by(Rating.PARTLY), by(Rating.NO),
                   [s for s, a in rows if not a or a.rating == Rating.SKIPPED])
+
+
+def describe_value(step: Step, value: float | None) -> str | None:
+    """What the person gave as a figure, in words: '14 months to under 1½ years', '98%', '12 FTE'."""
+    if value is None:
+        return None
+    if step.kind == "experience":
+        for months, label in experience_choices(step.min_months):
+            if value == months:
+                return label
+        return months_text(value)
+    unit = (step.number or {}).get("unit")
+    return f"{value:g}%" if unit == "percent" else f"{value:g} FTE" if unit == "fte" else f"{value:g}"
+
+
+def describe(step: Step, answer: Answer | None) -> str:
+    """One requirement's answer with its figure and note: 'Partly · 98% · “had a rough Q3”'."""
+    if answer is None or answer.rating == Rating.SKIPPED:
+        return "not assessed (skipped)"
+    parts = [RATING_LABELS.get(answer.rating, answer.rating.value)]
+    figure = describe_value(step, answer.value)
+    if figure:
+        parts.append(figure)
+    if answer.note:
+        parts.append(f"“{answer.note}”")
+    return " · ".join(parts)
 
 
 def next_steps(responsibilities: list[str], step: Step) -> str:

@@ -82,6 +82,7 @@ HELP = """*Ladder* answers questions about the career ladder and walks you throu
 • `/ladder ask QUESTION` — the same as a DM
 • `/ladder gap [TARGET]` — a guided gap check in your DM (default target: your next level)
 • `/ladder gap history` — your past gap checks
+• `/ladder remind on|off` — reminders of an unfinished gap check (and, for leads, of reviews waiting)
 
 *Team leads, HR and admins*
 • `/ladder team` — your team at a glance; `/ladder team add @person`, `/ladder team remove @person`
@@ -170,6 +171,18 @@ def cmd_ask(deps: Deps, user_id: str, args: str, channel: str | None = None) -> 
 
 
 
+def cmd_remind(deps: Deps, user_id: str, args: str) -> Reply:
+    """/ladder remind on|off — reminders of unfinished gap checks and of reviews waiting."""
+    word = args.strip().lower()
+    if word not in {"on", "off"}:
+        now = "off" if deps.store.profile(user_id).get("reminders") == "off" else "on"
+        return _text(f"Your reminders are *{now}*. `/ladder remind off` stops them; `/ladder remind on` brings them back.")
+    deps.store.set_profile(user_id, reminders=word)
+    if word == "off":
+        return _text("Done — no more reminders from me. `/ladder remind on` brings them back.")
+    return _text("Reminders are on: a nudge when a gap check has waited a while, and for leads, reviews waiting.")
+
+
 # One table: every subcommand of /ladder.
 COMMANDS: dict[str, Callable[..., Reply]] = {
     "help": cmd_help,
@@ -186,6 +199,7 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "announce": team_handlers.cmd_announce,
     "edit": team_handlers.cmd_edit,
     "history": team_handlers.cmd_history,
+    "remind": cmd_remind,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}
@@ -224,6 +238,8 @@ def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | 
         return gap_handlers.act(deps, user_id, action_id, value, inputs)
     if action_id == B.ANNOUNCE_SEND:
         return team_handlers.confirm_announce(deps, user_id, value)
+    if action_id == B.REMIND_OFF:
+        return cmd_remind(deps, user_id, "off")
     if action_id in (B.VOTE_UP, B.VOTE_DOWN):
         answer_id = row_id(value)
         if answer_id is None:
@@ -266,4 +282,6 @@ def home(deps: Deps, user_id: str) -> dict:
     profile = deps.store.profile(user_id)
     mine = profile.get("current_level")
     track = kb.tracks[kb.level(mine).track] if mine and kb.has_level(mine) else kb.default_track   # their own ladder
-    return B.home_view(kb, profile, ladder(kb, track), banner=banner.blocks if banner else None)
+    waiting = [(row["id"], f"<@{row['user_id']}> · {escape(row['target_title'])} · {row['readiness']}% ready · "
+                f"shared {(row['shared_at'] or '')[:10]}") for row in deps.store.waiting_reviews(user_id)]
+    return B.home_view(kb, profile, ladder(kb, track), banner=banner.blocks if banner else None, reviews=waiting)

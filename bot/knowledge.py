@@ -232,6 +232,12 @@ class Knowledge:
     def previous_level(self, level: Level) -> Level | None:
         return self.tracks[level.track].level_by_number(level.number - 1)
 
+    def below(self, level: Level) -> Level | None:
+        """The level a promotion into this one comes from (its own branch: Team Lead's is Expert Agent,
+        not the quality branch's Training & Quality Lead), else the one numbered below it."""
+        source = next((m.from_ for m in self.moves if m.to == level.id and m.kind == "promotion"), None)
+        return self.level(source) if source and self.has_level(source) else self.previous_level(level)
+
     def next_level(self, level: Level) -> Level | None:
         return self.tracks[level.track].level_by_number(level.number + 1)
 

@@ -174,6 +174,14 @@ def release(store: Store, *, broadcast_id: int | None = None, knowledge_version:
                           [now(), *args]).rowcount
 
 
+def inbox(store: Store, user_id: str) -> list[dict]:
+    """The DMs queued for one person (announcements, reminders), oldest first: status, text and blocks."""
+    with store.db() as db:
+        rows = db.execute("SELECT status, text, blocks FROM outbox WHERE kind = 'dm' AND recipient = ? ORDER BY id",
+                          [user_id]).fetchall()
+    return [{"status": status, "text": text, "blocks": json.loads(blocks or "[]")} for status, text, blocks in rows]
+
+
 # -- draining ------------------------------------------------------------------------------------------
 
 @dataclass

@@ -50,7 +50,7 @@ def level_card(kb: Knowledge, level: Level) -> str:
         lines += ["", "*Numbers to hit*"]
         lines += [f"• {escape(_threshold_label(t))}: {t.describe()}" for t in level.thresholds]
     neighbours = []
-    if (prev := kb.previous_level(level)) is not None:
+    if (prev := kb.below(level)) is not None:
         neighbours.append(f"below: {level_name(prev)}")
     if (nxt := kb.next_level(level)) is not None:
         neighbours.append(f"next: {level_name(nxt)}")

@@ -29,6 +29,16 @@ def setup_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+REMINDERS_EVERY = 600.0   # seconds between looks for reminders that are due
+
+
+def slack_tz(client):
+    """A person's time zone from Slack's users.info (None when Slack doesn't say)."""
+    def lookup(user_id: str) -> str | None:
+        return (client.users_info(user=user_id).get("user") or {}).get("tz")
+    return lookup
+
+
 def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
     """A daemon thread that drains the outbox now and then, and at once when kicked."""
     import threading
@@ -40,9 +50,20 @@ def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
     sender = SlackSender(client)   # the same workspace without slack_sdk's retry handlers (no blind re-posts)
     log = logging.getLogger("bot.outbox")
 
+    tz_of = slack_tz(client)
+    last_reminders = [0.0]
+
     def loop() -> None:
+        import time
+
+        from bot.reminders import schedule
+
         while True:
             try:
+                if time.monotonic() - last_reminders[0] > REMINDERS_EVERY:   # queue the reminders now due
+                    last_reminders[0] = time.monotonic()
+                    if schedule(deps.store, deps.settings.remind_days, tz_of):
+                        log.info("reminders queued")
                 result = drain(deps.store, sender, until_empty=True)
                 if result.sent or result.failed or result.recovered:
                     log.info("outbox: %s", result)

@@ -127,7 +127,6 @@ def m009_health_probe(db: Database) -> None:
     db["health_probe"].create({"id": int, "checked_at": str}, pk="id")
 
 
-
 @migrations()
 def m010_job_inbox(db: Database) -> None:
     # what Ladder acknowledged to Slack and has not finished: written before the 200, done by any worker
@@ -138,6 +137,23 @@ def m010_job_inbox(db: Database) -> None:
     db["jobs"].create_index(["status"])
     # the edit job that saved a version: a re-run after a crash confirms it instead of refusing it
     db["knowledge_versions"].add_column("job_id", int)
+
+
+@migrations()
+def m011_reviews_once_reminders(db: Database) -> None:
+    # a review is confirmed once: who and when, on the check itself (a check with every step skipped has
+    # no gap_reviews rows, and is still reviewed)
+    db["gap_checks"].add_column("shared_at", str)
+    db["gap_checks"].add_column("reviewed_by", str)
+    db["gap_checks"].add_column("reviewed_at", str)
+    # reminders: one row per nudge ever queued; ``key`` makes each one exactly once (a check's nudge,
+    # a lead's week), written in the transaction that queues its outbox row
+    db["reminders"].create({"id": int, "kind": str, "key": str, "user_id": str, "broadcast_id": int,
+                            "created_at": str}, pk="id", not_null={"kind", "key", "user_id"})
+    db["reminders"].create_index(["kind", "key"], unique=True)
+    db["reminders"].create_index(["user_id", "kind"])
+    db["profiles"].add_column("reminders", str)   # 'off' when the person said Stop reminding me
+    db["profiles"].add_column("tz", str)          # their time zone (Slack's users.info), e.g. Europe/Berlin
 
 
 class StoreError(Exception):
@@ -479,7 +495,7 @@ class Store:
                 "down": one("SELECT count(*) FROM feedback WHERE vote < 0"),
                 "top_unanswered": [r[0] for r in db.execute(
                     "SELECT question FROM answers WHERE status = 'no_answer' AND question != '(empty)' "
-                    "GROUP BY lower(question) ORDER BY count(*) DESC, max(id) DESC LIMIT 10").fetchall()],
+                    "GROUP BY lower(question) ORDER BY count(*) DESC, max(id) DESC LIMIT 200").fetchall()],
                 "levels": db.execute("SELECT level_id, count(*) FROM answers WHERE level_id IS NOT NULL "
                                      "GROUP BY level_id ORDER BY count(*) DESC LIMIT 10").fetchall(),
                 "readiness": db.execute(
@@ -488,25 +504,44 @@ class Store:
                     "GROUP BY target_level ORDER BY count(*) DESC").fetchall(),
             }
 
-    def share_check(self, check_id: int, lead_id: str) -> None:
+    def share_check(self, check_id: int, lead_id: str) -> bool:
+        """Share a finished check with a lead; False (nothing changed) when it already is shared with them."""
         with self.immediate() as db:
-            db["gap_checks"].update(check_id, {"shared_with": lead_id, "updated_at": now()})
+            row = db.execute("SELECT shared_with FROM gap_checks WHERE id = ?", [check_id]).fetchone()
+            if row and row[0] == lead_id:
+                return False
+            stamp = now()
+            db["gap_checks"].update(check_id, {"shared_with": lead_id, "shared_at": stamp, "updated_at": stamp})
+            return True
 
-    def save_review(self, check_id: int, lead_id: str, ratings: dict[str, str]) -> None:
+    def save_review(self, check_id: int, lead_id: str, ratings: dict[str, str]) -> str | None:
+        """Store a lead's review once. None when saved; the first review's time when the check was already
+        reviewed (then nothing changes: a second Confirm never replaces the lead's first adjustments)."""
         with self.immediate() as db:
+            row = db.execute("SELECT reviewed_at FROM gap_checks WHERE id = ?", [check_id]).fetchone()
+            if row and row[0]:
+                return row[0]
             stamp = now()
             db["gap_reviews"].upsert_all([{"check_id": check_id, "step": k, "lead_id": lead_id, "rating": v,
                                            "reviewed_at": stamp} for k, v in ratings.items()], pk=("check_id", "step"))
+            db["gap_checks"].update(check_id, {"reviewed_by": lead_id, "reviewed_at": stamp})
+            return None
+
+    def waiting_reviews(self, lead_id: str) -> list[dict]:
+        """Checks shared with this lead, by people still in their team, not yet reviewed; oldest first."""
+        with self.db() as db:
+            return list(db.query(
+                "SELECT g.* FROM gap_checks g JOIN teams t ON t.member_id = g.user_id AND t.lead_id = g.shared_with "
+                "WHERE g.shared_with = ? AND g.state = 'done' AND g.reviewed_at IS NULL ORDER BY g.id", [lead_id]))
+
+    def shared_checks(self, user_id: str, lead_id: str, limit: int = 3) -> list[dict]:
+        with self.db() as db:
+            return list(db["gap_checks"].rows_where("user_id = ? AND shared_with = ? AND state = 'done'",
+                                                    [user_id, lead_id], order_by="id desc", limit=limit))
 
     def reviews(self, check_id: int) -> dict[str, str]:
         with self.db() as db:
             return {r["step"]: r["rating"] for r in db["gap_reviews"].rows_where("check_id = ?", [check_id])}
-
-    def last_shared_check(self, user_id: str, lead_id: str) -> dict | None:
-        with self.db() as db:
-            rows = list(db["gap_checks"].rows_where("user_id = ? AND shared_with = ? AND state = 'done'",
-                                                    [user_id, lead_id], order_by="id desc", limit=1))
-            return rows[0] if rows else None
 
     # -- profiles ------------------------------------------------------------------------------
     def profile(self, user_id: str) -> dict:

@@ -35,9 +35,11 @@ def cmd_role(deps: Deps, user_id: str, args: str) -> Reply:
     if refusal:
         return _text(refusal)
     if len(parts) != 2 or target is None:
+        deps.store.audit(user_id, "role.set", "invalid", target, "usage")
         return _text("Usage: `/ladder role @person ROLE` where ROLE is agent, lead, hr or admin.")
     role = parts[1].lower()
     if role not in {r.value for r in Role}:
+        deps.store.audit(user_id, "role.set", "invalid", target, "unknown role")
         return _text(f"`{escape(role[:20])}` is not a role: use agent, lead, hr or admin.")
     actor_is_admin = role_of(deps.store, deps.settings, user_id) == Role.ADMIN
     if target in deps.settings.admins:
@@ -85,13 +87,13 @@ def _team_lines(deps: Deps, user_id: str, members: list[str]) -> str:
         profile = deps.store.profile(member)
         level = kb.level(profile["current_level"]).label if kb.has_level(profile.get("current_level") or "") else "level not set"
         target = kb.level(profile["target_level"]).label if kb.has_level(profile.get("target_level") or "") else "no target"
-        shared = deps.store.last_shared_check(member, user_id)
-        if shared is not None:
-            check = f"last shared check: {shared['readiness']}% ready for {escape(shared['target_title'])} " \
-                    f"({(shared['finished_at'] or '')[:10]})"
-        else:
-            check = "no shared gap check"
-        lines.append(f"• {_who(member)} · {escape(level)} → {escape(target)} · {check}")
+        shared = deps.store.shared_checks(member, user_id)
+        lines.append(f"• {_who(member)} · {escape(level)} → {escape(target)}"
+                     + ("" if shared else " · no shared gap check"))
+        for row in shared:
+            state = f"reviewed on {row['reviewed_at'][:10]}" if row["reviewed_at"] else "*waiting for your review*"
+            lines.append(f"    shared check: {row['readiness']}% ready for {escape(row['target_title'])} "
+                         f"({(row['finished_at'] or '')[:10]}) — {state}")
     lines.append("_Only checks people have shared with you appear here._")
     return "\n".join(lines)
 
@@ -104,7 +106,8 @@ def _org_teams(deps: Deps, user_id: str, members: list[str]) -> str:
         lines.append("*Teams*: none yet. Leads add people with `/ladder team add @person`; HR and admins put "
                      "someone in a lead's team with `/ladder team move @person @lead`.")
         return "\n".join(lines)
-    lines.append(f"*Teams* ({len(teams)} leads, {sum(map(len, teams.values()))} people)")
+    leads = len(teams)
+    lines.append(f"*Teams* ({leads} {'lead' if leads == 1 else 'leads'}, {_people(sum(map(len, teams.values())))})")
     for lead, people in teams.items():
         lines.append(f"• {_who(lead)} ({len(people)}): " + ", ".join(_who(m) for m in people[:30])
                      + (f" and {len(people) - 30} more" if len(people) > 30 else ""))
@@ -119,6 +122,7 @@ def _team_edit(deps: Deps, user_id: str, word: str, rest: str) -> Reply:
     if refusal:
         return _text(refusal)
     if member is None:
+        deps.store.audit(user_id, "team.edit", "invalid", None, f"{word}: usage")
         return _text(f"Usage: `/ladder team {word} @person`.")
     action = "team.edit"
     if member == user_id:
@@ -163,6 +167,7 @@ def _team_move(deps: Deps, user_id: str, rest: str) -> Reply:
         return _text(refusal)
     lead = parse_user(words[1]) if len(words) == 2 else None
     if member is None or lead is None:
+        deps.store.audit(user_id, "team.move", "invalid", member, "usage")
         return _text("Usage: `/ladder team move @person @lead`.")
     if member == lead:
         return _text(refuse(deps.store, user_id, "team.move", member, "own team",
@@ -190,15 +195,17 @@ def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
     if refusal:
         return _text(refusal)
     if member is None or not target_name.strip():
+        deps.store.audit(user_id, "assign", "invalid", member, "usage")
         return _text("Usage: `/ladder assign @person TARGET`, e.g. `/ladder assign @sam senior agent`.")
     try:
         target = deps.kb.resolve(target_name)
     except LevelNotFound as exc:
+        deps.store.audit(user_id, "assign", "invalid", member, "unknown level")
         return _text(exc.message)
     refusal = authorize_target(deps.store, deps.settings, user_id, "assign", member)
     if refusal:
         return _text(refusal)
-    deps.store.audit(user_id, "assign", "ok", member, target.id)
+    deps.store.audit(user_id, "assign", "sent", member, target.id)
     invite = (f"{_who(user_id)} invites you to run a gap check for *{escape(target.label)}*. "
               "It takes a few minutes, one question at a time, and only you see your answers until you share them.")
     blocks = B.invite_blocks(invite, target)
@@ -208,6 +215,15 @@ def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
 
 
 MIN_GROUP = 5  # readiness is shown only for target levels with at least this many finished checks
+GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "thanks", "thank", "you", "thx", "ty", "ok", "okay", "cool",
+             "good", "morning", "afternoon", "evening", "bye", "cheers", "great", "nice", "test", "there", "ladder",
+             "yes", "no", "sup", "hallo", "hej", "ciao"}
+
+
+def worth_listing(question: str) -> bool:
+    """An unanswered question HR should read: not empty, not only emoji or punctuation, not a greeting."""
+    words = re.findall(r"[^\W_]+", (question or "").lower())
+    return bool(words) and not all(w in GREETINGS for w in words)
 
 
 def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
@@ -223,9 +239,11 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
              f"• Questions asked: *{st['questions']}* · could not answer: *{st['unanswered']}* · "
              f"asked to clarify: *{st['clarify']}*",
              f"• Feedback: {rate}"]
-    if st["top_unanswered"]:
-        lines += ["", "*Questions I could not answer* (gaps in the ladder to fill?)"]
-        lines += [f"• {escape(B.clip(q, 150))}" for q in st["top_unanswered"]]
+    unanswered = [q for q in st["top_unanswered"] if worth_listing(q)][:10]
+    if unanswered:
+        lines += ["", "*Questions I could not answer* (gaps in the ladder to fill? greetings, emoji and empty "
+                  "messages are left out)"]
+        lines += [f"• {escape(B.clip(q, 150))}" for q in unanswered]
     if st["levels"]:
         lines += ["", "*Most-asked levels*"]
         lines += [f"• {escape(kb.level(l).label if kb.has_level(l) else l)}: {n}" for l, n in st["levels"]]
@@ -244,6 +262,28 @@ def _people(n: int) -> str:
     return f"{n} {'person' if n == 1 else 'people'}"
 
 
+def _channel_name(channel: str) -> str:
+    return f"<#{channel}>" if channel[0] in "CG" else f"#{escape(channel.lstrip('#'))}"
+
+
+def delivery_words(deps: Deps, people: int, about: str) -> str:
+    """What really happens to a queued broadcast: where it goes, and whether anything sends it now."""
+    channel = deps.settings.announce_channel
+    where = []
+    if channel:
+        where.append(f"a post in {_channel_name(channel)}")
+    if people:
+        where.append(f"a DM to {_people(people)} {about}")
+    text = " and ".join(where) if where else "nothing"
+    if not channel:
+        text += " (no announcement channel is set — `LADDER_ANNOUNCE_CHANNEL` — so no channel post)"
+    if not where:
+        return text + "."
+    if deps.kick_outbox is None:   # no worker: the console, or a process not connected to Slack
+        return text + ": saved, and will go out when Ladder is connected to Slack (`ladder serve`, or `ladder outbox --drain`)."
+    return text + ": going out now, each exactly once (`ladder outbox` shows progress)."
+
+
 def _announce_parts(deps: Deps, args: str) -> tuple[str | None, str]:
     """`LEVEL: message` names the changed level; otherwise the whole text is the message."""
     head, sep, rest = args.partition(":")
@@ -257,29 +297,31 @@ def _announce_parts(deps: Deps, args: str) -> tuple[str | None, str]:
 
 def cmd_announce(deps: Deps, user_id: str, args: str) -> Reply:
     """/ladder announce [LEVEL:] MESSAGE — preview first; Ladder sends only after HR confirms."""
-    refusal = authorize(deps.store, deps.settings, user_id, "announce")
+    refusal = authorize(deps.store, deps.settings, user_id, "announce", audit_ok=False)
     if refusal:
         return _text(refusal)
     level_id, message = _announce_parts(deps, args)
     if not message:
+        deps.store.audit(user_id, "announce", "invalid", None, "no message")
         return _text("Usage: `/ladder announce [LEVEL:] MESSAGE`, e.g. "
                      "`/ladder announce senior agent: the KPI threshold is now 103%`.")
     if len(message) > ANNOUNCE_MAX:
+        deps.store.audit(user_id, "announce", "invalid", level_id, f"{len(message)} characters")
         return _text(f"That message is {len(message)} characters; keep announcements under {ANNOUNCE_MAX}.")
     channel = deps.settings.announce_channel
     from bot.outbox import recipients_for_level
 
     people = recipients_for_level(deps.store, level_id) if level_id else []
-    where = [f"<#{channel}>" if channel and channel[0] in "CG" else (f"#{escape(channel.lstrip('#'))}" if channel else None)]
-    targets = ", ".join(w for w in where if w) or "no announcement channel (set LADDER_ANNOUNCE_CHANNEL)"
     level = deps.kb.level(level_id).label if level_id else None
-    preview = (f"*Preview* — to {targets}" + (f" and {_people(len(people))} whose gap checks target "
-               f"*{escape(level)}*" if level else "") + f":\n\n>{escape(message)}")
+    about = f"whose gap checks target *{escape(level)}*" if level else ""
+    preview = f"*Preview* — *Send* queues {delivery_words(deps, len(people), about)}\n\n>{escape(message)}"
     if not channel and not people:
+        deps.store.audit(user_id, "announce", "invalid", level_id, "no recipients")
         return _text(preview + "\n\nNobody would receive this, so there is nothing to send.")
     from bot.outbox import create_draft
 
     draft_id = create_draft(deps.store, user_id, level_id, message)  # the button carries only its id
+    deps.store.audit(user_id, "announce", "previewed", level_id, f"draft {draft_id}")
     return Reply(text="Announcement preview", blocks=B.confirm_blocks(preview, B.ANNOUNCE_SEND, str(draft_id)))
 
 
@@ -287,7 +329,7 @@ def confirm_announce(deps: Deps, user_id: str, value: str) -> Reply:
     """*Send* on a preview: the draft becomes a broadcast once (a second click finds it sent)."""
     from bot.outbox import draft, recipients_for_level, send_draft
 
-    refusal = authorize(deps.store, deps.settings, user_id, "announce")
+    refusal = authorize(deps.store, deps.settings, user_id, "announce", audit_ok=False)
     if refusal:
         return _text(refusal)
     draft_id = row_id(value)
@@ -307,13 +349,14 @@ def confirm_announce(deps: Deps, user_id: str, value: str) -> Reply:
                             dm_message=(fallback, dm_msg) if dm_msg else None,
                             level_id=level_id, knowledge_version=deps.kb.version, note=message)
     if not first:
+        deps.store.audit(user_id, "announce.send", "refused", level_id, f"broadcast {bid} already sent")
         return _text(f"That announcement was already sent (broadcast {bid}); nothing was sent again.")
-    deps.store.audit(user_id, "announce.send", "ok", level_id, f"broadcast {bid}, {len(people)} DMs")
+    deps.store.audit(user_id, "announce.send", "sent", level_id, f"broadcast {bid}, {len(people)} DMs")
     if deps.kick_outbox:
         deps.kick_outbox()
+    about = f"whose gap checks target {escape(level.label)}" if level else ""
     return Reply(text="Announcement queued", replace=True, blocks=B.text_blocks(
-        f"Queued broadcast {bid}: the channel message and {len(people)} DMs go out now, each exactly once. "
-        "`ladder outbox` shows progress."))
+        f"Broadcast {bid} queued: {delivery_words(deps, len(people), about)}"))
 
 
 # -- HR edits ------------------------------------------------------------------------------------------
@@ -326,12 +369,14 @@ def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
     if refusal:
         return _text(refusal)
     if not args.strip():
+        deps.store.audit(user_id, "edit.open", "invalid", None, "no level")
         return _text("Usage: `/ladder edit LEVEL`, e.g. `/ladder edit senior agent`.")
     try:
         level = deps.kb.resolve(args)
     except LevelNotFound as exc:
+        deps.store.audit(user_id, "edit.open", "invalid", None, "unknown level")
         return _text(exc.message)
-    deps.store.audit(user_id, "edit.open", "ok", level.id, f"knowledge {deps.kb.version}")
+    deps.store.audit(user_id, "edit.open", "opened", level.id, f"knowledge {deps.kb.version}")
     meta = _json.dumps({"level": level.id, "version": deps.kb.version})
     reply = _text(f"Opening the form for *{escape(level.label)}*…")
     reply.modal = B.edit_modal(level, deps.kb.tracks[level.track].title, meta)
@@ -491,15 +536,15 @@ def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, 
     deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
     if queued:
         release(deps.store, broadcast_id=queued["id"])  # the version is live: its announcement may go out
-    deps.store.audit(user_id, "edit.save", "ok", level_id, f"{base.version} -> {new_kb.version}")
+    deps.store.audit(user_id, "edit.save", "saved", level_id, f"{base.version} -> {new_kb.version}")
     if queued and deps.kick_outbox:
         deps.kick_outbox()
     level = new_kb.level(level_id)
     text = (f"Saved *{escape(level.label)}* as knowledge {new_kb.version} (was {base.version}) and it is live.\n"
             f"_{escape(note)}_\n```{escape(diff_text(diff))}```")
     if queued:
-        text += (f"\nBroadcast {queued['id']} queued: the announcement channel and {_people(queued['people'])} whose "
-                 "gap checks target this level, each exactly once (`ladder outbox` shows progress).")
+        text += f"\nBroadcast {queued['id']} queued: " + delivery_words(
+            deps, queued["people"], "whose gap checks target this level")
     else:
         text += "\nNo announcement was sent (the form's announcement was empty). Use `/ladder announce` to send one."
     return Reply(text="Level saved", ephemeral=False, dm=True, blocks=B.text_blocks(text))

@@ -28,8 +28,27 @@ def test_every_setting_is_read():
 
 @pytest.mark.parametrize("env, message", [
     ({"SLACK_BOT_TOKEN": "xapp-wrong"}, "SLACK_BOT_TOKEN must start with 'xoxb-'"),
-    ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN must start with 'xapp-'"),
-    ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL='ftp://x' is not an http(s) URL"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN must start with 'xapp-'"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL='ftp://x' is not an http(s) URL"),
+])
+def test_malformed_slack_settings_stop_only_what_needs_slack(env, message):
+    settings = Settings.from_env(env)    # `ladder levels`, `ask`, the console: no Slack, no stop
+    for require in (settings.require_slack, settings.require_http, settings.require_socket_mode):
+        with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            require()
+
+
+def test_ladder_levels_runs_with_a_malformed_token(capsys, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "not-a-token")
+    assert main(["levels", "--track", "frontend"]) == 0
+    assert "Frontend Development" in capsys.readouterr().out
+    assert main(["outbox", "--drain"]) == 1
+    assert "SLACK_BOT_TOKEN must start with 'xoxb-'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("env, message", [
     ({"PORT": "http"}, "PORT='http' is not a port number"),
     ({"PORT": "70000"}, "PORT='70000' is not a port number"),
     ({"PORT": "²"}, "PORT='²' is not a port number"),   # isdigit() says yes, int() raises

@@ -134,7 +134,7 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path, monkeypatch
     # every answer came whole from one version: never a mix
     assert seen and all(has_new == (v == new_version) for v, has_new in seen)
     assert {v for v, _ in seen} <= {old_version, new_version}
-    assert [(r["action"], r["outcome"]) for r in deps.store.audit_log()][:1] == [("edit.save", "ok")]
+    assert [(r["action"], r["outcome"]) for r in deps.store.audit_log()][:1] == [("edit.save", "saved")]
     a = deps.advisor.ask("what do I need for senior agent?")
     assert a.knowledge_version == new_version and "KPI achievement: ≥ 103%" in a.answer
     assert load_index(deps.settings.index_dir).knowledge_version == new_version

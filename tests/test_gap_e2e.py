@@ -114,7 +114,7 @@ def test_walk_survives_sigkill_and_resumes_with_no_answer_lost(built_index, tmp_
             state = {"values": {"gap_current": {"ladder_gap_current": {
                 "type": "static_select", "selected_option": {"value": "experienced-agent"}}}}}
             r = click(slack, server, post.args["blocks"], "Start", dm, state=state)
-            r = click(slack, server, resp_blocks(r), "1–2 years", dm)
+            r = click(slack, server, resp_blocks(r), "1½ years or more", dm)
             r = click(slack, server, resp_blocks(r), "Partly", dm)
             r = click(slack, server, resp_blocks(r), "Yes, consistently", dm)
             assert "question 4 of 8" in json.dumps(resp_blocks(r))
@@ -195,7 +195,7 @@ def test_two_signed_clicks_of_one_button_at_once_store_one_answer(built_index, t
     """Every answer of a walk clicked twice at once over HTTP: each advances the check once, the other click
     is told it was already answered; the last makes one report."""
     db = tmp_path / "gap.db"
-    labels = ("1–2 years", "Partly", "Yes, consistently", "Not yet", "Yes, consistently", "Yes, consistently",
+    labels = ("1½ years or more", "Partly", "Yes, consistently", "Not yet", "Yes, consistently", "Yes, consistently",
               "Partly")
     with SlackStandIn() as slack:
         server = Server(slack, built_index, db)

@@ -273,7 +273,7 @@ def test_a_second_click_on_send_sends_nothing_again(hr_deps):
     aid, value = send_button(command(hr_deps, "UADMIN", "announce senior agent: hi"))
     first = action(hr_deps, "UADMIN", aid, value)
     second = action(hr_deps, "UADMIN", aid, value)
-    assert "Queued broadcast" in str(first.blocks)
+    assert "queued: " in str(first.blocks)
     assert "already sent" in str(second.blocks)
     assert O.summary(hr_deps.store) == {"pending": 3}
     with hr_deps.store.db() as db:
@@ -292,7 +292,7 @@ def test_simultaneous_clicks_make_one_broadcast(hr_deps):
     threads = [threading.Thread(target=click) for _ in range(4)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert sum("Queued broadcast" in str(r.blocks) for r in replies) == 1
+    assert sum("queued: " in str(r.blocks) for r in replies) == 1
     with hr_deps.store.db() as db:
         assert db["broadcasts"].count == 1 and db["outbox"].count == 3
 
@@ -303,7 +303,7 @@ def test_a_long_non_ascii_announcement_fits_the_button(hr_deps):
     preview = command(hr_deps, "UADMIN", f"announce senior agent: {message}")
     aid, value = send_button(preview)
     assert len(value) <= BUTTON_VALUE_MAX and validate_blocks(preview.blocks) == []
-    assert "Queued broadcast" in str(action(hr_deps, "UADMIN", aid, value).blocks)
+    assert "queued: " in str(action(hr_deps, "UADMIN", aid, value).blocks)
     with hr_deps.store.db() as db:
         assert message.strip() in db["broadcasts"].get(1)["note"]
 
