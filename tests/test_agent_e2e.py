@@ -15,7 +15,7 @@ from bot import blocks as B
 from bot import threads
 from bot.listeners.agent import CUT_OFF, STREAM_MIN_CHARS
 from tests import slack_requests as R
-from tests.test_slack_e2e import QUESTION, USER, Ladder, ladder, served  # noqa: F401  (fixtures)
+from tests.test_slack_e2e import QUESTION, USER, Ladder, agent_ladder, served  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,8 @@ def wait_idle(world: Ladder, seconds: float = 0.5) -> None:
 
 # -- 1. the Messages tab ------------------------------------------------------------------------------
 
-def test_messages_tab_suggests_at_most_four_prompts_made_for_the_person(ladder):
+def test_messages_tab_suggests_at_most_four_prompts_made_for_the_person(agent_ladder):
+    ladder = agent_ladder
     ladder.deps.store.set_profile(USER, current_level="experienced-agent")
     dm = open_messages_tab(ladder)
     [call] = ladder.slack.wait_for("assistant.threads.setSuggestedPrompts", lambda c: c.ok)
@@ -72,7 +73,8 @@ def test_messages_tab_suggests_at_most_four_prompts_made_for_the_person(ladder):
     assert call.args["channel_id"] == dm
 
 
-def test_an_open_gap_check_is_offered_for_resuming_and_the_prompt_resumes_it(ladder):
+def test_an_open_gap_check_is_offered_for_resuming_and_the_prompt_resumes_it(agent_ladder):
+    ladder = agent_ladder
     from bot import handlers
 
     ladder.deps.store.set_profile(USER, current_level="agent")
@@ -90,7 +92,8 @@ def test_an_open_gap_check_is_offered_for_resuming_and_the_prompt_resumes_it(lad
     assert "Senior Agent" in json.dumps(call.args["blocks"])
 
 
-def test_the_compare_prompt_compares_the_persons_own_level(ladder):
+def test_the_compare_prompt_compares_the_persons_own_level(agent_ladder):
+    ladder = agent_ladder
     ladder.deps.store.set_profile(USER, current_level="experienced-agent")
     dm, ts, _ = ladder.dm("Compare my level with Senior Agent")
     ladder.slack.wait_for("chat.stopStream", lambda c: c.ok, timeout=10)
@@ -100,7 +103,8 @@ def test_the_compare_prompt_compares_the_persons_own_level(ladder):
 
 # -- 2.–4. a question: status, stream, native feedback ------------------------------------------------------
 
-def test_a_question_shows_a_status_then_a_streamed_answer_with_native_feedback(ladder):
+def test_a_question_shows_a_status_then_a_streamed_answer_with_native_feedback(agent_ladder):
+    ladder = agent_ladder
     dm, ts, _ = ladder.dm(QUESTION)
     msg = streamed_answer(ladder, dm, ts)
     [status] = ladder.slack.calls("assistant.threads.setStatus")[:1]
@@ -122,14 +126,16 @@ def test_a_question_shows_a_status_then_a_streamed_answer_with_native_feedback(l
     assert not ladder.slack.calls("chat.postMessage")         # one answer, the streamed one
 
 
-def test_a_short_answer_is_posted_at_once_with_native_feedback(ladder):
+def test_a_short_answer_is_posted_at_once_with_native_feedback(agent_ladder):
+    ladder = agent_ladder
     dm, ts, _ = ladder.dm("who manages team leads?")
     [call] = ladder.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") == ts and c.ok)
     assert not ladder.slack.calls("chat.startStream")
     feedback_values(call.args["blocks"])
 
 
-def test_native_thumbs_down_stores_the_vote_and_what_was_wrong_reaches_stats(ladder):
+def test_native_thumbs_down_stores_the_vote_and_what_was_wrong_reaches_stats(agent_ladder):
+    ladder = agent_ladder
     dm, ts, _ = ladder.dm(QUESTION)
     msg = streamed_answer(ladder, dm, ts)
     up, down = feedback_values(msg["blocks"])
@@ -165,7 +171,8 @@ def test_native_thumbs_down_stores_the_vote_and_what_was_wrong_reaches_stats(lad
 
 # -- 3. a stream that breaks part-way -----------------------------------------------------------------
 
-def test_a_stream_that_breaks_part_way_is_ended_with_a_clear_note_and_the_answer_posted(ladder):
+def test_a_stream_that_breaks_part_way_is_ended_with_a_clear_note_and_the_answer_posted(agent_ladder):
+    ladder = agent_ladder
     ladder.slack.error("chat.appendStream", "internal_error", times=1)
     dm, ts, _ = ladder.dm(QUESTION)
     [post] = ladder.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") == ts and c.ok)
@@ -179,7 +186,8 @@ def test_a_stream_that_breaks_part_way_is_ended_with_a_clear_note_and_the_answer
 # -- 5. follow-ups in threads -------------------------------------------------------------------------------
 
 @pytest.mark.skipif(threads.Conversation is None, reason="needs issue 11's conversation interface (bot.advisor.conversation)")
-def test_a_follow_up_in_the_thread_resolves_against_the_previous_answer(ladder):
+def test_a_follow_up_in_the_thread_resolves_against_the_previous_answer(agent_ladder):
+    ladder = agent_ladder
     dm, ts, _ = ladder.dm(QUESTION)
     streamed_answer(ladder, dm, ts)
     ladder.slack.reset()
@@ -193,7 +201,8 @@ def test_a_follow_up_in_the_thread_resolves_against_the_previous_answer(ladder):
     assert [t["question"] for t in ladder.deps.store.thread_turns(dm, ts)] == [QUESTION, "and for expert?"]
 
 
-def test_in_a_channel_ladder_follows_up_only_in_threads_it_answered_in(ladder):
+def test_in_a_channel_ladder_follows_up_only_in_threads_it_answered_in(agent_ladder):
+    ladder = agent_ladder
     channel = "C1"
     ts = ladder.slack.add_message(channel, f"<@{R.BOT_USER_ID}> {QUESTION}", user=USER)
     ladder.post(R.event_callback(R.app_mention(QUESTION, channel=channel, ts=ts)))
@@ -220,7 +229,8 @@ def test_in_a_channel_ladder_follows_up_only_in_threads_it_answered_in(ladder):
 # -- 1.–4. a workspace that refuses the agent experience ------------------------------------------------------
 
 @pytest.mark.parametrize("error", ["not_allowed_token_type", "feature_not_enabled"])
-def test_refused_agent_features_fall_back_to_today_and_are_not_retried(ladder, error):
+def test_refused_agent_features_fall_back_to_today_and_are_not_retried(agent_ladder, error):
+    ladder = agent_ladder
     ladder.slack.refuse_agent(error)
     dm, ts, _ = ladder.dm(QUESTION)
     call = ladder.answer_in_thread(dm, ts)                   # 👀, then one message, 👀 removed
@@ -250,7 +260,8 @@ def test_refused_agent_features_fall_back_to_today_and_are_not_retried(ladder, e
     assert len(ladder.slack.calls("assistant.threads.setSuggestedPrompts")) == 1
 
 
-def test_a_refusal_is_checked_again_after_the_interval(ladder):
+def test_a_refusal_is_checked_again_after_the_interval(agent_ladder):
+    ladder = agent_ladder
     ladder.slack.refuse_agent("feature_not_enabled")
     dm, ts, _ = ladder.dm(QUESTION)
     ladder.answer_in_thread(dm, ts)

@@ -112,10 +112,11 @@ class Ladder:
             return err.code, err.headers.get("Content-Type", ""), err.read().decode()
 
 
-@pytest.fixture
-def ladder(served, tmp_path):
+def _world(served, tmp_path, refuse_agent: str | None):
     slack, base, deps = served
     slack.reset()
+    if refuse_agent:
+        slack.refuse_agent(refuse_agent)
     boot_store = deps.store
     deps.store = Store(tmp_path / "ladder.db")  # the listeners read deps.store on every request
     world = Ladder(slack, base, deps, tmp_path / "ladder.db")
@@ -124,6 +125,19 @@ def ladder(served, tmp_path):
         assert_valid_blocks(slack)
     finally:
         deps.store = boot_store
+
+
+@pytest.fixture
+def ladder(served, tmp_path):
+    """A workspace without Slack's agent experience: Ladder as it has always answered (tests/test_agent_e2e.py
+    has the agent experience)."""
+    yield from _world(served, tmp_path, refuse_agent="feature_not_enabled")
+
+
+@pytest.fixture
+def agent_ladder(served, tmp_path):
+    """A workspace with Slack's agent experience (status, streams, prompts, feedback buttons)."""
+    yield from _world(served, tmp_path, refuse_agent=None)
 
 
 # -- what people see ---------------------------------------------------------------------------------
