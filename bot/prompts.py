@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot import blocks as B
 from bot.knowledge import LevelNotFound
 from bot.query import Intent, understand
 from bot.replies import Deps, Reply
@@ -61,13 +62,12 @@ _COMPARE_MINE = re.compile(r"^\s*compare my level with (?P<target>.+?)[\s.!?]*$"
 def route(deps: Deps, user_id: str, text: str) -> Reply | None:
     """The reply to a suggested prompt that is an instruction rather than a question; None for anything else."""
     from bot import gap_handlers
-    from bot.handlers import _answer_reply, _text
 
     if m := _RESUME.match(text or ""):
         try:
             return gap_handlers.start(deps, user_id, m.group("target") or "")
         except LevelNotFound as exc:
-            return _text(exc.message)
+            return Reply(text=exc.message, blocks=B.text_blocks(exc.message), ephemeral=False)
     if m := _COMPARE_MINE.match(text or ""):
         mine = deps.store.profile(user_id).get("current_level")
         if not mine or not deps.kb.has_level(mine):
@@ -76,9 +76,9 @@ def route(deps: Deps, user_id: str, text: str) -> Reply | None:
             target = deps.kb.resolve(m.group("target"))
         except LevelNotFound:
             return None
-        reply = _answer_reply(deps, deps.advisor.compare(mine, target.id))
-        reply.ephemeral = False
-        return reply
+        answer = deps.advisor.compare(mine, target.id)
+        return Reply(text=B.clip(answer.answer.strip().split("\n", 1)[0] or "Ladder", 300),
+                     blocks=B.answer_blocks(deps.kb, answer, None), ephemeral=False)
     return None
 
 

@@ -270,6 +270,20 @@ def _option(errors: list, opt: Any, ptr: str) -> None:
         errors.append(f"must be less than {OPTION_VALUE_MAX + 1} characters [json-pointer:{ptr}/value]")
 
 
+def _elements(errors: list, els: Any, ptr: str, most: int, kinds: tuple[str, ...] | None = None) -> None:
+    """The elements of an actions or context_actions block: 1..``most``, each of ``kinds`` (when given)."""
+    if not isinstance(els, list) or not els:
+        errors.append(f"must provide at least 1 item [json-pointer:{ptr}/elements]")
+        return
+    if len(els) > most:
+        errors.append(f"no more than {most} items allowed [json-pointer:{ptr}/elements]")
+    for ei, el in enumerate(els):
+        if kinds and (not isinstance(el, dict) or el.get("type") not in kinds):
+            errors.append(f"must be one of {list(kinds)} [json-pointer:{ptr}/elements/{ei}/type]")
+        else:
+            _element(errors, el, f"{ptr}/elements/{ei}")
+
+
 def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: str = "/blocks",
                     unsupported: tuple[str, ...] = ()) -> list[str]:
     """Slack-style error strings ("... [json-pointer:/blocks/0/text/text]"); [] if valid."""
@@ -327,14 +341,7 @@ def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: st
         elif kind == "header":
             _text_obj(mine, raw.get("text"), f"{ptr}/text", max_len=HEADER_TEXT_MAX, plain_only=True)
         elif kind == "actions":
-            els = raw.get("elements")
-            if not isinstance(els, list) or not els:
-                mine.append(f"must provide at least 1 item [json-pointer:{ptr}/elements]")
-            else:
-                if len(els) > ACTIONS_ELEMENTS_MAX:
-                    mine.append(f"no more than {ACTIONS_ELEMENTS_MAX} items allowed [json-pointer:{ptr}/elements]")
-                for ei, el in enumerate(els):
-                    _element(mine, el, f"{ptr}/elements/{ei}")
+            _elements(mine, raw.get("elements"), ptr, ACTIONS_ELEMENTS_MAX)
         elif kind == "context":
             els = raw.get("elements")
             if not isinstance(els, list) or not els:
@@ -348,17 +355,7 @@ def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: st
                 _element(mine, raw["element"], f"{ptr}/element")
             _text_obj(mine, raw.get("label"), f"{ptr}/label", max_len=2000, plain_only=True)
         elif kind == "context_actions":
-            els = raw.get("elements")
-            if not isinstance(els, list) or not els:
-                mine.append(f"must provide at least 1 item [json-pointer:{ptr}/elements]")
-            else:
-                if len(els) > CONTEXT_ACTIONS_ELEMENTS_MAX:
-                    mine.append(f"no more than {CONTEXT_ACTIONS_ELEMENTS_MAX} items allowed [json-pointer:{ptr}/elements]")
-                for ei, el in enumerate(els):
-                    if not isinstance(el, dict) or el.get("type") not in ("feedback_buttons", "icon_button"):
-                        mine.append(f"must be one of ['feedback_buttons', 'icon_button'] [json-pointer:{ptr}/elements/{ei}/type]")
-                    else:
-                        _element(mine, el, f"{ptr}/elements/{ei}")
+            _elements(mine, raw.get("elements"), ptr, CONTEXT_ACTIONS_ELEMENTS_MAX, kinds=("feedback_buttons", "icon_button"))
         elif kind == "markdown":
             text = raw.get("text")
             if not isinstance(text, str) or not text:
