@@ -183,6 +183,36 @@ def test_a_stream_that_breaks_part_way_is_ended_with_a_clear_note_and_the_answer
     feedback_values(post.args["blocks"])
 
 
+def test_a_stream_slack_no_longer_takes_is_replaced_by_the_note_and_the_answer_posted(agent_ladder):
+    ladder = agent_ladder
+    ladder.slack.error("chat.appendStream", "internal_error", times=1)
+    ladder.slack.error("chat.stopStream", "message_not_in_streaming_state", times=1)
+    dm, ts, _ = ladder.dm(QUESTION)
+    [post] = ladder.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") == ts and c.ok)
+    [update] = ladder.slack.calls("chat.update")
+    assert update.ok and "whole answer is in the next message" in update.args["text"]
+    assert "Senior Agent" in json.dumps(post.args["blocks"])
+
+
+def test_a_stream_the_person_stopped_is_left_as_they_stopped_it(agent_ladder):
+    ladder = agent_ladder
+    ladder.slack.error("chat.appendStream", "stopped_by_user", times=1)
+    dm, ts, _ = ladder.dm(QUESTION)
+    ladder.slack.wait_for("chat.appendStream", lambda c: c.error == "stopped_by_user")
+    wait_idle(ladder)
+    assert not ladder.slack.calls("chat.postMessage") and not ladder.slack.calls("chat.stopStream")
+
+
+def test_a_new_agent_thread_gets_the_prompts_too(agent_ladder):
+    ladder = agent_ladder
+    ladder.deps.store.set_profile(USER, current_level="senior-agent")
+    dm = ladder.slack.dm_channel(USER)
+    ladder.post(R.event_callback(R.assistant_thread_started(user=USER, channel=dm, thread_ts="1700000500.000100")))
+    ladder.slack.wait_for("assistant.threads.setSuggestedPrompts", lambda c: c.ok)
+    titles = [p["title"] for p in ladder.slack.suggested_prompts(dm, "1700000500.000100")["prompts"]]
+    assert titles[0] == "What do I need for Expert Agent?" and len(titles) <= 4
+
+
 # -- 5. follow-ups in threads -------------------------------------------------------------------------------
 
 @pytest.mark.skipif(threads.Conversation is None, reason="needs issue 11's conversation interface (bot.advisor.conversation)")
