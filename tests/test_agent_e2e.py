@@ -12,7 +12,6 @@ import time
 import pytest
 
 from bot import blocks as B
-from bot import threads
 from bot.listeners.agent import CUT_OFF, STREAM_MIN_CHARS
 from tests import slack_requests as R
 from tests.test_slack_e2e import QUESTION, USER, Ladder, agent_ladder, served  # noqa: F401  (fixtures)
@@ -215,16 +214,44 @@ def test_a_new_agent_thread_gets_the_prompts_too(agent_ladder):
 
 # -- 5. follow-ups in threads -------------------------------------------------------------------------------
 
-@pytest.mark.skipif(threads.Conversation is None, reason="needs issue 11's conversation interface (bot.advisor.conversation)")
+def test_a_reply_in_the_thread_reaches_understanding_with_the_threads_earlier_turns(agent_ladder, monkeypatch):
+    ladder = agent_ladder
+    seen = []
+    ask = ladder.deps.advisor.ask
+
+    def recording(text, **kw):
+        seen.append((text, kw.get("context")))
+        return ask(text, **kw)
+
+    monkeypatch.setattr(ladder.deps.advisor, "ask", recording)
+    dm, ts, _ = ladder.dm(QUESTION)
+    streamed_answer(ladder, dm, ts)
+    wait_idle(ladder)
+    follow = ladder.slack.add_message(dm, "and for expert?", user=USER, thread_ts=ts)
+    ladder.post(R.event_callback(R.message_im("and for expert?", channel=dm, ts=follow, thread_ts=ts)))
+    ladder.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") == ts)
+    wait_idle(ladder)
+    first, second = seen
+    assert first[1].turns == ()                                   # a new question: nothing before it
+    [turn] = second[1].turns                                      # the follow-up: the thread's first question
+    assert (turn.question, turn.level_id, turn.track) == (QUESTION, "senior-agent", "call-center")
+    # a new top-level question in the DM starts afresh
+    dm, ts2, _ = ladder.dm("what do I need for team lead?")
+    ladder.slack.wait_for("chat.stopStream", lambda c: c.ok, count=2)
+    wait_idle(ladder)
+    assert seen[-1][1].turns == ()
+
+
+@pytest.mark.xfail(reason="issue 11: Advisor.ask receives the conversation but does not read it yet", strict=False)
 def test_a_follow_up_in_the_thread_resolves_against_the_previous_answer(agent_ladder):
     ladder = agent_ladder
     dm, ts, _ = ladder.dm(QUESTION)
     streamed_answer(ladder, dm, ts)
-    ladder.slack.reset()
+    wait_idle(ladder)
     follow = ladder.slack.add_message(dm, "and for expert?", user=USER, thread_ts=ts)
     status, _, _ = ladder.post(R.event_callback(R.message_im("and for expert?", channel=dm, ts=follow, thread_ts=ts)))
     assert status == 200
-    ladder.slack.wait_for("chat.stopStream", lambda c: c.ok)
+    ladder.slack.wait_for("chat.stopStream", lambda c: c.ok, count=2)
     answer = [m for m in ladder.slack.thread(dm, ts) if m.get("streaming_state")][-1]
     assert "Expert Agent" in answer["text"]
     assert "Which" not in answer["text"][:80]                  # not a two-ladder clarification

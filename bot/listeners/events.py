@@ -38,7 +38,7 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
     try:  # a failure goes on to lazy_half, which tells the person in this thread
         with ANSWERING:
             earlier = threads.conversation(deps, channel, thread) if event.get("thread_ts") else None
-            reply = threads.ask(deps, user, channel, text, earlier)
+            reply = handlers.question(deps, user, channel, text, context=earlier)
         if _plain_answer(reply):
             agent.post_answer(reply, channel=channel, thread_ts=thread, user=user)
         else:
