@@ -104,8 +104,9 @@ def register(app, deps) -> None:
 
     @lazy_half("a new agent thread")
     def on_thread_started(body, event, client):
-        where = event.get("assistant_thread") or {}
-        if not (where.get("channel_id") and where.get("thread_ts") and where.get("user_id")):
+        where = event.get("assistant_thread")
+        if not isinstance(where, dict) or not all(isinstance(where.get(k), str) and where[k]
+                                                  for k in ("channel_id", "thread_ts", "user_id")):
             return
         with ANSWERING:
             suggestions = prompts.suggested(deps, where["user_id"])
