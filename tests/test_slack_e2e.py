@@ -20,6 +20,7 @@ from bot import blocks as B
 from bot import handlers
 from bot.app import SORRY, create_app
 from bot.config import Settings
+from bot.listeners.agent import FEATURES as AGENT_FEATURES
 from bot.runtime import make_deps
 from bot.store import Store
 from bot.web import serve_in_thread, wsgi_app
@@ -119,6 +120,9 @@ def _world(served, tmp_path, refuse_agent: str | None):
         slack.refuse_agent(refuse_agent)
     boot_store = deps.store
     deps.store = Store(tmp_path / "ladder.db")  # the listeners read deps.store on every request
+    if refuse_agent:   # Ladder has met the refusals before (tests/test_agent_e2e.py checks how it learns them)
+        for feature in AGENT_FEATURES:
+            deps.store.refuse_feature(R.TEAM_ID, feature, refuse_agent)
     world = Ladder(slack, base, deps, tmp_path / "ladder.db")
     try:
         yield world

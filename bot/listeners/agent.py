@@ -27,6 +27,7 @@ from bot import prompts
 log = logging.getLogger(__name__)
 
 STATUS, STREAM, PROMPTS, FEEDBACK = "status", "stream", "prompts", "feedback"
+FEATURES = (STATUS, STREAM, PROMPTS, FEEDBACK)
 # What Slack answers when the workspace, the token or the app's settings do not allow a feature.
 REFUSALS = frozenset({
     "not_allowed_token_type", "feature_not_enabled", "missing_scope", "not_allowed", "access_denied",
