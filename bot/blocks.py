@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import re
+
 from slack_sdk.models.blocks import (
-    ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, Option,
-    OptionGroup, PlainTextObject, SectionBlock, StaticSelectElement,
+    ActionsBlock, Block, ButtonElement, ContextActionsBlock, ContextBlock, DividerBlock, FeedbackButtonObject,
+    FeedbackButtonsElement, HeaderBlock, MarkdownTextObject, Option, OptionGroup, PlainTextObject, SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -29,8 +32,11 @@ SET_CURRENT = "ladder_set_current"          # App Home select
 SHOW_LEVEL = "ladder_show_level"
 ANNOUNCE_SEND = "ladder_announce_send"
 REMIND_OFF = "ladder_remind_off"            # "Stop reminding me" on a reminder
+FEEDBACK = "ladder_feedback"                # Slack's native 👍/👎 (feedback_buttons); value "up|12" / "down|12"
+FEEDBACK_SEND = "ladder_feedback_send"      # Send on "what was wrong?"
+FEEDBACK_NOTE_BLOCK, FEEDBACK_NOTE = "feedback_note", "ladder_feedback_note"
 ACTION_IDS = (START_GAP, COMPARE_MINE, VOTE_UP, VOTE_DOWN, CHOOSE_LEVEL, SET_CURRENT, SHOW_LEVEL,
-              ANNOUNCE_SEND, REMIND_OFF)  # + GAP_ACTION_IDS below
+              ANNOUNCE_SEND, REMIND_OFF, FEEDBACK, FEEDBACK_SEND)  # + GAP_ACTION_IDS below
 
 SECTION_MAX = 3000
 BUTTON_MAX = 75
@@ -128,6 +134,88 @@ def answer_blocks(kb: Knowledge, answer: Answer, answer_id: int | None) -> list[
     return fit(blocks)
 
 
+# -- the agent experience: native feedback, streamed markdown --------------------------------------
+
+MARKDOWN_MAX = 12_000   # a markdown block, and each markdown_text a stream call carries (cumulative per payload)
+
+
+def native_feedback(blocks: list[dict]) -> list[dict]:
+    """The same answer with Slack's own 👍/👎 (a context_actions block with feedback_buttons) in place of
+    Ladder's vote buttons; unchanged when it has none. The vote stays the same row either way."""
+    answer_id = next((el.get("value") for b in blocks if b.get("type") == "actions"
+                      for el in b.get("elements", []) if el.get("action_id") == VOTE_UP), None)
+    if answer_id is None:
+        return blocks
+    out = []
+    for b in blocks:
+        if b.get("type") == "actions":
+            rest = [el for el in b["elements"] if el.get("action_id") not in (VOTE_UP, VOTE_DOWN)]
+            if not rest:
+                continue
+            b = {**b, "elements": rest}
+        out.append(b)
+    out.append(ContextActionsBlock(block_id=f"feedback-{answer_id}", elements=[FeedbackButtonsElement(
+        action_id=FEEDBACK,
+        positive_button=FeedbackButtonObject(text="👍", accessibility_label="This answer helped",
+                                             value=f"up|{answer_id}"),
+        negative_button=FeedbackButtonObject(text="👎", accessibility_label="This answer missed",
+                                             value=f"down|{answer_id}"))]).to_dict())
+    return fit([Block.parse(b) for b in out])
+
+
+def has_native_feedback(blocks: list[dict]) -> bool:
+    return any(b.get("type") == "context_actions" for b in blocks)
+
+
+def feedback_vote(value: str) -> tuple[int, str] | None:
+    """(+1 | -1, answer id text) from a feedback button's value; None when it is not one of ours."""
+    kind, _, answer_id = (value or "").partition("|")
+    return ({"up": 1, "down": -1}[kind], answer_id) if kind in ("up", "down") else None
+
+
+def feedback_note_blocks(answer_id: int) -> list[dict]:
+    """After a 👎: an optional "what was wrong?" box and Send."""
+    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+
+    return fit([
+        SectionBlock(text=MarkdownTextObject(text="Thanks — I've noted that this answer missed. HR reviews these.")),
+        InputBlock(block_id=f"{FEEDBACK_NOTE_BLOCK}-{answer_id}", optional=True,
+                   label=PlainTextObject(text="What was wrong? (optional)"),
+                   element=PlainTextInputElement(action_id=FEEDBACK_NOTE, max_length=500, multiline=True,
+                                                 placeholder=PlainTextObject(text="e.g. it answered for the wrong level"))),
+        ActionsBlock(block_id="feedback_note_actions", elements=[button("Send", FEEDBACK_SEND, str(answer_id))]),
+    ])
+
+
+_BOLD = re.compile(r"(?<![\\*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+_STRIKE = re.compile(r"(?<![~\w])~(?=\S)([^~\n]+?)(?<=\S)~(?![~\w])")
+_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]+)>")
+
+
+def to_markdown(mrkdwn: str) -> str:
+    """Slack mrkdwn (what answers are written in) as the standard markdown of streams and markdown blocks:
+    *bold* -> **bold**, ~strike~ -> ~~strike~~, <url|text> -> [text](url). Escapes (&amp; &lt; &gt;) stay."""
+    text = _LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", mrkdwn)
+    text = _BOLD.sub(r"**\1**", text)
+    return _STRIKE.sub(r"~~\1~~", text)
+
+
+def stream_parts(blocks: list[dict]) -> tuple[str, list[dict]]:
+    """A message's leading section texts as one markdown text to stream, and the blocks that follow them
+    (sources, buttons, feedback) for the end of the stream."""
+    texts: list[str] = []
+    i = 0
+    while i < len(blocks) and blocks[i].get("type") == "section" and not blocks[i].get("accessory") \
+            and (blocks[i].get("text") or {}).get("type") == "mrkdwn":
+        texts.append(blocks[i]["text"]["text"])
+        i += 1
+    markdown = to_markdown("\n".join(texts))
+    if len(markdown) > MARKDOWN_MAX:
+        note = "\n\n" + CUT_NOTE.format(hint="ask for one level at a time")
+        markdown = markdown[: MARKDOWN_MAX - len(note)].rstrip() + note
+    return markdown, blocks[i:]
+
+
 def text_blocks(mrkdwn: str, footer: str | None = None) -> list[dict]:
     blocks: list[Block] = list(sections(mrkdwn))
     if footer:
@@ -198,7 +286,8 @@ def home_view(kb: Knowledge, profile: dict, overview: str, banner: list[dict] | 
 
 def inputs_from_state(state: dict | None) -> dict:
     """The values a person left in a message's inputs and selects, by our short names."""
-    names = {GAP_CURRENT: "current", GAP_TARGET: "target", GAP_NOTE: "note", GAP_VALUE: "value"}
+    names = {GAP_CURRENT: "current", GAP_TARGET: "target", GAP_NOTE: "note", GAP_VALUE: "value",
+             FEEDBACK_NOTE: "feedback_note"}
     out: dict = {"review": review_choices(state)}
     for block in ((state or {}).get("values") or {}).values():
         for action_id, element in block.items():

@@ -10,7 +10,7 @@ import logging
 from typing import Callable
 
 from bot import blocks as B
-from bot import gap_handlers, team_handlers
+from bot import gap_handlers, prompts, team_handlers
 from bot.answers import Answer
 from bot.search.conversation import Conversation, Turn
 from bot.search.suggest import did_you_mean
@@ -50,6 +50,9 @@ def question(deps: Deps, user_id: str, channel: str | None, text: str, track: st
         return refusal
     if " ".join((text or "").lower().replace("?", " ").split()) in GAP_WORDS:
         return gap_handlers.start(deps, user_id)
+    routed = prompts.route(deps, user_id, text)   # a suggested prompt that is an instruction
+    if routed is not None:
+        return routed
     context = context or Conversation()
     if context.asker_level is None:
         context = context.with_asker_level(deps.store.profile(user_id).get("current_level"))
@@ -256,14 +259,12 @@ def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | 
     if action_id == B.REMIND_OFF:
         return cmd_remind(deps, user_id, "off")
     if action_id in (B.VOTE_UP, B.VOTE_DOWN):
-        answer_id = row_id(value)
-        if answer_id is None:
-            return _stale()
-        row = deps.store.vote(answer_id, user_id, 1 if action_id == B.VOTE_UP else -1)
-        if row is None:
-            return _stale()
-        thanks = "Thanks — glad it helped." if row["vote"] > 0 else "Thanks — I've noted that this answer missed. HR reviews these."
-        return _text(thanks)
+        return _vote(deps, user_id, value, 1 if action_id == B.VOTE_UP else -1)
+    if action_id == B.FEEDBACK:   # Slack's own 👍/👎: the same vote, one per person per answer
+        vote = B.feedback_vote(value)
+        return _vote(deps, user_id, vote[1], vote[0]) if vote else _stale()
+    if action_id == B.FEEDBACK_SEND:
+        return _feedback_note(deps, user_id, value, (inputs or {}).get("feedback_note", ""))
     if action_id == B.START_GAP and (not value or kb.has_level(value)):   # no value: App Home's "Start a gap check"
         reply = gap_handlers.start(deps, user_id, value)
         reply.dm = True
@@ -283,6 +284,31 @@ def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | 
         deps.store.set_profile(user_id, current_level=level.id)
         return _text(f"Saved: you are *{escape(level.label)}*.")
     return _stale()
+
+
+def _vote(deps: Deps, user_id: str, value: str, vote: int) -> Reply:
+    answer_id = row_id(value)
+    row = deps.store.vote(answer_id, user_id, vote) if answer_id is not None else None
+    if row is None:
+        return _stale()
+    if vote > 0:
+        return _text("Thanks — glad it helped.")
+    return Reply(text="Thanks — I've noted that this answer missed. What was wrong? (optional)",
+                 blocks=B.feedback_note_blocks(answer_id))
+
+
+def _feedback_note(deps: Deps, user_id: str, value: str, note: str) -> Reply:
+    """Send on "what was wrong?": the text goes with the person's 👎 into /ladder stats."""
+    answer_id = row_id(value)
+    if answer_id is None:
+        return _stale()
+    if not note.strip():
+        return Reply(text="Nothing written — your 👎 is noted all the same.", blocks=B.text_blocks(
+            "Nothing written — your 👎 is noted all the same."), replace=True)
+    if not deps.store.feedback_note(answer_id, user_id, note):
+        return _text("I can only keep a note with a 👎 of yours on that answer — press 👎 first, then write it.")
+    return Reply(text="Thanks — HR will read what you wrote.",
+                 blocks=B.text_blocks("Thanks — HR will read what you wrote."), replace=True)
 
 
 def _stale() -> Reply:

@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -154,6 +154,30 @@ def m011_reviews_once_reminders(db: Database) -> None:
     db["reminders"].create_index(["user_id", "kind"])
     db["profiles"].add_column("reminders", str)   # 'off' when the person said Stop reminding me
     db["profiles"].add_column("tz", str)          # their time zone (Slack's users.info), e.g. Europe/Berlin
+
+
+@migrations()
+def m012_agent_threads_feedback_notes(db: Database) -> None:
+    # a Slack agent feature (status, stream, prompts, feedback buttons) a workspace refused, and when that
+    # was last seen: not tried again on every message, but re-checked after AGENT_RECHECK
+    db["agent_refusals"].create({"team_id": str, "feature": str, "error": str, "checked_at": str},
+                                pk=("team_id", "feature"), not_null={"error", "checked_at"})
+    # what a thread Ladder answered in has asked so far: follow-ups are read against it (kept for
+    # THREAD_RETENTION, at most THREAD_TURNS per thread)
+    db["thread_turns"].create({
+        "id": int, "channel": str, "thread_ts": str, "user_id": str, "question": str, "level_id": str,
+        "track": str, "aspect": str, "level_ids": str, "answer_id": int, "created_at": str,
+    }, pk="id", not_null={"channel", "thread_ts", "question", "created_at"})
+    db["thread_turns"].create_index(["channel", "thread_ts"])
+    db["thread_turns"].create_index(["created_at"])
+    # the optional "what was wrong?" after a 👎
+    db["feedback"].add_column("note", str)
+
+
+AGENT_RECHECK = timedelta(hours=6)     # a refused agent feature is tried again after this long
+THREAD_RETENTION = timedelta(days=30)  # a thread's conversation is forgotten after this long
+THREAD_TURNS = 10                      # and keeps at most this many turns
+FEEDBACK_NOTE_MAX = 500
 
 
 class StoreError(Exception):
@@ -336,6 +360,14 @@ class Store:
             db["feedback"].upsert(row, pk=("answer_id", "user_id"))
             return row
 
+    def feedback_note(self, answer_id: int, user_id: str, note: str) -> bool:
+        """The "what was wrong?" text on this person's 👎 of an answer; False when there is no 👎 to attach it to."""
+        note = " ".join((note or "").split())[:FEEDBACK_NOTE_MAX]
+        with self.immediate() as db:
+            cur = db.execute("UPDATE feedback SET note = ?, updated_at = ? WHERE answer_id = ? AND user_id = ? "
+                             "AND vote < 0", [note or None, now(), answer_id, user_id])
+            return cur.rowcount == 1
+
     def feedback(self) -> list[dict]:
         with self.db() as db:
             return list(db["feedback"].rows)
@@ -493,6 +525,9 @@ class Store:
                 "clarify": one("SELECT count(*) FROM answers WHERE status = 'clarify'"),
                 "up": one("SELECT count(*) FROM feedback WHERE vote > 0"),
                 "down": one("SELECT count(*) FROM feedback WHERE vote < 0"),
+                "down_notes": [r[0] for r in db.execute(
+                    "SELECT note FROM feedback WHERE vote < 0 AND note IS NOT NULL AND note != '' "
+                    "ORDER BY updated_at DESC LIMIT 10").fetchall()],
                 "top_unanswered": [r[0] for r in db.execute(
                     "SELECT question FROM answers WHERE status = 'no_answer' AND question != '(empty)' "
                     "GROUP BY lower(question) ORDER BY count(*) DESC, max(id) DESC LIMIT 200").fetchall()],
@@ -542,6 +577,63 @@ class Store:
     def reviews(self, check_id: int) -> dict[str, str]:
         with self.db() as db:
             return {r["step"]: r["rating"] for r in db["gap_reviews"].rows_where("check_id = ?", [check_id])}
+
+    # -- Slack agent features a workspace refused ------------------------------------------------
+    def refusal(self, team_id: str, feature: str) -> dict | None:
+        with self.db() as db:
+            rows = list(db["agent_refusals"].rows_where("team_id = ? AND feature = ?", [team_id or "", feature]))
+            return rows[0] if rows else None
+
+    def feature_refused(self, team_id: str, feature: str, *, at: datetime | None = None) -> bool:
+        """True while a refusal of ``feature`` by this workspace is fresher than :data:`AGENT_RECHECK`."""
+        row = self.refusal(team_id, feature)
+        if row is None:
+            return False
+        return datetime.fromisoformat(row["checked_at"]) + AGENT_RECHECK > (at or datetime.now(timezone.utc))
+
+    def refuse_feature(self, team_id: str, feature: str, error: str) -> None:
+        with self.immediate() as db:
+            db["agent_refusals"].upsert({"team_id": team_id or "", "feature": feature, "error": error,
+                                         "checked_at": now()}, pk=("team_id", "feature"))
+
+    def allow_feature(self, team_id: str, feature: str) -> None:
+        """The feature worked: forget an earlier refusal (an admin turned it on)."""
+        with self.immediate() as db:
+            db.execute("DELETE FROM agent_refusals WHERE team_id = ? AND feature = ?", [team_id or "", feature])
+
+    def refusals(self) -> list[dict]:
+        with self.db() as db:
+            return list(db["agent_refusals"].rows)
+
+    # -- thread conversations --------------------------------------------------------------------
+    def add_turn(self, channel: str, thread_ts: str, turn: dict, *, user_id: str | None = None,
+                 answer_id: int | None = None) -> None:
+        """One more turn of a thread's conversation; keeps the newest :data:`THREAD_TURNS` of the thread and
+        forgets threads older than :data:`THREAD_RETENTION`, in the same transaction."""
+        stamp = now()
+        cutoff = (datetime.now(timezone.utc) - THREAD_RETENTION).isoformat(timespec="seconds")
+        with self.immediate() as db:
+            db["thread_turns"].insert({
+                "channel": channel, "thread_ts": thread_ts, "user_id": user_id,
+                "question": turn.get("question") or "(empty)", "level_id": turn.get("level_id"),
+                "track": turn.get("track"), "aspect": turn.get("aspect"),
+                "level_ids": json.dumps(list(turn.get("level_ids") or ())), "answer_id": answer_id,
+                "created_at": stamp,
+            })
+            db.execute("DELETE FROM thread_turns WHERE channel = ? AND thread_ts = ? AND id NOT IN "
+                       "(SELECT id FROM thread_turns WHERE channel = ? AND thread_ts = ? ORDER BY id DESC LIMIT ?)",
+                       [channel, thread_ts, channel, thread_ts, THREAD_TURNS])
+            db.execute("DELETE FROM thread_turns WHERE created_at < ?", [cutoff])
+
+    def thread_turns(self, channel: str, thread_ts: str) -> list[dict]:
+        """The thread's turns, oldest first (none once it is older than :data:`THREAD_RETENTION`)."""
+        cutoff = (datetime.now(timezone.utc) - THREAD_RETENTION).isoformat(timespec="seconds")
+        with self.db() as db:
+            rows = list(db["thread_turns"].rows_where("channel = ? AND thread_ts = ? AND created_at >= ?",
+                                                      [channel, thread_ts, cutoff], order_by="id"))
+        for row in rows:
+            row["level_ids"] = tuple(json.loads(row["level_ids"] or "[]"))
+        return rows
 
     # -- profiles ------------------------------------------------------------------------------
     def profile(self, user_id: str) -> dict:

@@ -239,6 +239,9 @@ def cmd_stats(deps: Deps, user_id: str, args: str) -> Reply:
              f"• Questions asked: *{st['questions']}* · could not answer: *{st['unanswered']}* · "
              f"asked to clarify: *{st['clarify']}*",
              f"• Feedback: {rate}"]
+    if st["down_notes"]:
+        lines += ["", "*What people said was wrong* (latest 👎 notes)"]
+        lines += [f"• {escape(B.clip(n, 200))}" for n in st["down_notes"]]
     unanswered = [q for q in st["top_unanswered"] if worth_listing(q)][:10]
     if unanswered:
         lines += ["", "*Questions I could not answer* (gaps in the ladder to fill? greetings, emoji and empty "

@@ -196,6 +196,18 @@ def block_actions(
         }
         element = {"type": "static_select", "action_id": action_id, "placeholder": action["placeholder"],
                    "options": [option]}
+    elif action_type == "feedback_buttons":
+        # Slack's own 👍/👎 in a context_actions block: the action carries the pressed button's value and text
+        positive = (value or "").startswith("up")
+        action = {
+            "type": "feedback_buttons",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "text": {"type": "plain_text", "text": text or ("👍" if positive else "👎"), "emoji": True},
+            "action_ts": action_ts,
+        }
+        element = None
     else:
         raise ValueError(f"unsupported action_type {action_type!r}")
 
@@ -210,7 +222,14 @@ def block_actions(
         "enterprise": None,
         "is_enterprise_install": False,
     }
-    blocks = [{"type": "actions", "block_id": block_id, "elements": [element]}]
+    if element is None:
+        up, down = (value, value.replace("up", "down", 1)) if positive else (value.replace("down", "up", 1), value)
+        blocks = [{"type": "context_actions", "block_id": block_id, "elements": [{
+            "type": "feedback_buttons", "action_id": action_id,
+            "positive_button": {"text": {"type": "plain_text", "text": "👍"}, "value": up},
+            "negative_button": {"text": {"type": "plain_text", "text": "👎"}, "value": down}}]}]
+    else:
+        blocks = [{"type": "actions", "block_id": block_id, "elements": [element]}]
     if view is not None:
         view = {"id": view.get("id", "V1"), "team_id": team_id, "type": "home", "blocks": blocks,
                 "private_metadata": "", "callback_id": "", "state": {"values": {}}, "hash": f"{int(time.time())}.abc",
@@ -389,6 +408,31 @@ def message_im(
         event["thread_ts"] = thread_ts
         event["parent_user_id"] = user
     return event
+
+
+def message_channel(
+    text: str,
+    user: str = "U1",
+    channel: str = "C1",
+    ts: str | None = None,
+    *,
+    thread_ts: str | None = None,
+    channel_type: str = "channel",
+    team_id: str = TEAM_ID,
+) -> dict:
+    """A ``message`` event in a channel (``message.channels``; ``channel_type: "group"`` for private ones)."""
+    event = message_im(text, user=user, channel=channel, ts=ts, thread_ts=thread_ts, team_id=team_id)
+    event["channel_type"] = channel_type
+    return event
+
+
+def assistant_thread_started(user: str = "U1", channel: str = "D1", thread_ts: str | None = None,
+                             *, team_id: str = TEAM_ID) -> dict:
+    """``assistant_thread_started``: someone opened a new thread with the app in its agent view."""
+    thread_ts = thread_ts or _ts()
+    return {"type": "assistant_thread_started", "event_ts": f"{time.time():.6f}",
+            "assistant_thread": {"user_id": user, "channel_id": channel, "thread_ts": thread_ts,
+                                 "context": {"channel_id": None, "team_id": team_id, "enterprise_id": None}}}
 
 
 def app_home_opened(user: str = "U1", channel: str = "D1", *, tab: str = "home", view: dict | None = None) -> dict:

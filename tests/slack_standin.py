@@ -31,6 +31,15 @@ follows Slack:
   ``response_metadata.messages`` (``[json-pointer:/view/...]``), not ``invalid_blocks``;
 * message ``text`` over 40,000 characters is truncated and posted with warning
   ``message_truncated`` (pass ``long_text="error"`` for ``msg_too_long`` instead).
+
+The agent experience (``assistant.threads.setStatus`` / ``setSuggestedPrompts``, ``chat.startStream`` /
+``appendStream`` / ``stopStream``, ``context_actions`` blocks with ``feedback_buttons``) is there as on a
+workspace that has it; :meth:`SlackStandIn.refuse_agent` makes it a workspace that refuses it: every agent
+method answers ``ok: false`` with the given error (``not_allowed_token_type``, ``feature_not_enabled``, …)
+and a ``context_actions`` block is ``invalid_blocks`` (an unsupported block type). A status is cleared by
+the app's next message in its thread, as on Slack; a stream is a message with ``streaming_state``
+``in_progress`` until ``chat.stopStream`` (``completed``), and appending to a message that is not
+streaming is ``message_not_in_streaming_state``.
 """
 
 from __future__ import annotations
@@ -71,6 +80,13 @@ OPTIONS_MAX = 100
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
 MARKDOWN_BLOCK_TEXT_MAX = 12_000
+MARKDOWN_TEXT_MAX = 12_000        # markdown_text / a markdown_text chunk of the stream methods
+LOADING_MESSAGES_MAX = 10         # assistant.threads.setStatus
+SUGGESTED_PROMPTS_MAX = 4         # assistant.threads.setSuggestedPrompts
+CONTEXT_ACTIONS_ELEMENTS_MAX = 5
+FEEDBACK_TEXT_MAX = 75
+AGENT_METHODS = ("assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle",
+                 "chat.startStream", "chat.appendStream", "chat.stopStream")
 VIEW_TITLE_MAX = 24
 VIEW_BUTTON_MAX = 24
 PRIVATE_METADATA_MAX = 3000
@@ -83,7 +99,7 @@ TRUNCATION_WARNING = (
 )
 
 # Fields that Slack takes as JSON-encoded strings in form bodies.
-JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
+JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata", "chunks", "prompts", "loading_messages")
 
 
 # ---------------------------------------------------------------------------
@@ -214,6 +230,18 @@ def _element(errors: list, el: Any, ptr: str) -> None:
             errors.append(f"must be less than {URL_MAX + 1} characters [json-pointer:{ptr}/url]")
         if el.get("style") not in (None, "primary", "danger"):
             errors.append(f"must be one of ['primary', 'danger'] [json-pointer:{ptr}/style]")
+    elif kind == "feedback_buttons":
+        for side in ("positive_button", "negative_button"):
+            button = el.get(side)
+            if not isinstance(button, dict):
+                errors.append(f"missing required field: {side} [json-pointer:{ptr}]")
+                continue
+            _text_obj(errors, button.get("text"), f"{ptr}/{side}/text", max_len=FEEDBACK_TEXT_MAX, plain_only=True)
+            val = button.get("value")
+            if not isinstance(val, str) or not val:
+                errors.append(f"missing required field: value [json-pointer:{ptr}/{side}]")
+            elif len(val) > BUTTON_VALUE_MAX:
+                errors.append(f"must be less than {BUTTON_VALUE_MAX + 1} characters [json-pointer:{ptr}/{side}/value]")
     elif kind in ("static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"):
         opts = el.get("options")
         groups = el.get("option_groups")
@@ -242,7 +270,22 @@ def _option(errors: list, opt: Any, ptr: str) -> None:
         errors.append(f"must be less than {OPTION_VALUE_MAX + 1} characters [json-pointer:{ptr}/value]")
 
 
-def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: str = "/blocks") -> list[str]:
+def _elements(errors: list, els: Any, ptr: str, most: int, kinds: tuple[str, ...] | None = None) -> None:
+    """The elements of an actions or context_actions block: 1..``most``, each of ``kinds`` (when given)."""
+    if not isinstance(els, list) or not els:
+        errors.append(f"must provide at least 1 item [json-pointer:{ptr}/elements]")
+        return
+    if len(els) > most:
+        errors.append(f"no more than {most} items allowed [json-pointer:{ptr}/elements]")
+    for ei, el in enumerate(els):
+        if kinds and (not isinstance(el, dict) or el.get("type") not in kinds):
+            errors.append(f"must be one of {list(kinds)} [json-pointer:{ptr}/elements/{ei}/type]")
+        else:
+            _element(errors, el, f"{ptr}/elements/{ei}")
+
+
+def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: str = "/blocks",
+                    unsupported: tuple[str, ...] = ()) -> list[str]:
     """Slack-style error strings ("... [json-pointer:/blocks/0/text/text]"); [] if valid."""
     from slack_sdk.errors import SlackObjectFormationError
     from slack_sdk.models.blocks import Block
@@ -253,6 +296,11 @@ def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: st
     if len(blocks) > limit:
         errors.append(f"no more than {limit} items allowed [json-pointer:{pointer}]")
     seen_ids: set[str] = set()
+    markdown_total = sum(len(b.get("text") or "") for b in blocks if isinstance(b, dict) and b.get("type") == "markdown"
+                         and isinstance(b.get("text"), str))
+    if markdown_total > MARKDOWN_BLOCK_TEXT_MAX:
+        errors.append(f"markdown blocks may hold {MARKDOWN_BLOCK_TEXT_MAX} characters in all, not {markdown_total} "
+                      f"[json-pointer:{pointer}]")
     for i, raw in enumerate(blocks):
         ptr = f"{pointer}/{i}"
         mine: list[str] = []
@@ -263,6 +311,9 @@ def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: st
             errors.append(f"missing required field: type [json-pointer:{ptr}]")
             continue
         kind = raw["type"]
+        if kind in unsupported:
+            errors.append(f"unsupported type: {kind} [json-pointer:{ptr}/type]")
+            continue
         bid = raw.get("block_id")
         if bid is not None:
             if not isinstance(bid, str) or len(bid) > BLOCK_ID_MAX:
@@ -290,14 +341,7 @@ def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: st
         elif kind == "header":
             _text_obj(mine, raw.get("text"), f"{ptr}/text", max_len=HEADER_TEXT_MAX, plain_only=True)
         elif kind == "actions":
-            els = raw.get("elements")
-            if not isinstance(els, list) or not els:
-                mine.append(f"must provide at least 1 item [json-pointer:{ptr}/elements]")
-            else:
-                if len(els) > ACTIONS_ELEMENTS_MAX:
-                    mine.append(f"no more than {ACTIONS_ELEMENTS_MAX} items allowed [json-pointer:{ptr}/elements]")
-                for ei, el in enumerate(els):
-                    _element(mine, el, f"{ptr}/elements/{ei}")
+            _elements(mine, raw.get("elements"), ptr, ACTIONS_ELEMENTS_MAX)
         elif kind == "context":
             els = raw.get("elements")
             if not isinstance(els, list) or not els:
@@ -310,6 +354,8 @@ def validate_blocks(blocks: Any, *, limit: int = MESSAGE_BLOCKS_MAX, pointer: st
             else:
                 _element(mine, raw["element"], f"{ptr}/element")
             _text_obj(mine, raw.get("label"), f"{ptr}/label", max_len=2000, plain_only=True)
+        elif kind == "context_actions":
+            _elements(mine, raw.get("elements"), ptr, CONTEXT_ACTIONS_ELEMENTS_MAX, kinds=("feedback_buttons", "icon_button"))
         elif kind == "markdown":
             text = raw.get("text")
             if not isinstance(text, str) or not text:
@@ -501,6 +547,9 @@ class SlackStandIn:
             self._used_triggers: set[str] = set()
             self._files: dict[str, dict] = {}
             self._response_urls: dict[str, dict] = {}
+            self._statuses: dict[tuple[str, str], dict] = {}     # (channel, thread_ts) -> the status shown
+            self._prompts: dict[tuple[str, str | None], dict] = {}  # (channel, thread_ts) -> suggested prompts
+            self._agent_refusal: str | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -651,6 +700,32 @@ class SlackStandIn:
                         q.popleft()
                     return fault
         return None
+
+    def refuse_agent(self, error: str = "feature_not_enabled") -> None:
+        """From now on (until :meth:`reset`) this workspace refuses the agent experience: the agent methods
+        answer ``ok: false`` ``error`` and ``context_actions`` blocks are invalid_blocks."""
+        with self._lock:
+            self._agent_refusal = error
+
+    def _unsupported_blocks(self) -> tuple[str, ...]:
+        return ("context_actions",) if self._agent_refusal else ()
+
+    def status(self, channel: str, thread_ts: str) -> dict | None:
+        """The status shown in a thread now ({"status", "loading_messages"}), or None."""
+        with self._lock:
+            return copy.deepcopy(self._statuses.get((self._dms.get(channel, channel), thread_ts)))
+
+    def suggested_prompts(self, channel: str, thread_ts: str | None = None) -> dict | None:
+        """What setSuggestedPrompts last set for the channel (or thread): {"title", "prompts"}."""
+        with self._lock:
+            return copy.deepcopy(self._prompts.get((self._dms.get(channel, channel), thread_ts)))
+
+    def stop_stream_by_user(self, channel: str, ts: str) -> None:
+        """The person pressed Stop on a streaming message: Slack takes no more appends."""
+        with self._lock:
+            msg = self._find(self._dms.get(channel, channel), ts)
+            if msg is not None and msg.get("streaming_state") == "in_progress":
+                msg["streaming_state"] = "stopped_by_user"
 
     # -- workspace views for tests ----------------------------------------
 
@@ -860,7 +935,7 @@ class SlackStandIn:
         if blocks is not None:
             if isinstance(blocks, str):
                 raise _ApiError("invalid_blocks_format", "blocks is not a JSON array")
-            errs = validate_blocks(blocks, limit=MESSAGE_BLOCKS_MAX)
+            errs = validate_blocks(blocks, limit=MESSAGE_BLOCKS_MAX, unsupported=self._unsupported_blocks())
             if errs:
                 raise _ApiError("invalid_blocks", "; ".join(errs), errors=errs,
                                 response_metadata={"messages": [f"[ERROR] {e}" for e in errs]})
@@ -1159,10 +1234,152 @@ def _chat_post(s: SlackStandIn, a: dict) -> dict:
     thread_ts = a.get("thread_ts")
     if thread_ts:
         s._attach_reply(cid, msg, str(thread_ts))
+        s._statuses.pop((cid, str(thread_ts)), None)   # the app's reply clears its status
         if _truthy(a.get("reply_broadcast")):
             msg["subtype"] = "thread_broadcast"
     s._messages.setdefault(cid, []).append(msg)
     return {"channel": cid, "ts": ts, "message": copy.deepcopy(msg), **extra}
+
+
+# -- the agent experience ------------------------------------------------------------------
+
+def _agent_allowed(s: SlackStandIn) -> None:
+    if s._agent_refusal:
+        raise _ApiError(s._agent_refusal, "this workspace refuses the agent experience")
+
+
+def _invalid(*messages: str) -> _ApiError:
+    return _ApiError("invalid_arguments", "; ".join(messages),
+                     response_metadata={"messages": [f"[ERROR] {m}" for m in messages]})
+
+
+def _require(a: dict, *names: str) -> None:
+    missing = [n for n in names if a.get(n) in (None, "")]
+    if missing:
+        raise _invalid(*(f"missing required field: {n}" for n in missing))
+
+
+def _string_list(value: Any, name: str, most: int) -> list:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _invalid(f"must be an array of non-empty strings [json-pointer:/{name}]")
+    if len(value) > most:
+        raise _invalid(f"must provide no more than {most} items [json-pointer:/{name}]")
+    return value
+
+
+@_method("assistant.threads.setStatus")
+def _set_status(s: SlackStandIn, a: dict) -> dict:
+    _agent_allowed(s)
+    _require(a, "channel_id", "thread_ts")
+    if not isinstance(a.get("status"), str):
+        raise _invalid("missing required field: status")
+    cid = s._resolve_channel(a["channel_id"])
+    loading = a.get("loading_messages")
+    if loading is not None:
+        _string_list(loading, "loading_messages", LOADING_MESSAGES_MAX)
+    key = (cid, str(a["thread_ts"]))
+    if a["status"] == "":
+        s._statuses.pop(key, None)
+    else:
+        s._statuses[key] = {"status": a["status"], "loading_messages": list(loading or [])}
+    return {}
+
+
+@_method("assistant.threads.setSuggestedPrompts")
+def _set_prompts(s: SlackStandIn, a: dict) -> dict:
+    _agent_allowed(s)
+    _require(a, "channel_id")
+    prompts = a.get("prompts")
+    if not isinstance(prompts, list) or not prompts:
+        raise _invalid("must provide at least 1 item [json-pointer:/prompts]")
+    if len(prompts) > SUGGESTED_PROMPTS_MAX:
+        raise _invalid(f"must provide no more than {SUGGESTED_PROMPTS_MAX} items [json-pointer:/prompts]")
+    for i, p in enumerate(prompts):
+        if not isinstance(p, dict) or not all(isinstance(p.get(k), str) and p[k].strip() for k in ("title", "message")):
+            raise _invalid(f"title and message must be non-empty strings [json-pointer:/prompts/{i}]")
+    cid = s._resolve_channel(a["channel_id"])
+    thread = str(a["thread_ts"]) if a.get("thread_ts") else None
+    s._prompts[(cid, thread)] = {"title": a.get("title"), "prompts": copy.deepcopy(prompts)}
+    return {}
+
+
+def _stream_text(a: dict) -> str:
+    """markdown_text and the markdown_text chunks of a stream call, validated as Slack does."""
+    text = a.get("markdown_text")
+    if text is not None and (not isinstance(text, str) or len(text) > MARKDOWN_TEXT_MAX):
+        raise _invalid(f"must be a string of at most {MARKDOWN_TEXT_MAX} characters [json-pointer:/markdown_text]")
+    out = text or ""
+    chunks = a.get("chunks")
+    if chunks is not None:
+        if not isinstance(chunks, list):
+            raise _ApiError("invalid_chunks", "chunks is not an array")
+        for i, chunk in enumerate(chunks):
+            kind = chunk.get("type") if isinstance(chunk, dict) else None
+            if kind not in ("markdown_text", "task_update", "plan_update"):
+                raise _ApiError("invalid_chunks", f"chunk {i} has type {kind!r}")
+            if kind == "markdown_text":
+                if not isinstance(chunk.get("text"), str) or len(chunk["text"]) > MARKDOWN_TEXT_MAX:
+                    raise _ApiError("invalid_chunks", f"chunk {i}: text missing or over {MARKDOWN_TEXT_MAX} characters")
+                out += chunk["text"]
+    return out
+
+
+def _streaming(s: SlackStandIn, a: dict) -> tuple[str, dict]:
+    _agent_allowed(s)
+    _require(a, "channel", "ts")
+    cid = s._resolve_channel(a["channel"])
+    msg = s._find(cid, a["ts"])
+    if msg is None or msg.get("_placeholder"):
+        raise _ApiError("message_not_found", f"no message {a['ts']!r} in {cid}")
+    if msg.get("streaming_state") == "stopped_by_user":
+        raise _ApiError("stopped_by_user", "the person stopped this stream")
+    if msg.get("streaming_state") != "in_progress":
+        raise _ApiError("message_not_in_streaming_state", f"{a['ts']} is not streaming")
+    return cid, msg
+
+
+@_method("chat.startStream")
+def _start_stream(s: SlackStandIn, a: dict) -> dict:
+    _agent_allowed(s)
+    _require(a, "channel", "thread_ts")
+    cid = s._resolve_channel(a["channel"], for_post=True)
+    if not cid.startswith("D") and not (a.get("recipient_team_id") and a.get("recipient_user_id")):
+        raise _invalid("recipient_team_id and recipient_user_id are required when streaming to channels")
+    text = _stream_text(a)
+    ts = s._next_ts()
+    msg = s._bot_message(ts)
+    msg.update({"text": text, "streaming_state": "in_progress"})
+    s._attach_reply(cid, msg, str(a["thread_ts"]))
+    s._statuses.pop((cid, str(a["thread_ts"])), None)
+    s._messages.setdefault(cid, []).append(msg)
+    return {"channel": cid, "ts": ts}
+
+
+@_method("chat.appendStream")
+def _append_stream(s: SlackStandIn, a: dict) -> dict:
+    cid, msg = _streaming(s, a)
+    if a.get("markdown_text") in (None, "") and not a.get("chunks"):
+        raise _invalid("markdown_text or chunks is required")
+    msg["text"] += _stream_text(a)
+    return {"channel": cid, "ts": msg["ts"]}
+
+
+@_method("chat.stopStream")
+def _stop_stream(s: SlackStandIn, a: dict) -> dict:
+    cid, msg = _streaming(s, a)
+    text = _stream_text(a)
+    blocks = a.get("blocks")
+    if blocks not in (None, "", []):
+        if isinstance(blocks, str):
+            raise _ApiError("invalid_blocks_format", "blocks is not a JSON array")
+        errs = validate_blocks(blocks, limit=MESSAGE_BLOCKS_MAX, unsupported=s._unsupported_blocks())
+        if errs:
+            raise _ApiError("invalid_blocks", "; ".join(errs), errors=errs,
+                            response_metadata={"messages": [f"[ERROR] {e}" for e in errs]})
+        msg["blocks"] = copy.deepcopy(blocks)
+    msg["text"] += text
+    msg["streaming_state"] = "completed"
+    return {"channel": cid, "ts": msg["ts"], "message": copy.deepcopy(msg)}
 
 
 @_method("chat.postEphemeral")

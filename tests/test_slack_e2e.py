@@ -20,6 +20,7 @@ from bot import blocks as B
 from bot import handlers
 from bot.app import SORRY, create_app
 from bot.config import Settings
+from bot.listeners.agent import FEATURES as AGENT_FEATURES
 from bot.runtime import make_deps
 from bot.store import Store
 from bot.web import serve_in_thread, wsgi_app
@@ -112,18 +113,35 @@ class Ladder:
             return err.code, err.headers.get("Content-Type", ""), err.read().decode()
 
 
-@pytest.fixture
-def ladder(served, tmp_path):
+def _world(served, tmp_path, refuse_agent: str | None):
     slack, base, deps = served
     slack.reset()
+    if refuse_agent:
+        slack.refuse_agent(refuse_agent)
     boot_store = deps.store
     deps.store = Store(tmp_path / "ladder.db")  # the listeners read deps.store on every request
+    if refuse_agent:   # Ladder has met the refusals before (tests/test_agent_e2e.py checks how it learns them)
+        for feature in AGENT_FEATURES:
+            deps.store.refuse_feature(R.TEAM_ID, feature, refuse_agent)
     world = Ladder(slack, base, deps, tmp_path / "ladder.db")
     try:
         yield world
         assert_valid_blocks(slack)
     finally:
         deps.store = boot_store
+
+
+@pytest.fixture
+def ladder(served, tmp_path):
+    """A workspace without Slack's agent experience: Ladder as it has always answered (tests/test_agent_e2e.py
+    has the agent experience)."""
+    yield from _world(served, tmp_path, refuse_agent="feature_not_enabled")
+
+
+@pytest.fixture
+def agent_ladder(served, tmp_path):
+    """A workspace with Slack's agent experience (status, streams, prompts, feedback buttons)."""
+    yield from _world(served, tmp_path, refuse_agent=None)
 
 
 # -- what people see ---------------------------------------------------------------------------------

@@ -516,3 +516,108 @@ def test_bolt_app_end_to_end(slack, bolt_url):
     assert post(bolt_url, url_verification("chal"), secret=SECRET)[2] == '{"challenge": "chal"}'
     # Unsigned or wrongly signed requests are refused by Bolt.
     assert post(bolt_url, slash_command("x"), secret="wrong")[0] == 401
+
+
+# ---------------------------------------------------------------------------
+# The agent experience: status, suggested prompts, streams, feedback buttons
+# ---------------------------------------------------------------------------
+
+FEEDBACK_BLOCK = {"type": "context_actions", "elements": [{
+    "type": "feedback_buttons", "action_id": "fb",
+    "positive_button": {"text": {"type": "plain_text", "text": "👍"}, "value": "up|1"},
+    "negative_button": {"text": {"type": "plain_text", "text": "👎"}, "value": "down|1"}}]}
+
+
+def test_status_shows_until_the_apps_reply_in_the_thread_clears_it(slack, client):
+    dm = slack.dm_channel("U1")
+    ts = slack.add_message(dm, "question")
+    client.assistant_threads_setStatus(channel_id=dm, thread_ts=ts, status="is reading…", loading_messages=["a", "b"])
+    assert slack.status(dm, ts) == {"status": "is reading…", "loading_messages": ["a", "b"]}
+    client.chat_postMessage(channel=dm, thread_ts=ts, text="answer")
+    assert slack.status(dm, ts) is None
+    with pytest.raises(SlackApiError) as err:
+        client.assistant_threads_setStatus(channel_id=dm, thread_ts=ts, status="x", loading_messages=["m"] * 11)
+    assert err.value.response["error"] == "invalid_arguments"
+
+
+def test_suggested_prompts_take_one_to_four_titled_prompts(slack, client):
+    dm = slack.dm_channel("U1")
+    client.assistant_threads_setSuggestedPrompts(channel_id=dm, prompts=[{"title": "A?", "message": "A?"}], title="T")
+    assert slack.suggested_prompts(dm) == {"title": "T", "prompts": [{"title": "A?", "message": "A?"}]}
+    for bad in ([{"title": str(i), "message": str(i)} for i in range(5)], [{"title": "", "message": "x"}], []):
+        with pytest.raises(SlackApiError) as err:
+            client.assistant_threads_setSuggestedPrompts(channel_id=dm, prompts=bad)
+        assert err.value.response["error"] == "invalid_arguments"
+
+
+@pytest.mark.parametrize("error", ["not_allowed_token_type", "feature_not_enabled"])
+def test_a_refusing_workspace_answers_every_agent_method_and_the_feedback_block_with_an_error(slack, client, error):
+    slack.refuse_agent(error)
+    dm = slack.dm_channel("U1")
+    for call in (lambda: client.assistant_threads_setStatus(channel_id=dm, thread_ts="1.0", status="x"),
+                 lambda: client.assistant_threads_setSuggestedPrompts(channel_id=dm, prompts=[{"title": "a", "message": "a"}]),
+                 lambda: client.chat_startStream(channel=dm, thread_ts="1.0", markdown_text="hi")):
+        with pytest.raises(SlackApiError) as err:
+            call()
+        assert err.value.response["error"] == error and err.value.response.status_code == 200
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel=dm, text="x", blocks=[FEEDBACK_BLOCK])
+    assert err.value.response["error"] == "invalid_blocks"
+    assert "context_actions" in json.dumps(err.value.response["errors"])
+    slack.reset()
+    client.chat_postMessage(channel=dm, text="x", blocks=[FEEDBACK_BLOCK])   # a workspace that has it
+
+
+def test_a_stream_starts_appends_and_stops_in_the_thread(slack, client):
+    dm = slack.dm_channel("U1")
+    ts = slack.add_message(dm, "question")
+    stream = client.chat_stream(channel=dm, thread_ts=ts, buffer_size=5)
+    stream.append(markdown_text="**Hello** ")
+    stream.append(markdown_text="world")
+    stream.stop(blocks=[FEEDBACK_BLOCK])
+    [msg] = [m for m in slack.thread(dm, ts) if m["ts"] != ts]
+    assert msg["text"] == "**Hello** world" and msg["streaming_state"] == "completed"
+    assert msg["blocks"] == [FEEDBACK_BLOCK]
+    assert [c.method for c in slack.calls()] == ["chat.startStream", "chat.appendStream", "chat.stopStream"]
+    with pytest.raises(SlackApiError) as err:          # a finished stream takes no more
+        client.chat_appendStream(channel=dm, ts=msg["ts"], markdown_text="more")
+    assert err.value.response["error"] == "message_not_in_streaming_state"
+
+
+def test_stream_calls_check_their_arguments(slack, client):
+    dm = slack.dm_channel("U1")
+    cases = [
+        (lambda: client.chat_startStream(channel="C1", thread_ts="1.0", markdown_text="x"), "invalid_arguments"),  # channel: who reads it?
+        (lambda: client.chat_startStream(channel=dm, thread_ts="1.0", markdown_text="x" * 12_001), "invalid_arguments"),
+        (lambda: client.chat_startStream(channel=dm, thread_ts="1.0", chunks=[{"type": "bogus"}]), "invalid_chunks"),
+        (lambda: client.api_call("chat.startStream", json={"channel": dm}), "invalid_arguments"),
+        (lambda: client.chat_appendStream(channel=dm, ts="9.9", markdown_text="x"), "message_not_found"),
+    ]
+    for call, error in cases:
+        with pytest.raises(SlackApiError) as err:
+            call()
+        assert err.value.response["error"] == error
+    started = client.chat_startStream(channel="C1", thread_ts="1.0", recipient_team_id="T1", recipient_user_id="U1",
+                                      markdown_text="x")
+    with pytest.raises(SlackApiError) as err:
+        client.chat_appendStream(channel="C1", ts=started["ts"])
+    assert err.value.response["error"] == "invalid_arguments"
+    slack.stop_stream_by_user("C1", started["ts"])
+    with pytest.raises(SlackApiError) as err:
+        client.chat_appendStream(channel="C1", ts=started["ts"], markdown_text="y")
+    assert err.value.response["error"] == "stopped_by_user"
+
+
+def test_markdown_blocks_share_twelve_thousand_characters(slack, client):
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="x", blocks=[{"type": "markdown", "text": "a" * 7000},
+                                                                {"type": "markdown", "text": "b" * 7000}])
+    assert err.value.response["error"] == "invalid_blocks"
+
+
+def test_feedback_buttons_arrive_as_a_block_action_with_the_pressed_value():
+    req = block_actions("fb", "down|7", action_type="feedback_buttons")
+    payload = json.loads(dict(__import__("urllib.parse").parse.parse_qsl(req.body.decode()))["payload"])
+    [action] = payload["actions"]
+    assert action["type"] == "feedback_buttons" and action["value"] == "down|7"
+    assert payload["message"]["blocks"][0]["type"] == "context_actions"
