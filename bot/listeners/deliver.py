@@ -79,7 +79,7 @@ def job_marker(job_id: int) -> str:
     return f"job-{job_id}"
 
 
-def _as_job_answer(reply):
+def as_job_answer(reply):
     """The reply with the current job's marker (the first block's id) and, if late, a note saying so."""
     from dataclasses import replace
 
@@ -140,7 +140,7 @@ def deliver(client, reply, *, user_id: str, respond=None, channel: str | None = 
     """respond (ephemeral or replacing the clicked message), or post into a channel/thread/DM."""
     if reply is None:
         return
-    reply = _as_job_answer(reply)
+    reply = as_job_answer(reply)
     if reply.dm:
         dm = dm_channel(client, user_id)
         if respond is not None and not reply.replace:

@@ -7,7 +7,7 @@ import re
 
 from bot import handlers, prompts, threads
 from bot.listeners.agent import Agent
-from bot.listeners.deliver import answering, deliver, lazy_half
+from bot.listeners.deliver import answering, as_job_answer, deliver, lazy_half
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -37,7 +37,8 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
             earlier = threads.conversation(deps, channel, thread) if event.get("thread_ts") else None
             reply = handlers.question(deps, user, channel, text, context=earlier)
         if _plain_answer(reply):
-            agent.post_answer(reply, channel=channel, thread_ts=thread, user=user)
+            # the inbox job's marker and, after a restart, the late note: as deliver() adds them
+            agent.post_answer(as_job_answer(reply), channel=channel, thread_ts=thread, user=user)
         else:
             deliver(client, reply, user_id=user, channel=channel, thread_ts=thread)
         answered = True
