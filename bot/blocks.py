@@ -110,14 +110,16 @@ def level_option(kb: Knowledge, level: Level) -> Option:
 
 def answer_blocks(kb: Knowledge, answer: Answer, answer_id: int | None) -> list[dict]:
     """An answer: text, a context line with sources, and what to do next."""
-    body, _, source_line = answer.answer.rpartition("\n\n_Sources: ")
-    if not body:
-        body, source_line = answer.answer, ""
+    body = "\n\n".join(p for p in [*answer.notes, answer.text] if p)
     blocks: list[Block] = list(sections(body))
-    if source_line:
-        blocks.append(context("_Sources: " + source_line))
+    if answer.source_line:
+        blocks.append(context(answer.source_line))
     elif answer.status == "answered":
         blocks.append(context(f"_knowledge {answer.knowledge_version}_"))
+    if answer.ask_level:   # "what comes after mine?" with no level stored: set it right here
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your current level:*"), accessory=StaticSelectElement(
+            action_id=SET_CURRENT, placeholder=PlainTextObject(text="Set my current level"),
+            option_groups=_level_options(kb))))
     buttons: list[ButtonElement] = []
     if answer.status == "clarify":
         buttons += [button(f"{kb.level(o).label}", CHOOSE_LEVEL, o) for o in answer.options[:5]]

@@ -132,6 +132,36 @@ class OnnxEmbedder:
             out[rows] = pooled
         return out
 
+    def encode_with_masked_batch(self, items: Sequence[tuple[str, Sequence[tuple[int, int]] | None]]
+                                 ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """:meth:`encode_with_masked` for many texts, in padded batches (index build: the request bank)."""
+        items = list(items)
+        out: list[tuple[np.ndarray, np.ndarray | None]] = [None] * len(items)  # type: ignore[list-item]
+        order = np.argsort([-len(t) for t, _ in items], kind="stable")
+        for start in range(0, len(items), self.batch_size):
+            rows = order[start: start + self.batch_size]
+            encodings = self.tokenizer.encode_batch([items[i][0] for i in rows])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(ids)})[0]
+            for row, enc, states, m in zip(rows, encodings, hidden, mask):
+                states = states[m.astype(bool)]
+                n = len(states)
+                full = states.mean(axis=0)
+                full /= max(float(np.linalg.norm(full)), 1e-12)
+                drop = items[row][1]
+                part = None
+                if drop is not None:
+                    keep = np.array([bool(special) or not any(a <= s and e <= b for a, b in drop)
+                                     for (s, e), special in zip(enc.offsets[:n], enc.special_tokens_mask[:n])])
+                    if keep.sum() > int(np.sum(enc.special_tokens_mask[:n])):
+                        part = states[keep].mean(axis=0)
+                        part /= max(float(np.linalg.norm(part)), 1e-12)
+                        part = part.astype(np.float32)
+                out[row] = (full.astype(np.float32), part)
+        return out
+
     def encode_with_masked(self, text: str, drop: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray | None]:
         """One run of the model for ``text``: its vector (exactly ``encode([text])[0]``) and, pooled from
         the same token states, the vector of the text without the tokens inside the character spans
@@ -183,3 +213,23 @@ class TorchEmbedder:
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_with_masked(self, text: str, drop: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray | None]:
+        """As :meth:`OnnxEmbedder.encode_with_masked`: one run, the text's vector and the one pooled without the
+        tokens inside ``drop``, so every backend feeds the request classifier the same kind of vector."""
+        import torch
+
+        features = getattr(self.model, "preprocess", self.model.tokenize)([text])
+        offsets = self.model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                       max_length=self.max_seq_length)["offset_mapping"]
+        with torch.no_grad():
+            states = self.model[0](features)["token_embeddings"][0].numpy()
+        special = [s == e == 0 for s, e in offsets]
+        full = states.mean(axis=0)
+        full /= max(float(np.linalg.norm(full)), 1e-12)
+        keep = np.array([sp or not any(a <= s and e <= b for a, b in drop) for (s, e), sp in zip(offsets, special)])
+        if keep.sum() <= sum(special):
+            return full.astype(np.float32), None
+        part = states[keep].mean(axis=0)
+        part /= max(float(np.linalg.norm(part)), 1e-12)
+        return full.astype(np.float32), part.astype(np.float32)

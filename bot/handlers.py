@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from rapidfuzz import process
-
 from bot import blocks as B
 from bot import gap_handlers, prompts, team_handlers
 from bot.answers import Answer
 from bot.search.conversation import Conversation, Turn
+from bot.search.suggest import did_you_mean
 from bot.knowledge import LevelNotFound
 from bot.render import escape, ladder, level_card
 from bot.replies import Deps, Reply, _text
@@ -46,6 +45,9 @@ def question(deps: Deps, user_id: str, channel: str | None, text: str, track: st
     answer: Answer = deps.advisor.ask(text or "", track=track, context=context)
     answer_id = deps.store.record_answer(user_id, channel, answer.question or "(empty)", answer.status,
                                          answer.level_id, answer.answer, answer.knowledge_version)
+    if answer.kind == "gap_check" and answer.status == "answered":
+        # "am I ready for senior?": the gap check itself, against the level asked about
+        return gap_handlers.start(deps, user_id, answer.level_id or "")
     return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False,
                  turn=Turn.from_answer(answer))
 
@@ -193,6 +195,18 @@ QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when
                   "does", "can", "should", "could", "i", "i'm", "im", "my", "tell", "explain", "difference"}
 
 
+# What each command does, in words: "did you mean" compares an unknown word with these by meaning.
+COMMAND_MEANINGS = {
+    "help": "what I can do, the list of commands, usage", "levels": "list every level of a ladder, the whole ladder",
+    "show": "one level's card: its experience, skills and responsibilities", "compare": "the difference between two levels",
+    "path": "the route from one level to another, how to get promoted", "ask": "ask a question in your own words",
+    "gap": "a gap check: am I ready for a level, assess my readiness", "role": "give someone a role: agent, lead, hr or admin",
+    "team": "a team lead's team members", "assign": "invite a team member to a gap check", "stats": "usage statistics for HR",
+    "announce": "post an announcement to the channel", "edit": "edit a level's text (HR)",
+    "history": "a level's past versions and changes",
+}
+
+
 def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> Reply:
     """``/ladder …``: a subcommand from the table, a question, or help with a "did you mean"."""
     text = (text or "").strip()
@@ -210,9 +224,10 @@ def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> 
             return handler(deps, user_id, rest)
         if name in QUESTION_WORDS or "?" in text or len(text.split()) > 2:
             return cmd_ask(deps, user_id, text, channel=channel)
-        guess = process.extractOne(name, list(COMMANDS), score_cutoff=70)
+        guess = deps.advisor.suggest_command(name, COMMAND_MEANINGS) if hasattr(deps.advisor, "suggest_command") \
+            else did_you_mean(name, list(COMMANDS))
         if guess:
-            return _text(f"I don't know `{escape(word[:40])}`. Did you mean `/ladder {guess[0]}`?\n\n" + HELP)
+            return _text(f"I don't know `{escape(word[:40])}`. Did you mean `/ladder {guess}`?\n\n" + HELP)
         return cmd_ask(deps, user_id, text, channel=channel)
     except LevelNotFound as exc:
         return _text(exc.message)

@@ -196,6 +196,7 @@ class Knowledge:
     references: tuple[ReferenceNote, ...]
     version: str
     root: Path | None = None
+    requests: tuple = ()        # the labelled request bank (bot.requestbank.Example), for the request classifier
     _by_id: dict[str, Level] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -348,6 +349,7 @@ def load_reference(path: Path) -> ReferenceNote:
 def knowledge_files(root: Path) -> list[Path]:
     """The files whose content defines what Ladder knows (and so its version)."""
     files = sorted((root / "tracks").glob("*.yaml")) + sorted((root / "reference").glob("*.md"))
+    files += sorted((root / "requests").glob("*.yaml"))   # the request bank: a new bank retrains the classifier
     if (root / "paths.yaml").exists():
         files.append(root / "paths.yaml")
     return files
@@ -394,7 +396,13 @@ def load_knowledge(root: str | Path) -> Knowledge:
                     raise KnowledgeError(paths_file, f"unknown level '{end}'", field=f"moves.{i}")
 
     references = tuple(load_reference(p) for p in sorted((root / "reference").glob("*.md")))
+    from bot.requestbank import BankError, load_bank
+
+    try:
+        requests = load_bank(root)
+    except BankError as exc:
+        raise KnowledgeError(exc.path, exc.message) from None
     return Knowledge(
         tracks=tracks, moves=moves, references=references,
-        version=content_hash(root)[:12], root=root,
+        version=content_hash(root)[:12], root=root, requests=requests,
     )

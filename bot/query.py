@@ -119,6 +119,8 @@ _TRACK_WORDS = {
                  "code", "coding", "codebase", "bug", "bugs", "git", "angular", "sass", "ssr", "seo", "ui", "web",
                  "browser", "components", "frameworks", "programming"},
 }
+# words that put a bare level number on the frontend ladder wherever they stand ("L6 on the frontend track")
+_NUMBER_TRACK_WORDS = {"frontend", "front-end", "fe", "developer", "developers", "dev", "devs", "javascript", "react"}
 _COMPARE = re.compile(r"\b(difference|differences|differ|different|compare|comparison|compared|vs|versus)\b")
 _PATH = re.compile(r"\bfrom\b.+\bto\b|\b(get|go|move|moving|step|path|route|jump)\b.*\b(to|into)\b")
 _FACT = re.compile(r"^(who|which|how many|how much|how long|when|where|does|do|is|are|can)\b|\bwhich level\b")
@@ -151,7 +153,7 @@ _NEWCOMER = re.compile(r"\b(i m|im|i am) (new|brand new|a new hire|just (started
                        r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b")
 _NEW_BEFORE = {"new", "newly", "newbie", "fresh"}
 # What comes before a track's first level: earlier jobs, schooling ("what do people do before becoming an agent?")
-_BEFORE_ENTRY = re.compile(r"\b(before|prior to) (becoming|joining|being|starting|(you|they|i|we) (became|become|joined|started))\b|"
+_BEFORE_ENTRY = re.compile(r"\b(before|prior to) (becoming|joining|being|starting|(you|they|i|we|people) (became|become|joined|join|started|start|get hired))\b|"
                            r"\b(come|came|coming|get|got|move|moved) into\b.*\bfrom\b|"
                            r"\b(education|certificat\w*|degree|diploma|schooling|school)\b")
 _GLOSSARY = re.compile(r"\b(what is|what s|whats|what does|define|definition|meaning of|stand for|stands for|mean)\b")
@@ -244,7 +246,8 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
         end = start + len(match.group(0).split())
         track = None
         before = words[max(0, start - 2): start]
-        if any(w in _TRACK_WORDS["frontend"] for w in before):
+        # "frontend L4", "L6 on the frontend track": a track word anywhere in the question picks the ladder
+        if any(w in _TRACK_WORDS["frontend"] for w in before) or any(w in _NUMBER_TRACK_WORDS for w in words):
             track = "frontend"
         tr = kb.track(track) if track else kb.default_track
         level = tr.level_by_number(int(match.group(1)))

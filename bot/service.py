@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.embedders import Embedder, EmbedderError, OnnxEmbedder, TorchEmbedder
 from bot.knowledge import Knowledge, load_knowledge
 from bot.retrieval import Index, IndexError_, build_index, load_index
+from bot.search.classifier import FILE as CLASSIFIER_FILE, REPORT_FILE as CLASSIFIER_REPORT, train_into
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -35,6 +36,8 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None) -
 
         manifest.update(export(embedder, build_dir))
         manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
+        # the request classifier learns on the vectors serving computes: the exported model's
+        train_into(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"))
 
     return build_index(kb, settings.index_dir, embedder, progress=progress, extra=export_onnx)
 
@@ -118,6 +121,12 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
         for key in ("fp32", "int8", "tokenizer"):
             shutil.copyfile(live.path / onnx[key], build_dir / onnx[key])
         manifest["onnx"] = onnx
+        # HR's edits never change the request bank: the live classifier carries over
+        for name in (CLASSIFIER_FILE, CLASSIFIER_REPORT):
+            if (live.path / name).exists():
+                shutil.copyfile(live.path / name, build_dir / name)
+        if "requests" in live.manifest:
+            manifest["requests"] = live.manifest["requests"]
         manifest["built_with"] = "onnx-fp32"
 
     index = build_index(kb, settings.index_dir, fp32, extra=carry_models)

@@ -148,6 +148,8 @@ def _materialise(base: Path, tracks: list[dict], root: Path) -> Path:
         shutil.copyfile(base / "paths.yaml", tmp / "paths.yaml")
     if (base / "reference").is_dir():
         shutil.copytree(base / "reference", tmp / "reference")
+    if (base / "requests").is_dir():   # the request bank: HR's level edits leave it as it is
+        shutil.copytree(base / "requests", tmp / "requests")
     version = load_knowledge(tmp).version
     final = root / version
     if final.exists():

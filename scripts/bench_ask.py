@@ -90,7 +90,7 @@ def latency_child(backend: str, index_dir: str, repeat: str) -> None:
     questions = [q["question"] for q in load_questions()]
     adv = open_advisor(Settings.from_env(), backend=backend)
     uncached = Advisor(adv.kb, adv.index, adv.embedder)
-    uncached._embed = uncached._embed_once
+    uncached.ranker.embed = uncached.ranker.embed_once
     result = {"uncached": latencies(uncached.ask, questions, int(repeat)),
               "cached": latencies(adv.ask, questions, int(repeat)), "torch_loaded": "torch" in sys.modules}
     print(json.dumps(result))
@@ -177,7 +177,7 @@ def main() -> int:
             index = load_index(Path(tmp))
             adv = Advisor(kb, index, service.query_embedder(index, backend))
             uncached = Advisor(kb, index, adv.embedder)
-            uncached._embed = uncached._embed_once
+            uncached.ranker.embed = uncached.ranker.embed_once
             new_q, repeated = latencies(uncached.ask, questions, args.repeat), latencies(adv.ask, questions, args.repeat)
         else:   # as served: a process with no torch in it (torch's threads would share the cores)
             new_q, repeated = serving_latencies(backend, tmp, args.repeat)

@@ -28,6 +28,7 @@ from bot.answers import Advisor, Answer  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
 from bot.retrieval import _stem  # noqa: E402
+from bot.search.conversation import Conversation  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 
@@ -80,9 +81,29 @@ def score(ranked_by_q: list[list[str]], questions: list[dict]) -> dict:
     }
 
 
+def conversation_for(advisor: Advisor, q: dict) -> Conversation:
+    """The conversation a question is asked in: the asker's stored level (``asker_level``) and the earlier
+    questions (``history``), each asked in turn as a person would have."""
+    convo = Conversation(asker_level=q.get("asker_level"))
+    for earlier in q.get("history") or []:
+        convo = convo.then(advisor.ask(earlier, context=convo))
+    return convo
+
+
 def ladder_run(advisor: Advisor, questions: list[dict]) -> tuple[list[list[str]], list[Answer]]:
-    answers = [advisor.ask(q["question"]) for q in questions]
+    answers = [advisor.ask(q["question"], context=conversation_for(advisor, q)) for q in questions]
     return [ranked_ids(a) for a in answers], answers
+
+
+def by_category(ranked_by_q: list[list[str]], questions: list[dict]) -> dict[str, tuple[int, int]]:
+    """Right / asked per category: in scope, the expected level first; out of scope, refused."""
+    out: dict[str, list[int]] = {}
+    for q, r in zip(questions, ranked_by_q):
+        ok = (bool(r) and r[0] in q["expected"]) if q["expected"] else not r
+        row = out.setdefault(q.get("category", "?"), [0, 0])
+        row[0] += int(ok)
+        row[1] += 1
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 
 
 # The baseline's tokeniser is frozen here (lower-case, a short stop list, Snowball stems), so that
@@ -151,39 +172,51 @@ def main() -> int:
     parser.add_argument("--backend", action="append", help="embedding backend(s) for Ladder (default: all available)")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--questions", type=Path, default=QUESTIONS,
-                        help=f"questions file, one JSON object a line (default: {QUESTIONS.relative_to(ROOT)})")
+    parser.add_argument("--questions", type=Path, action="append",
+                        help="questions file(s), one JSON object a line (default: every tests/data/questions*.jsonl)")
+    parser.add_argument("--no-baselines", action="store_true", help="only Ladder (the baselines take a while)")
     args = parser.parse_args()
 
     from bot import service
 
     settings = Settings.from_env()
-    questions = load_questions(args.questions)
+    paths = args.questions or sorted((ROOT / "tests" / "data").glob("questions*.jsonl"))
     backends = args.backend or service.available_backends()
-    results: dict[str, dict] = {}
-    for backend in backends:
-        advisor = make_advisor(settings, backend)
-        ranked, answers = ladder_run(advisor, questions)
-        results[f"ladder[{backend}]"] = score(ranked, questions)
-        if args.show_misses:
-            for q, r, a in zip(questions, ranked, answers):
-                ok = (r[:1] and r[0] in q["expected"]) if q["expected"] else not r
-                if not ok:
-                    print(f"  MISS [{backend}] {q['category']:<12} {q['question']!r} expected={q['expected']} "
-                          f"got={r[:3]} status={a.status}", file=sys.stderr)
+    advisors = {backend: make_advisor(settings, backend) for backend in backends}
     kb = load_knowledge(settings.knowledge_dir)
-    results["bm25 whole levels"] = score(bm25_whole_levels(kb, questions), questions)
-    results["minilm line chunks"] = score(minilm_line_chunks(kb, service.reference_embedder(), questions), questions)
-
+    everything: dict[str, dict] = {}
+    for path in paths:
+        questions = load_questions(path)
+        results: dict[str, dict] = {}
+        for backend, advisor in advisors.items():
+            ranked, answers = ladder_run(advisor, questions)
+            results[f"ladder[{backend}]"] = {**score(ranked, questions), "by_category": by_category(ranked, questions)}
+            if args.show_misses:
+                for q, r, a in zip(questions, ranked, answers):
+                    ok = (r[:1] and r[0] in q["expected"]) if q["expected"] else not r
+                    if not ok:
+                        print(f"  MISS [{backend}] {path.stem} {q.get('category', '?'):<12} {q['question']!r} "
+                              f"expected={q['expected']} got={r[:3]} status={a.status} kind={a.kind} "
+                              f"relation={a.relation}", file=sys.stderr)
+        if not args.no_baselines:
+            results["bm25 whole levels"] = score(bm25_whole_levels(kb, questions), questions)
+            results["minilm line chunks"] = score(minilm_line_chunks(kb, service.reference_embedder(), questions),
+                                                  questions)
+        everything[path.name] = results
+        if args.json:
+            continue
+        n_in = sum(1 for q in questions if q["expected"])
+        print(f"\n{path.name}: {len(questions)} questions: {n_in} in scope, {len(questions) - n_in} out of scope")
+        print(f"{'system':<24} {'top-1':>7} {'MRR@5':>7} {'OOS refused':>12} {'in-scope refused':>17}")
+        for name, r in results.items():
+            print(f"{name:<24} {r['top1']:>7.1%} {r['mrr5']:>7.3f} {r['oos_refused']:>6}/{r['oos_total']:<5} "
+                  f"{r['in_scope_refused']:>10}/{r['in_scope_total']}")
+        for name, r in results.items():
+            if "by_category" in r:
+                print(f"  {name} by category (right/asked): " + ", ".join(
+                    f"{cat} {ok}/{n}" for cat, (ok, n) in r["by_category"].items()))
     if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    n_in = sum(1 for q in questions if q["expected"])
-    print(f"{args.questions.name}: {len(questions)} questions: {n_in} in scope, {len(questions) - n_in} out of scope")
-    print(f"{'system':<24} {'top-1':>7} {'MRR@5':>7} {'OOS refused':>12} {'in-scope refused':>17}")
-    for name, r in results.items():
-        print(f"{name:<24} {r['top1']:>7.1%} {r['mrr5']:>7.3f} {r['oos_refused']:>6}/{r['oos_total']:<5} "
-              f"{r['in_scope_refused']:>10}/{r['in_scope_total']}")
+        print(json.dumps(everything, indent=2))
     return 0
 
 

@@ -25,7 +25,7 @@ class RecordingAdvisor:
 
     def ask(self, text, *, track=None, context=None):
         self.contexts.append(context)
-        return Answer(question=text, status="answered", answer="*L3 Senior Agent*", knowledge_version=self.kb.version,
+        return Answer(question=text, status="answered", text="*L3 Senior Agent*", knowledge_version=self.kb.version,
                       level_id="senior-agent", track="call-center", intent="requirements")
 
 

@@ -1,0 +1,249 @@
+"""The request classifier: which kind of answer a question wants (``bot.requestbank.KINDS``), learned from the
+labelled bank in ``knowledge/requests/`` instead of a growing list of word rules.
+
+Features are the question's MiniLM vector with the level names pooled out (one model run: the same
+vector the scope check uses), so "what skills does a Senior Agent need" and "... a Frontend Lead need"
+look alike and the kind never depends on which level is named. A multinomial logistic regression
+(scikit-learn) is trained when the index is built and stored beside it as plain arrays
+(``requests.npz``): serving is one matrix product, no scikit-learn at run time. Below a confidence
+calibrated by cross-validation the classifier abstains, and the caller falls back to what the ladder's
+structure and retrieval say.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from bot.knowledge import Knowledge
+from bot.query import Query, understand
+from bot.requestbank import OUT_OF_SCOPE
+from bot.retrieval import lexical_tokens
+
+log = logging.getLogger(__name__)
+
+FILE = "requests.npz"
+REPORT_FILE = "requests.json"
+C = 8.0                    # inverse regularisation: unit-length 384-d features need a weak prior
+FOLDS = 5
+TARGET_PRECISION = 0.95    # the abstention threshold keeps cross-validated answers at least this right
+REFUSE_PRECISION = 0.99    # a refusal (all out-of-scope kinds together) is this sure: a career question refused costs most
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.91, 0.05))
+
+
+@dataclass(frozen=True)
+class KindGuess:
+    """The classifier's reading of a question: ``kind`` is None when it abstains (``best`` is its guess anyway)."""
+
+    kind: str | None
+    confidence: float
+    best: str
+    runner_up: str = ""
+    out_of_scope: float = 0.0   # the probability of all out-of-scope kinds together
+    refuse: bool = False        # ... above the calibrated refusal threshold
+    best_out_of_scope: str = ""  # the likeliest out-of-scope kind (which refusal to give)
+
+    @property
+    def abstained(self) -> bool:
+        return self.kind is None
+
+
+ABSTAIN = KindGuess(None, 0.0, "")
+
+
+def features(qvec: np.ndarray, masked_vec: np.ndarray | None) -> np.ndarray:
+    """The classifier's input: the question without its level names when it names one, else the question."""
+    return masked_vec if masked_vec is not None else qvec
+
+
+def question_vectors(embedder, query: Query) -> tuple[np.ndarray, np.ndarray | None]:
+    """The question's vector and, when it names a level and more than names is left, the vector of the rest:
+    one model run with the ONNX backend (two poolings), two with any other."""
+    masked = None
+    spans = None
+    if (query.mentions or query.partial) and lexical_tokens(query.masked):
+        masked = query.masked
+        found = query.masked_spans()
+        spans = tuple(found) if found is not None else None
+    both = getattr(embedder, "encode_with_masked", None)
+    if masked is None:
+        return embedder.encode([query.expanded])[0], None
+    if both is not None and spans is not None:
+        return both(query.expanded, spans)
+    qvec, mvec = embedder.encode([query.expanded, masked])
+    return qvec, mvec
+
+
+@dataclass
+class RequestClassifier:
+    classes: tuple[str, ...]
+    coef: np.ndarray          # (kinds, dimension)
+    intercept: np.ndarray     # (kinds,)
+    threshold: float          # abstain below this probability
+    refuse_threshold: float = 1.01   # refuse when the out-of-scope kinds together reach this
+    report: dict = field(default_factory=dict)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = self.coef @ np.asarray(x, dtype=np.float32) + self.intercept
+        z = z - z.max()
+        p = np.exp(z)
+        return p / p.sum()
+
+    def predict(self, x: np.ndarray | None) -> KindGuess:
+        if x is None:
+            return ABSTAIN
+        p = self.probabilities(x)
+        order = np.argsort(-p)
+        best, conf = self.classes[int(order[0])], float(p[order[0]])
+        second = self.classes[int(order[1])] if len(order) > 1 else ""
+        oos_rows = [i for i, c in enumerate(self.classes) if c in OUT_OF_SCOPE]
+        oos = float(p[oos_rows].sum()) if oos_rows else 0.0
+        worst = self.classes[max(oos_rows, key=lambda i: p[i])] if oos_rows else ""
+        return KindGuess(best if conf >= self.threshold else None, conf, best, second, oos,
+                         oos >= self.refuse_threshold, worst)
+
+    def save(self, build_dir: Path) -> None:
+        np.savez(build_dir / FILE, classes=np.array(self.classes), coef=self.coef.astype(np.float32),
+                 intercept=self.intercept.astype(np.float32), threshold=np.float32(self.threshold),
+                 refuse_threshold=np.float32(self.refuse_threshold))
+        (build_dir / REPORT_FILE).write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, build_dir: Path) -> "RequestClassifier | None":
+        path = Path(build_dir) / FILE
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                report_path = Path(build_dir) / REPORT_FILE
+                report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+                return cls(tuple(str(c) for c in data["classes"]), data["coef"], data["intercept"],
+                           float(data["threshold"]), float(data["refuse_threshold"]), report)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("request classifier in %s is unreadable (%s): answering without it", build_dir, exc)
+            return None
+
+
+def bank_features(kb: Knowledge, embedder, texts: Sequence[str]) -> np.ndarray:
+    """Every bank question's features, as :func:`question_vectors` computes them at serving (batched when the
+    embedder can: the ONNX one pads a batch, which leaves each text's mean pooling as it is)."""
+    batch = getattr(embedder, "encode_with_masked_batch", None)
+    if batch is None:
+        return np.stack([features(*question_vectors(embedder, understand(kb, t))) for t in texts]).astype(np.float32)
+    items, odd = [], {}
+    for i, t in enumerate(texts):
+        query = understand(kb, t)
+        spans = None
+        if (query.mentions or query.partial) and lexical_tokens(query.masked):
+            spans = query.masked_spans()
+            if spans is None:   # words that cannot be lined up with the text: embedded the slow way
+                odd[i] = features(*question_vectors(embedder, query))
+        items.append((query.expanded, tuple(spans) if spans is not None else None))
+    rows = [odd[i] if i in odd else features(full, part) for i, (full, part) in enumerate(batch(items))]
+    return np.stack(rows).astype(np.float32)
+
+
+def calibrate(probs: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> tuple[float, dict]:
+    """The lowest threshold whose kept out-of-fold predictions are at least :data:`TARGET_PRECISION` right."""
+    pred = np.array(classes)[probs.argmax(axis=1)]
+    conf = probs.max(axis=1)
+    chosen = THRESHOLDS[-1]
+    for t in THRESHOLDS:
+        kept = conf >= t
+        if kept.any() and float((pred[kept] == truth[kept]).mean()) >= TARGET_PRECISION:
+            chosen = t
+            break
+    kept = conf >= chosen
+    return float(chosen), {"threshold": float(chosen), "coverage": round(float(kept.mean()), 4),
+                           "precision_kept": round(float((pred[kept] == truth[kept]).mean()) if kept.any() else 0.0, 4)}
+
+
+def calibrate_refusal(probs: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> tuple[float, dict]:
+    """The lowest threshold on the out-of-scope kinds' summed probability whose refusals are at least
+    :data:`REFUSE_PRECISION` out of scope (out of fold): refusing a career question is the costly mistake."""
+    oos = probs[:, np.isin(np.array(classes), OUT_OF_SCOPE)].sum(axis=1)
+    truly = np.isin(truth, OUT_OF_SCOPE)
+    chosen = 1.01
+    for t in np.round(np.arange(0.50, 0.991, 0.01), 2):
+        refused = oos >= t
+        if refused.any() and float(truly[refused].mean()) >= REFUSE_PRECISION:
+            chosen = float(t)
+            break
+    refused = oos >= chosen
+    return chosen, {"refuse_threshold": chosen, "oos_refused": round(float(refused[truly].mean()), 4) if truly.any() else 0.0,
+                    "in_scope_refused": int((refused & ~truly).sum())}
+
+
+def train(kb: Knowledge, embedder, x: np.ndarray | None = None) -> RequestClassifier | None:
+    """Fit on the bank (None when the bank is empty): cross-validated accuracy per kind, a calibrated
+    abstention threshold, then one fit on everything."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    bank = kb.requests
+    if not bank:
+        return None
+    texts = [ex.text for ex in bank]
+    y = np.array([ex.kind for ex in bank])
+    if x is None:
+        x = bank_features(kb, embedder, texts)
+    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+    classes = sorted(set(y))
+    folds = min(FOLDS, min(int((y == k).sum()) for k in classes))
+    report: dict = {"examples": len(texts), "kinds": {}}
+    if folds >= 2:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        probs = cross_val_predict(model, x, y, cv=cv, method="predict_proba")
+        pred = np.array(classes)[probs.argmax(axis=1)]
+        threshold, calib = calibrate(probs, y, classes)
+        refuse_threshold, refusal = calibrate_refusal(probs, y, classes)
+        report["cv_accuracy"] = round(float((pred == y).mean()), 4)
+        report.update(calib)
+        report.update(refusal)
+        kept = probs.max(axis=1) >= threshold
+        for k in classes:
+            rows = y == k
+            report["kinds"][k] = {"n": int(rows.sum()), "cv_accuracy": round(float((pred[rows] == k).mean()), 4),
+                                  "abstained": int((~kept[rows]).sum())}
+        report["confusions"] = _confusions(y, pred)
+    else:
+        threshold, refuse_threshold = THRESHOLDS[len(THRESHOLDS) // 2], 1.01
+    model.fit(x, y)
+    return RequestClassifier(tuple(str(c) for c in model.classes_), model.coef_.astype(np.float32),
+                             model.intercept_.astype(np.float32), threshold, refuse_threshold, report)
+
+
+def _confusions(y: np.ndarray, pred: np.ndarray, top: int = 12) -> list[list]:
+    counts: dict[tuple[str, str], int] = {}
+    for a, b in zip(y, pred):
+        if a != b:
+            counts[(str(a), str(b))] = counts.get((str(a), str(b)), 0) + 1
+    return [[a, b, n] for (a, b), n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]]
+
+
+# One process rebuilding the index (an HR edit in a test, a benchmark) trains once per bank and model.
+_TRAINED: dict[tuple, "RequestClassifier | None"] = {}
+
+
+def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder) -> None:
+    """The index build's step: train on the bank with the serving model and store it in the build."""
+    key = (tuple((ex.kind, ex.text) for ex in kb.requests), getattr(embedder, "name", ""), manifest.get("model"))
+    try:
+        clf = _TRAINED[key] if key in _TRAINED else train(kb, embedder)
+    except ImportError:
+        log.warning("scikit-learn is not installed: the index is built without a request classifier "
+                    "(install the build tools: pip install -e '.[build]')")
+        return
+    _TRAINED.clear()
+    _TRAINED[key] = clf
+    if clf is None:
+        return
+    clf.save(build_dir)
+    manifest["requests"] = {"examples": clf.report.get("examples"), "threshold": clf.threshold,
+                            "refuse_threshold": clf.refuse_threshold,
+                            "cv_accuracy": clf.report.get("cv_accuracy"), "coverage": clf.report.get("coverage")}

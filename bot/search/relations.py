@@ -1,0 +1,360 @@
+"""What a question asks about, read from the ladder's structure instead of guessed by retrieval.
+
+"what comes after Senior Agent?", "the level right below Team Lead", "two steps above L3", "the second
+step on the ladder", "the top job", "the most senior role without managing people", "the next level after
+mine", "promoted to QA Specialist", "and for expert?" all have exact answers in ``knowledge/``: the track
+order, ``paths.yaml`` and the asker's stored level. :func:`resolve_subject` turns the words around the
+names (found by :mod:`bot.query`) into a :class:`Subject`; nothing here looks at embeddings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from bot.search.conversation import Conversation
+from bot.knowledge import Knowledge, Level
+from bot.levelnames import normalize
+from bot.query import Mention, Query
+
+
+class Relation(str, Enum):
+    NAMED = "named"            # a level named in the question ("what do I need for Senior Agent?")
+    PROMOTED_TO = "promoted_to"  # "promoted to X", "become X": X itself, named as a target
+    NEXT = "next"              # N steps above a level ("what's after X", "two levels above X")
+    PREVIOUS = "previous"      # N steps below a level ("right below X", "what comes before X")
+    FROM_TO = "from_to"        # "from X to Y": the route between two levels
+    POSITION = "position"      # a place on a track: first, second, top, highest without managing people
+    MINE = "mine"              # the asker's stored level ("my level", "mine")
+    FOLLOWUP = "followup"      # a level from the conversation ("and for expert?", "what about the KPI there?")
+    DESCRIBE = "describe"      # nothing named: the level is found by what the question describes
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the question is about. ``level`` is the answer's level (None for a description to retrieve, or
+    "mine" when the asker's level is not known); ``anchor`` the level a relation starts from."""
+
+    relation: Relation
+    level: Level | None = None
+    anchor: Level | None = None
+    steps: int = 0             # NEXT / PREVIOUS: how many steps
+    start: Level | None = None  # FROM_TO: where the route starts
+    position: str = ""         # POSITION: "first", "2", "top", "top-ic"
+    missing: str = ""          # why ``level`` is None although the relation is known ("no level above ...")
+    mine: bool = False         # the anchor is the asker's own level ("the next level after mine")
+    from_context: bool = False  # the level (or the anchor) came from the conversation, not from the question
+    named_here: bool = False   # ... and the question names it in part ("and for expert?")
+
+    @property
+    def resolved(self) -> bool:
+        return self.level is not None
+
+    def phrase(self, kb: Knowledge) -> str:
+        """How the answer says which relation it used: "After L5 QA Specialist comes *L6 Training & Quality Lead*."."""
+        from bot.render import escape, level_name
+
+        lv = self.level
+        if lv is None:
+            return ""
+        name = f"*{level_name(lv)}*"
+        anchor = level_name(self.anchor) if self.anchor is not None else ""
+        up = self.relation == Relation.NEXT
+        if self.relation in {Relation.NEXT, Relation.PREVIOUS} and self.anchor is not None:
+            if self.mine:
+                return f"{'After' if up else 'Right below'} your level ({anchor}, from your profile) comes {name}."
+            if self.steps == 1:
+                return f"After {anchor} comes {name}." if up else f"Right below {anchor} is {name}."
+            return f"{self.steps} steps {'above' if up else 'below'} {anchor} is {name}."
+        if self.relation == Relation.POSITION:
+            track = escape(kb.tracks[lv.track].title)
+            if self.position.startswith("-"):
+                where = f"Step {self.position[1:]} from the top"
+            else:
+                where = {"first": "The first (entry) level", "top": "The top level",
+                         "top-ic": "The most senior level that does not manage people"}.get(
+                    self.position, f"Step {self.position}")
+            return f"{where} on {track} is {name}."
+        if self.relation == Relation.MINE:
+            return f"Your level (from your profile) is {name}."
+        if self.relation == Relation.FOLLOWUP:
+            return f"_(Following on from your last question: {level_name(lv)}.)_"
+        return ""
+
+
+# -- words --------------------------------------------------------------------------------------------
+
+_UP = {"after", "above", "beyond", "past", "following", "follows", "succeeds", "over", "higher than", "up from",
+       "next after", "next from", "next to", "on from", "up after", "on top of", "higher up than", "further than"}
+_DOWN = {"before", "below", "under", "beneath", "underneath", "prior to", "preceding", "precedes", "lower than",
+         "down from", "under neath", "junior to", "back from", "precede"}
+# words that may sit between a direction word and the level's name ("after the", "one step above the")
+_FILLER = {"the", "a", "an", "right", "just", "directly", "immediately", "straight", "step", "steps", "level",
+           "levels", "rung", "rungs", "grade", "grades", "rank", "ranks", "up", "down", "role", "roles", "job",
+           "position", "is", "s", "that", "comes", "come", "sits", "sit", "of", "one", "whatever"}
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "a": 1, "couple": 2}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
+             "9th": 9, "10th": 10}
+_PLACE = r"(level|step|rung|grade|tier|position|rank|job|role|title|spot|stage)s?"
+_ORD_PLACE = re.compile(r"\b(" + "|".join(_ORDINALS) + r")((?: \w+){0,2}) " + _PLACE + r"\b")
+_PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|five|six|seven|eight|nine|ten)\b")
+_FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
+_FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial)"
+                    r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the (ladder|career ladder|track)\b"
+                    r"|\b(where|how) (do|does|would|can) (i|you|one|people|someone|new \w+) (start|begin)\b"
+                    r"|\bstart(ing)? (at|out|off)( at)? the bottom\b")
+_TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
+                  r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the (ladder|career ladder|track|tree)\b"
+                  r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
+                  r"|\bend of the (ladder|track)\b|\btop job\b|\b(to|at|reach|reaching) the top\b")
+_NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|doesn t|doesnt|isn t|rather not)"
+                         r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
+                         r"a team|team|people|supervis\w*)\b|\bindividual contributor\b|\b(ic|non managerial|"
+                         r"non management|hands on)\b")
+_MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|job|position|grade|rank|title|spot|step|"
+                   r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
+                   r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
+                   r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b")
+_FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next for me|my next (step|level|move|role|"
+                        r"promotion))\b")
+_NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
+                         r"go up|what s next|whats next|what is next|comes next|come next|next up|progress(ion)?|"
+                         r"promot\w* from|where (do|can|could|would|should) (i|you|they|we|one) go|where next|"
+                         r"what then|lead to|leads to|after (that|this|it)|climb|grow into|move on to|go on to)\b")
+_TARGET = re.compile(r"\b(promot\w*|move|moving|get|getting|go|going|jump|step|advance|rise|make it|switch\w*|"
+                     r"transfer\w*|apply|applying) (up )?(in)?to\b|\b(become|becoming|be|reach|reaching|"
+                     r"get into|into)\b")
+_BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|this|it)|step down|one down|"
+                   r"(level|step|role|rung|one) (below|under|before|down)( (that|this|it))?$)\b")
+# A follow-up leans on the conversation: it starts like one, or points back at what was said.
+_FOLLOWUP_START = re.compile(r"^(and|also|what about|how about|and what about|same|ok and|okay and|so|then|but)\b")
+_ANAPHOR = re.compile(r"\b(there|that level|this level|that role|this role|that one|this one|that job|this job|"
+                      r"that position|it|its|the same level|same role|for that|for this|for them)\b")
+
+
+def _words(norm: str) -> list[str]:
+    return norm.split()
+
+
+def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
+    """A direction word before a name (or "mine") at word ``start``, over filler ("two steps right above the",
+    "two steps down from"): (+1 up / -1 down, steps) or None."""
+    i = start - 1
+    steps = 0
+    while i >= 0 and start - i <= 7:
+        two = " ".join(words[i - 1: i + 1]) if i >= 1 else ""
+        size = 2 if (two in _UP or two in _DOWN) else 1 if (words[i] in _UP or words[i] in _DOWN) else 0
+        if size:
+            cue = two if size == 2 else words[i]
+            j = i - size   # a count further back: "two levels above", "2 steps down from"
+            while j >= 0 and (words[j] in _FILLER or words[j] in _NUMBER_WORDS or words[j].isdigit()):
+                steps = max(steps, _count(words[j]))
+                j -= 1
+            return (1 if cue in _UP else -1), max(steps, 1)
+        if words[i] in _FILLER or words[i] in _NUMBER_WORDS or words[i].isdigit():
+            steps = max(steps, _count(words[i]))
+            i -= 1
+            continue
+        return None
+    return None
+
+
+def _count(word: str) -> int:
+    if word.isdigit() and 0 < int(word) < 11:
+        return int(word)
+    return _NUMBER_WORDS.get(word, 0) if word not in {"a"} else 0
+
+
+def _step(kb: Knowledge, level: Level, direction: int, steps: int) -> Level | None:
+    return kb.tracks[level.track].level_by_number(level.number + direction * steps)
+
+
+def _the_track(kb: Knowledge, query: Query, track: str | None, conversation: Conversation | None):
+    tid = track or query.track_hint
+    if tid is None and conversation is not None and conversation.last_level and _FOLLOWUP_START.search(query.norm):
+        tid = conversation.last_level.track
+    return kb.tracks[tid] if tid in kb.tracks else kb.default_track
+
+
+def manages_people(kb: Knowledge, level: Level) -> bool:
+    """Does the level lead people? A team size it states, managing words in its description, or a lower
+    level of its own track named as the people it organises."""
+    if any(t.metric == "team_size" for t in level.thresholds):
+        return True
+    texts = [level.experience.text, *level.responsibilities, *(s.description for s in level.skills)]
+    for text in texts:
+        norm = normalize(text)
+        if _MANAGING.search(norm):
+            return True
+        if _ORGANISES.search(norm):
+            from bot.query import find_mentions
+
+            if any(m.strong and m.level.track == level.track and m.level.number < level.number
+                   for m in find_mentions(kb, norm)):
+                return True
+    return False
+
+
+_MANAGING = re.compile(r"\b(manages? a team|manag\w* (the )?(team|teams|people|staff|agents)|team of|leading "
+                       r"(supervisors|teams|people)|(projects|people) and teams|management team|delegation|"
+                       r"motivating the team|line manag\w*)\b")
+_ORGANISES = re.compile(r"\b(organi[sz]es the work|leads|manages|supervises|oversees)\b")
+
+
+def position_level(kb: Knowledge, track, position: str) -> Level | None:
+    levels = list(track.levels)
+    if not levels:
+        return None
+    if position == "first":
+        return levels[0]
+    if position == "top":
+        return levels[-1]
+    if position == "top-ic":
+        managers = [lv.number for lv in levels if manages_people(kb, lv)]
+        first_manager = min(managers) if managers else len(levels) + 1
+        below = [lv for lv in levels if lv.number < first_manager]
+        return below[-1] if below else None
+    if position.startswith("-"):   # from the top: "-2" is the second highest
+        n = int(position[1:])
+        return levels[-n] if 0 < n <= len(levels) else None
+    n = int(position)
+    return track.level_by_number(n)
+
+
+def _position(norm: str) -> str | None:
+    """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2"."""
+    m = _ORD_PLACE.search(norm)
+    if m:
+        n = _ORDINALS[m.group(1)]
+        between = m.group(2) or ""
+        if re.search(r"\b(highest|most senior|from the top|top)\b", between) or _FROM_TOP.search(norm):
+            return "top" if n == 1 else f"-{n}"
+        return "first" if n == 1 else str(n)
+    m = _PLACE_NUMBER.search(norm)
+    if m:
+        n = _NUMBER_WORDS[m.group(2)]
+        return "first" if n == 1 else str(n)
+    if _TOP.search(norm):
+        return "top-ic" if _NO_REPORTS.search(norm) else "top"
+    if _NO_REPORTS.search(norm) and re.search(r"\b(highest|most senior|furthest|far|high|top)\b", norm):
+        return "top-ic"
+    if _FIRST.search(norm):
+        return "first"
+    return None
+
+
+_UP_ANYWHERE = re.compile(r"\b(above|after|higher|beyond|followed by|follows|following|succeeds|up from|next|one up|"
+                          r"step up|rung up|move up|promot\w* from)\b")
+_DOWN_ANYWHERE = re.compile(r"\b(below|before|under|beneath|lower|preced\w*|prior|one down|step down|leads into)\b")
+
+
+def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | None = None,
+                    track: str | None = None, kind: str | None = None) -> Subject:
+    """What ``query`` is about, by the ladder's structure. Relations between levels are resolved here;
+    a description (nothing named, no position, no conversation to lean on) is left to retrieval."""
+    words = _words(query.norm)
+    strong = [m for m in query.mentions if m.strong]
+    asker = None
+    if conversation is not None and conversation.asker_level and kb.has_level(conversation.asker_level):
+        asker = kb.level(conversation.asker_level)
+    mine = bool(_MINE.search(query.norm))
+
+    # a direction word right before a name: "what comes after senior agent", "two levels below TL"
+    for m in (strong or query.mentions):
+        cue = _cue_before(words, m.start)
+        if cue is not None:
+            return _relative(kb, m.level, *cue)
+
+    distinct = list(dict.fromkeys(m.level.id for m in (strong or query.mentions)))
+    if len(distinct) >= 2:
+        return Subject(Relation.NAMED, kb.level(distinct[0]))
+    if len(distinct) == 1:
+        named = kb.level(distinct[0])
+        if _promoted_to(words, query.mentions):
+            return Subject(Relation.PROMOTED_TO, named)
+        rest = _outside(words, query.mentions)
+        if _NEXT_AFTER.search(rest) and not query.identify:
+            return _relative(kb, named, 1, 1)
+        if kind in (None, "next"):
+            # the classifier reads a question about the ladder's order ("X is followed by which level?"):
+            # a direction word anywhere says which way
+            up, down = bool(_UP_ANYWHERE.search(rest)), bool(_DOWN_ANYWHERE.search(rest))
+            if kind == "next" and up != down:
+                return _relative(kb, named, 1 if up else -1, 1)
+        return Subject(Relation.NAMED, named)
+
+    # no level named: the asker's own level, a place on a track, or the conversation
+    if mine or (asker is not None and _FROM_HERE.search(query.norm)):
+        if query.newcomer and asker is None:   # "I just started, which level am I?": the way in
+            tr = _the_track(kb, query, track, conversation)
+            return Subject(Relation.POSITION, tr.levels[0], position="first")
+        if asker is None:
+            return Subject(Relation.MINE, None, missing="mine")
+        at = next((i for i, w in enumerate(words) if w in {"mine", "my", "me"}), None)
+        cue = _cue_before(words, at) if at is not None else None
+        if cue is not None:
+            return _relative(kb, asker, *cue, mine=True)
+        if _NEXT_AFTER.search(query.norm) or _FROM_HERE.search(query.norm):
+            return _relative(kb, asker, 1, 1, mine=True)
+        return Subject(Relation.MINE, asker, anchor=asker)
+
+    position = _position(query.norm)
+    if position is not None and not query.newcomer:
+        tr = _the_track(kb, query, track, conversation)
+        level = position_level(kb, tr, position)
+        if level is not None:
+            return Subject(Relation.POSITION, level, position=position)
+
+    if query.partial:
+        # "and for expert?": a bare title word, on the track the conversation was on
+        last = conversation.last_level if conversation is not None else None
+        if last is not None:
+            same = [lv for lv in query.partial if lv.track == last.track]
+            if len(same) == 1:
+                return Subject(Relation.FOLLOWUP, same[0], from_context=True, named_here=True)
+        return Subject(Relation.DESCRIBE)
+
+    last = conversation.last_level if conversation is not None else None
+    if last is not None and last.level_id and kb.has_level(last.level_id):
+        here = kb.level(last.level_id)
+        at = next((i for i, w in enumerate(words) if w in {"that", "this", "it", "them", "there", "one"}), None)
+        cue = _cue_before(words, at) if at is not None else None
+        if cue is None and _BACK.search(query.norm):
+            cue = (-1, 1)
+        if cue is None and _NEXT_AFTER.search(query.norm) and _FOLLOWUP_START.search(query.norm):
+            cue = (1, 1)
+        if cue is not None:
+            return replace(_relative(kb, here, *cue), from_context=True)
+        if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
+            return Subject(Relation.FOLLOWUP, here, from_context=True)
+    return Subject(Relation.DESCRIBE)
+
+
+def _relative(kb: Knowledge, anchor: Level, direction: int, steps: int, mine: bool = False) -> Subject:
+    relation = Relation.NEXT if direction > 0 else Relation.PREVIOUS
+    level = _step(kb, anchor, direction, steps)
+    if level is None:
+        where = "above" if direction > 0 else "below"
+        track = kb.tracks[anchor.track]
+        return Subject(relation, None, anchor=anchor, steps=steps, mine=mine,
+                       missing=f"There is no level {steps if steps > 1 else ''}{' steps ' if steps > 1 else ''}"
+                               f"{where} {anchor.title} on {track.title}: it is the "
+                               f"{'top' if direction > 0 else 'first'} of its track.".replace("  ", " "))
+    return Subject(relation, level, anchor=anchor, steps=steps, mine=mine)
+
+
+def _outside(words: list[str], mentions: list[Mention]) -> str:
+    named = {i for m in mentions for i in range(m.start, m.end)}
+    return " ".join(w for i, w in enumerate(words) if i not in named)
+
+
+def _promoted_to(words: list[str], mentions: list[Mention]) -> bool:
+    """ "promoted to X", "become X", "get into X": the named level is the target, not the anchor."""
+    for m in mentions:
+        before = " ".join(words[max(0, m.start - 4): m.start])
+        if _TARGET.search(before):
+            return True
+    return False

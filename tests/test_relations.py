@@ -1,0 +1,114 @@
+"""Relations read from the ladder, not guessed by retrieval: next / previous / N steps / promoted to / a
+position / the asker's own level / the conversation's level. No model needed: the words and the track order."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge import load_knowledge
+from bot.query import understand
+from bot.search.conversation import Conversation, Turn
+from bot.search.relations import Relation, manages_people, resolve_subject
+from tests.conftest import KNOWLEDGE
+
+KB = load_knowledge(KNOWLEDGE)
+AFTER_SENIOR = Conversation((Turn("what do I need for Senior Agent?", "senior-agent", "call-center", "requirements"),))
+
+
+def subject(question, context=None):
+    return resolve_subject(KB, understand(KB, question), context)
+
+
+@pytest.mark.parametrize("question, relation, level, anchor", [
+    ("what comes after senior agent?", Relation.NEXT, "expert-agent", "senior-agent"),
+    ("I'm a senior agent, where do I go from here?", Relation.NEXT, "expert-agent", "senior-agent"),
+    ("what sits right above QA specialist", Relation.NEXT, "training-quality-lead", "qa-specialist"),
+    ("what's the level right below team lead", Relation.PREVIOUS, "training-quality-lead", "team-lead"),
+    ("just under the TL?", Relation.PREVIOUS, "training-quality-lead", "team-lead"),
+    ("one step below L5", Relation.PREVIOUS, "expert-agent", "qa-specialist"),
+    ("what comes right before the Team Leader role", Relation.PREVIOUS, "training-quality-lead", "team-lead"),
+    ("two levels above experienced agent", Relation.NEXT, "expert-agent", "experienced-agent"),
+    ("what's after frontend middle?", Relation.NEXT, "frontend-senior", "frontend-middle"),
+    ("two steps down from Head of Frontend?", Relation.PREVIOUS, "frontend-expert", "frontend-head"),
+])
+def test_relative_to_a_named_level(question, relation, level, anchor):
+    s = subject(question)
+    assert (s.relation, s.level.id, s.anchor.id) == (relation, level, anchor)
+
+
+@pytest.mark.parametrize("question", [
+    "what do I need to get promoted to QA Specialist?", "how do I become a team lead", "promotion to expert agent - requirements?",
+])
+def test_promoted_to_a_level_targets_that_level(question):
+    s = subject(question)
+    assert s.relation == Relation.PROMOTED_TO and s.level.id == {"qa": "qa-specialist", "te": "team-lead",
+                                                                 "ex": "expert-agent"}[s.level.id[:2]]
+
+
+@pytest.mark.parametrize("question, level", [
+    ("the second step on the ladder", "experienced-agent"),
+    ("what's the seventh level", "team-lead"),
+    ("what's the top job here", "chief-customer-officer"),
+    ("what's the entry level job", "agent"),
+    ("what's the first level on the frontend track?", "frontend-trainee"),
+    ("what's the third level of frontend", "frontend-middle"),
+    ("second highest level", "head-of-customer-operations"),
+    ("the most senior role without managing people", "qa-specialist"),
+    ("highest frontend level where you don't manage people", "frontend-principal"),
+    ("I just started, which level am I?", "agent"),
+])
+def test_positions_on_a_track(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level
+
+
+def test_who_manages_people_is_read_from_the_levels_own_text():
+    managers = [lv.id for lv in KB.levels() if manages_people(KB, lv)]
+    assert "team-lead" in managers and "training-quality-lead" in managers and "frontend-head" in managers
+    assert "qa-specialist" not in managers and "frontend-principal" not in managers
+
+
+def test_mine_is_the_askers_stored_level_or_a_question_back():
+    known = Conversation(asker_level="qa-specialist")
+    s = subject("the next level after mine", known)
+    assert (s.relation, s.level.id, s.anchor.id, s.mine) == (Relation.NEXT, "training-quality-lead", "qa-specialist", True)
+    assert "your level" in s.phrase(KB)
+    s = subject("what's two levels above mine?", Conversation(asker_level="agent"))
+    assert (s.relation, s.level.id, s.steps) == (Relation.NEXT, "senior-agent", 2)
+    s = subject("what level am I", known)
+    assert (s.relation, s.level.id) == (Relation.MINE, "qa-specialist")
+    s = subject("the next level after mine")
+    assert s.relation == Relation.MINE and s.level is None
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("and for expert?", Relation.FOLLOWUP, "expert-agent"),            # not Expert Frontend Developer
+    ("what about the KPI there?", Relation.FOLLOWUP, "senior-agent"),
+    ("and the one after that?", Relation.NEXT, "expert-agent"),
+    ("what's below it", Relation.PREVIOUS, "experienced-agent"),
+    ("and the one right under it?", Relation.PREVIOUS, "experienced-agent"),
+])
+def test_follow_ups_lean_on_the_conversation(question, relation, level):
+    s = subject(question, AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+def test_without_a_conversation_a_follow_up_is_left_to_retrieval():
+    assert subject("what about the KPI there?").relation == Relation.DESCRIBE
+    assert subject("who is the person that coaches new hires on calls?", AFTER_SENIOR).relation == Relation.DESCRIBE
+
+
+def test_off_the_top_of_the_ladder_says_so():
+    s = subject("what comes after the CCO")
+    assert s.relation == Relation.NEXT and s.level is None and "top of its track" in s.missing
+
+
+def test_a_level_number_follows_the_track_named_anywhere():
+    assert subject("L6 on the frontend track").level.id == "frontend-expert"
+    assert subject("L6 skills").level.id == "training-quality-lead"
+
+
+def test_the_answer_says_which_relation_it_used():
+    assert subject("what comes after senior agent?").phrase(KB) == "After L3 Senior Agent comes *L4 Expert Agent*."
+    assert subject("second highest level").phrase(KB) == \
+        "Step 2 from the top on Call Center – Sales &amp; Support is *L9 Head of Customer Operations*."

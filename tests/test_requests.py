@@ -1,0 +1,81 @@
+"""The request bank (knowledge/requests/) and the classifier learned from it: validated data, abstention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.requestbank import KINDS, load_bank
+from bot.search.classifier import RequestClassifier, calibrate, calibrate_refusal
+
+
+def classifier(threshold=0.6, refuse=0.8):
+    # three kinds on three axes: a vector along one axis is that kind, in between is unsure
+    coef = np.eye(3, dtype=np.float32) * 6.0
+    return RequestClassifier(("skills", "oos_pay", "oos_it"), coef, np.zeros(3, dtype=np.float32), threshold, refuse)
+
+
+def test_a_clear_question_gets_its_kind_and_an_unsure_one_abstains():
+    clf = classifier()
+    sure = clf.predict(np.array([1.0, 0.0, 0.0]))
+    assert sure.kind == "skills" and sure.confidence > 0.9 and not sure.refuse
+    unsure = clf.predict(np.array([0.5, 0.5, 0.45]))
+    assert unsure.kind is None and unsure.abstained and unsure.best == "skills"
+
+
+def test_refusal_adds_up_the_out_of_scope_kinds():
+    # neither pay nor IT is sure alone, together they are: refused, with the likelier refusal
+    guess = classifier().predict(np.array([0.0, 0.52, 0.5]))
+    assert guess.kind is None and guess.refuse and guess.best_out_of_scope == "oos_pay"
+    assert classifier(refuse=1.01).predict(np.array([0.0, 1.0, 0.0])).refuse is False
+
+
+def test_thresholds_are_calibrated_on_held_out_predictions():
+    classes = ["oos_pay", "skills"]
+    probs = np.array([[0.9, 0.1], [0.95, 0.05], [0.6, 0.4], [0.55, 0.45], [0.2, 0.8], [0.1, 0.9]])
+    truth = np.array(["oos_pay", "oos_pay", "skills", "oos_pay", "skills", "skills"])
+    threshold, report = calibrate(probs, truth, classes)
+    assert threshold == pytest.approx(0.65) and report["precision_kept"] == 1.0
+    refuse, report = calibrate_refusal(probs, truth, classes)
+    assert refuse == pytest.approx(0.61) and report["in_scope_refused"] == 0   # 0.60 would refuse the career question
+
+
+def test_the_committed_bank_is_valid_and_covers_every_kind():
+    kb = load_knowledge("knowledge")
+    kinds = {ex.kind for ex in kb.requests}
+    assert kinds == set(KINDS) and len(kb.requests) >= 1500
+
+
+@pytest.mark.parametrize("text, message", [
+    ("skils:\n  - a\n  - b\n  - c\n", "unknown kind 'skils'"),
+    ("skills: what skills\n", "skills: must be a non-empty list"),
+    ("skills:\n  - a\n  - ''\n  - c\n", "skills: example 2 is not a question"),
+    ("skills:\n  - a b\n  - c\n  - d\n", "'a b' is also labelled 'numbers' in yy.yaml"),
+])
+def test_a_bad_bank_names_the_file_and_the_problem(knowledge_dir, text, message):
+    extra = knowledge_dir / "requests" / "zz-extra.yaml"
+    if "also labelled" in message:
+        (knowledge_dir / "requests" / "yy.yaml").write_text("numbers:\n  - A  B\n  - e\n  - f\n", encoding="utf-8")
+    extra.write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(knowledge_dir)
+    assert message in str(err.value)
+    assert ".yaml" in str(err.value)
+
+
+def test_a_kind_needs_a_few_examples(knowledge_dir):
+    import shutil
+
+    shutil.rmtree(knowledge_dir / "requests")
+    (knowledge_dir / "requests").mkdir()
+    (knowledge_dir / "requests" / "bank.yaml").write_text("skills:\n  - a\n  - b\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="skills: 2 example.s.; a kind needs at least 3"):
+        load_knowledge(knowledge_dir)
+
+
+def test_no_bank_means_no_classifier_not_an_error(knowledge_dir):
+    import shutil
+
+    shutil.rmtree(knowledge_dir / "requests")
+    assert load_bank(knowledge_dir) == () and load_knowledge(knowledge_dir).requests == ()
