@@ -201,7 +201,7 @@ def experience_text(kb: Knowledge, level: Level) -> str:
 def skills_text(kb: Knowledge, level: Level, related=None) -> str:
     lines = [_header(kb, level), "", f"*Skills ({len(level.skills)})*"]
     lines += [f"• *{escape(s.name)}*: {escape(s.description)}" for s in level.skills]
-    below = kb.previous_level(level)
+    below = kb.below(level)
     if below is not None:
         lines += _new_skills(level, below, related)
     lines.append(f"_Everything about this level: `show {level.id}`_")
