@@ -213,3 +213,23 @@ class TorchEmbedder:
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_with_masked(self, text: str, drop: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray | None]:
+        """As :meth:`OnnxEmbedder.encode_with_masked`: one run, the text's vector and the one pooled without the
+        tokens inside ``drop``, so every backend feeds the request classifier the same kind of vector."""
+        import torch
+
+        features = getattr(self.model, "preprocess", self.model.tokenize)([text])
+        offsets = self.model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                       max_length=self.max_seq_length)["offset_mapping"]
+        with torch.no_grad():
+            states = self.model[0](features)["token_embeddings"][0].numpy()
+        special = [s == e == 0 for s, e in offsets]
+        full = states.mean(axis=0)
+        full /= max(float(np.linalg.norm(full)), 1e-12)
+        keep = np.array([sp or not any(a <= s and e <= b for a, b in drop) for (s, e), sp in zip(offsets, special)])
+        if keep.sum() <= sum(special):
+            return full.astype(np.float32), None
+        part = states[keep].mean(axis=0)
+        part /= max(float(np.linalg.norm(part)), 1e-12)
+        return full.astype(np.float32), part.astype(np.float32)

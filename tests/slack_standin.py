@@ -707,6 +707,17 @@ class SlackStandIn:
         with self._lock:
             self._agent_refusal = error
 
+    def _message_blocks(self, blocks) -> list:
+        """A message's blocks as Slack checks them (chat.postMessage, chat.update, chat.stopStream): a copy,
+        or the error Slack answers with."""
+        if isinstance(blocks, str):
+            raise _ApiError("invalid_blocks_format", "blocks is not a JSON array")
+        errs = validate_blocks(blocks, limit=MESSAGE_BLOCKS_MAX, unsupported=self._unsupported_blocks())
+        if errs:
+            raise _ApiError("invalid_blocks", "; ".join(errs), errors=errs,
+                            response_metadata={"messages": [f"[ERROR] {e}" for e in errs]})
+        return copy.deepcopy(blocks)
+
     def _unsupported_blocks(self) -> tuple[str, ...]:
         return ("context_actions",) if self._agent_refusal else ()
 
@@ -933,13 +944,7 @@ class SlackStandIn:
         fields: dict = {}
         extra: dict = {}
         if blocks is not None:
-            if isinstance(blocks, str):
-                raise _ApiError("invalid_blocks_format", "blocks is not a JSON array")
-            errs = validate_blocks(blocks, limit=MESSAGE_BLOCKS_MAX, unsupported=self._unsupported_blocks())
-            if errs:
-                raise _ApiError("invalid_blocks", "; ".join(errs), errors=errs,
-                                response_metadata={"messages": [f"[ERROR] {e}" for e in errs]})
-            fields["blocks"] = copy.deepcopy(blocks)
+            fields["blocks"] = self._message_blocks(blocks)
         if attachments is not None:
             if not isinstance(attachments, list):
                 raise _ApiError("invalid_attachments", "attachments is not a JSON array")
@@ -1370,13 +1375,7 @@ def _stop_stream(s: SlackStandIn, a: dict) -> dict:
     text = _stream_text(a)
     blocks = a.get("blocks")
     if blocks not in (None, "", []):
-        if isinstance(blocks, str):
-            raise _ApiError("invalid_blocks_format", "blocks is not a JSON array")
-        errs = validate_blocks(blocks, limit=MESSAGE_BLOCKS_MAX, unsupported=s._unsupported_blocks())
-        if errs:
-            raise _ApiError("invalid_blocks", "; ".join(errs), errors=errs,
-                            response_metadata={"messages": [f"[ERROR] {e}" for e in errs]})
-        msg["blocks"] = copy.deepcopy(blocks)
+        msg["blocks"] = s._message_blocks(blocks)
     msg["text"] += text
     msg["streaming_state"] = "completed"
     return {"channel": cid, "ts": msg["ts"], "message": copy.deepcopy(msg)}

@@ -46,6 +46,5 @@ class Answer:
         return {
             "question": self.question, "status": self.status, "level_id": self.level_id, "track": self.track,
             "hits": [asdict(h) for h in self.hits], "options": list(self.options), "answer": self.answer,
-            "knowledge_version": self.knowledge_version, "text": self.text, "sources": list(self.sources),
-            "kind": self.kind, "relation": self.relation,
+            "knowledge_version": self.knowledge_version,
         }

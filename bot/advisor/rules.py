@@ -76,6 +76,8 @@ def social(c: Context) -> Answer | None:
 def out_of_scope(c: Context) -> Answer | None:
     if c.u.subject.named_here:
         return None   # "what about middle?" after a frontend question: a level of the conversation's track, named
+    if c.query.newcomer and c.u.kind is None:
+        return None   # "I just started on the phones, what am I supposed to do?": no single other kind is sure; the backstop judges
     return c.refuse(c.u.guess.best_out_of_scope) if c.u.out_of_scope else None
 
 
