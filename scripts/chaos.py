@@ -274,7 +274,8 @@ def probe_versions(index_dir: Path, edits: int = 2, answers: int = 45, workers: 
                 lags.append(round(lag, 3) if streak else None)
             newest = (server.healthz() or {}).get("knowledge_version")
             health_new = sum((server.healthz() or {}).get("knowledge_version") == newest for _ in range(answers))
-            urls = [slash(server, slack, "what do I need for senior agent?")[2] for _ in range(answers)]
+            # one person each: the per-person limit would skip a burst from one asker (that is probe_fairness's)
+            urls = [slash(server, slack, "what do I need for senior agent?", user=f"UVER{i}")[2] for i in range(answers)]
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not all(response_for(slack, u) for u in urls):
                 time.sleep(0.05)
