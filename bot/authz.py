@@ -32,7 +32,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "announce": frozenset({Role.HR, Role.ADMIN}),          # the preview and its Send button
     "edit.open": frozenset({Role.HR, Role.ADMIN}),
     "edit.save": frozenset({Role.HR, Role.ADMIN}),
+    "history": frozenset({Role.LEAD, Role.HR, Role.ADMIN}),   # as the help lists it: who changed what, and why
 }
+# who leads a team: checked when a member shares a gap check and when the lead reviews it, not only when
+# the team was built (a lead demoted since then has no team to review)
+LEADS_A_TEAM = PERMISSIONS["team.edit"]
 TEAM_SCOPED = {"assign"}  # a lead may do these only for members of their own team
 REFUSAL = "Sorry — {what} is for {who}. If you need it, ask an admin for the role."
 ROLE_NAMES = {Role.LEAD: "team leads", Role.HR: "HR", Role.ADMIN: "admins", Role.AGENT: "everyone"}
@@ -59,6 +63,10 @@ def may(store: Store, settings: Settings, user_id: str, action: str, target: str
     if action in TEAM_SCOPED and role == Role.LEAD and target is not None:
         return store.lead_of(target) == user_id
     return True
+
+
+def leads_a_team(store: Store, settings: Settings, user_id: str) -> bool:
+    return role_of(store, settings, user_id) in LEADS_A_TEAM
 
 
 def refuse(store: Store, user_id: str, action: str, target: str | None, detail: str, message: str) -> str:

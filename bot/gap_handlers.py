@@ -15,6 +15,7 @@ from bot.gapcheck import (
     OPEN_STATES, RATING_LABELS, RATING_SCORE, STATE_WORDS, TRANSITIONS, Answer, Check, Event, GapError, Rating, State, Step,
     describe, next_steps, parse_months, plan, report, track_change, transition,
 )
+from bot.authz import leads_a_team
 from bot.replies import Deps, Reply, _text
 from bot.store import row_id as _id
 from bot.knowledge import LevelNotFound, load_knowledge
@@ -477,6 +478,10 @@ def share(deps: Deps, user_id: str, value: str) -> Reply:
     if lead == user_id:  # stored before leads were kept out of their own team
         deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), "own team")
         return _text("Sorry — you can't share a check with yourself; ask HR to put you in your lead's team.")
+    if not leads_a_team(deps.store, deps.settings, lead):   # demoted since the team was built
+        deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), f"{lead} is no longer a lead")
+        return _text(f"<@{lead}> is no longer a team lead, so there's nobody to share this with. Ask HR to put "
+                     "you in a lead's team, then press *Share with my lead* again.")
     if not deps.store.share_check(row["id"], lead):
         return _text(f"You shared this check with <@{lead}> on {(row['shared_at'] or '')[:10]}; it is waiting for "
                      "their review. You'll get a DM when they have reviewed it.")
@@ -503,6 +508,8 @@ def open_review(deps: Deps, user_id: str, value: str) -> Reply:
     row = _done_check(deps, value)
     if row is None:
         return _stale()
+    if not leads_a_team(deps.store, deps.settings, user_id) and not row["reviewed_at"]:   # demoted since
+        return review(deps, user_id, value, {})      # refused there, and the checks go back to their people
     if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
         return _text("Sorry — only the team lead this check was shared with can review it.")
@@ -533,6 +540,20 @@ def review_summary(deps: Deps, row: dict, for_lead: bool) -> str:
     return "\n".join(lines)
 
 
+def return_reviews(deps: Deps, ex_lead: str) -> list[Reply]:
+    """A lead who is no longer one: the checks still waiting for their review go back to their people,
+    each told in a DM."""
+    notes = []
+    for row in deps.store.return_pending_reviews(ex_lead):
+        deps.store.audit(ex_lead, "gap.review", "returned", str(row["id"]), f"to {row['user_id']}")
+        note = (f"<@{ex_lead}> is no longer a team lead, so your gap check for *{escape(row['target_title'])}* "
+                "won't be reviewed by them. Once you're in a lead's team, press *Share with my lead* on the "
+                "report again.")
+        notes.append(Reply(text=f"Your gap check for {row['target_title']} was not reviewed", ephemeral=False,
+                           to_user=row["user_id"], blocks=B.text_blocks(note)))
+    return notes
+
+
 def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Reply:
     row = _done_check(deps, value)
     if row is None:
@@ -540,6 +561,12 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
     if row["user_id"] == user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "own check")
         return _text("Sorry — you can't review your own gap check; it goes to your team lead.")
+    if not leads_a_team(deps.store, deps.settings, user_id):   # demoted since it was shared
+        deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "no longer a lead")
+        reply = _text("Sorry — you're no longer a team lead, so you can't review gap checks. "
+                      "Checks shared with you have gone back to the people who shared them.")
+        reply.followups = return_reviews(deps, user_id)
+        return reply
     if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
         return _text("Sorry — only the team lead this check was shared with can review it.")

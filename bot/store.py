@@ -549,6 +549,16 @@ class Store:
             db["gap_checks"].update(check_id, {"shared_with": lead_id, "shared_at": stamp, "updated_at": stamp})
             return True
 
+    def return_pending_reviews(self, lead_id: str) -> list[dict]:
+        """Checks shared with ``lead_id`` and not reviewed yet go back to their people (no longer shared);
+        returns them."""
+        with self.immediate() as db:
+            rows = list(db.query("SELECT * FROM gap_checks WHERE shared_with = ? AND state = 'done' "
+                                 "AND reviewed_at IS NULL", [lead_id]))
+            for row in rows:
+                db["gap_checks"].update(row["id"], {"shared_with": None, "shared_at": None, "updated_at": now()})
+            return rows
+
     def save_review(self, check_id: int, lead_id: str, ratings: dict[str, str]) -> str | None:
         """Store a lead's review once. None when saved; the first review's time when the check was already
         reviewed (then nothing changes: a second Confirm never replaces the lead's first adjustments)."""

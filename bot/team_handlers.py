@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot import blocks as B
-from bot.authz import Role, authorize, authorize_target, refuse, role_of
+from bot import gap_handlers
+from bot.authz import Role, authorize, authorize_target, leads_a_team, refuse, role_of
 from bot.replies import Deps, Reply, _text
 from bot.knowledge import LevelNotFound
 from bot.render import escape
@@ -55,7 +56,10 @@ def cmd_role(deps: Deps, user_id: str, args: str) -> Reply:
     before = deps.store.role(target) or Role.AGENT.value
     deps.store.set_role(target, role, user_id)
     deps.store.audit(user_id, "role.set", "ok", target, f"{before} -> {role}")
-    return _text(f"{_who(target)} is now *{role}*.")
+    reply = _text(f"{_who(target)} is now *{role}*.")
+    if not leads_a_team(deps.store, deps.settings, target):   # their pending reviews go back to their people
+        reply.followups = gap_handlers.return_reviews(deps, target)
+    return reply
 
 
 def _team_member_arg(rest: str) -> str | None:
@@ -559,6 +563,9 @@ def cmd_history(deps: Deps, user_id: str, args: str) -> Reply:
 
     from bot.versions import diff_text, history
 
+    refusal = authorize(deps.store, deps.settings, user_id, "history", audit_ok=False)
+    if refusal:
+        return _text(refusal)
     try:
         level = deps.kb.resolve(args)
     except LevelNotFound as exc:

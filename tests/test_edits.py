@@ -141,7 +141,7 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path, monkeypatch
     text = str(reply.blocks)
     assert "Skills added: De-escalation Coaching" in text and "Skills removed: Sales Acumen" in text
     assert "≥ 105% (kpi_achievement) → ≥ 103% (kpi_achievement)" in text
-    history = command(deps, "UAGENT", "history senior agent").blocks[0]["text"]["text"]
+    history = command(deps, HR, "history senior agent").blocks[0]["text"]["text"]
     assert "KPI bar lowered to 103%" in history and "Skills added: De-escalation Coaching" in history
     # the broadcast was written with the version, in the same transaction
     assert "Broadcast 1 queued" in text and "1 person whose" in text

@@ -79,6 +79,7 @@ ATTEMPTS = {
     "announce": [_slash("announce senior agent: the KPI threshold is now 103%"), _send_button],
     "edit.open": [_slash("edit senior agent"), _slash("edit astronaut")],
     "edit.save": [_submit_edit],
+    "history": [_slash("history senior agent"), _slash("history astronaut")],
 }
 FORBIDDEN = [(action, role, i) for action, roles in PERMISSIONS.items() for role in Role if role not in roles
              for i in range(len(ATTEMPTS[action]))]
