@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
@@ -27,6 +28,8 @@ import numpy as np
 
 from bot.knowledge import SECTION_LABELS, Knowledge, Level
 from bot.embedders import DIMENSION, MODEL_ID, Embedder
+
+log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 3   # 2: chunks that state a threshold spell out what it measures
                    # 3: skills.npy / skills.json, every skill's "name: description" embedded at build time
@@ -136,11 +139,44 @@ def current_build(index_dir: Path) -> Path | None:
 
 
 def load_index(index_dir: Path) -> Index:
-    import faiss
-
     build = current_build(index_dir)
     if build is None:
         raise IndexError_(f"no index in {index_dir} (build it with: python -m bot index)")
+    return load_build(build)
+
+
+def good_builds(index_dir: Path) -> Iterator[Index]:
+    """Every complete, readable build in ``builds/``, newest first."""
+    builds = Path(index_dir) / "builds"
+    for build in sorted(builds.iterdir() if builds.is_dir() else (), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            yield load_build(build)
+        except IndexError_:
+            continue
+
+
+def discard_unfinished(index_dir: Path) -> None:
+    """Remove what a process killed mid-build left behind (never loaded: ``current`` moves only after a
+    complete build); under the build lock, so nobody is building right now."""
+    index_dir = Path(index_dir)
+
+    def leftovers() -> list[Path]:
+        return [*index_dir.glob(".build-*"), *index_dir.glob(".current-*")] if index_dir.is_dir() else []
+
+    if not leftovers():   # the usual case: no lock taken (a read-only index directory is fine)
+        return
+    with _build_lock(index_dir):
+        for stale in leftovers():
+            log.info("discarding %s: a build that never finished", stale)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+
+def load_build(build: Path) -> Index:
+    import faiss
+
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         chunks = [Chunk(**json.loads(line)) for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -18,7 +18,8 @@ from bot.answers import Advisor
 from bot.config import Settings
 from bot.embedders import Embedder, EmbedderError, OnnxEmbedder, TorchEmbedder
 from bot.knowledge import Knowledge, load_knowledge
-from bot.retrieval import Index, IndexError_, build_index, current_build, load_index
+from bot.retrieval import (Index, IndexError_, build_index, current_build, discard_unfinished, good_builds,
+                           load_index)
 from bot.search.classifier import FILE as CLASSIFIER_FILE, REPORT_FILE as CLASSIFIER_REPORT, train_into
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,24 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None) -
 
 
 def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = None) -> Index:
+    """The live index of ``kb``: as it is, or rebuilt. Without torch (a serving install) it is rebuilt
+    with the ONNX models of the last good build, e.g. after a process was killed during an HR edit's
+    re-index; half-built builds are discarded first."""
+    discard_unfinished(settings.index_dir)
+    live = None
     try:
-        index = load_index(settings.index_dir)
-        if index.knowledge_version == kb.version and "onnx" in index.manifest:
-            return index
-        log.info("index was built from knowledge %s, knowledge is now %s: rebuilding", index.knowledge_version, kb.version)
+        live = load_index(settings.index_dir)
+        if live.knowledge_version == kb.version and "onnx" in live.manifest:
+            return live
+        log.info("index was built from knowledge %s, knowledge is now %s: rebuilding", live.knowledge_version, kb.version)
     except IndexError_ as exc:
         log.info("%s: building it", exc)
+    if not torch_available():
+        donor = live if live is not None and "onnx" in live.manifest else \
+            next((b for b in good_builds(settings.index_dir) if "onnx" in b.manifest), None)
+        if donor is not None:
+            log.info("no torch here: indexing knowledge %s with the ONNX models of build %s", kb.version, donor.path.name)
+            return onnx_rebuild(kb, settings, donor)
     return build(kb, settings, progress)
 
 
@@ -113,6 +125,12 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
     """Index a new knowledge version beside the live one with the live build's ONNX model (no torch),
     swap it in atomically, and return an Advisor on it. Until the caller swaps its Advisor, questions
     keep being answered from the old version, whole."""
+    index = onnx_rebuild(kb, settings, live)
+    return Advisor(kb, index, query_embedder(index))
+
+
+def onnx_rebuild(kb: Knowledge, settings: Settings, live: Index) -> Index:
+    """A complete build of ``kb`` with ``live``'s ONNX models (carried over), swapped in atomically."""
     import shutil
 
     fp32 = OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
@@ -130,8 +148,7 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
             manifest["requests"] = live.manifest["requests"]
         manifest["built_with"] = "onnx-fp32"
 
-    index = build_index(kb, settings.index_dir, fp32, extra=carry_models)
-    return Advisor(kb, index, query_embedder(index))
+    return build_index(kb, settings.index_dir, fp32, extra=carry_models)
 
 
 _FOLLOW = threading.Lock()
