@@ -508,7 +508,8 @@ def open_review(deps: Deps, user_id: str, value: str) -> Reply:
     row = _done_check(deps, value)
     if row is None:
         return _stale()
-    if not leads_a_team(deps.store, deps.settings, user_id) and not row["reviewed_at"]:   # demoted since
+    if row["shared_with"] == user_id and not row["reviewed_at"] and not leads_a_team(deps.store, deps.settings,
+                                                                                        user_id):
         return review(deps, user_id, value, {})      # refused there, and the checks go back to their people
     if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
@@ -561,7 +562,7 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
     if row["user_id"] == user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "own check")
         return _text("Sorry — you can't review your own gap check; it goes to your team lead.")
-    if not leads_a_team(deps.store, deps.settings, user_id):   # demoted since it was shared
+    if row["shared_with"] == user_id and not leads_a_team(deps.store, deps.settings, user_id):   # demoted since
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "no longer a lead")
         reply = _text("Sorry — you're no longer a team lead, so you can't review gap checks. "
                       "Checks shared with you have gone back to the people who shared them.")

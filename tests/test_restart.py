@@ -69,7 +69,9 @@ def test_killed_during_a_reindex_a_torch_free_install_starts_on_the_saved_versio
         raise Killed()
 
     monkeypatch.setattr(service, "reindex", killed_mid_build)
-    meta, values = form(deps, note="KPI bar lowered")
+    level = deps.kb.level("senior-agent")
+    meta, values = form(deps, note="coaching added",
+                        responsibilities="\n".join([*level.responsibilities, "Coaches new agents on live calls."]))
     errors, apply = submit_edit(deps, HR, meta, values)
     assert not errors
     with pytest.raises(Killed):
