@@ -207,12 +207,22 @@ def build_index(
     kb: Knowledge, index_dir: Path, embedder: Embedder,
     progress: Callable[[int, int], None] | None = None,
     extra: Callable[[Path, dict, np.ndarray, list[str]], None] | None = None,
+    reuse: Callable[[Index], bool] | None = None,
 ) -> Index:
-    """Embed every chunk, write a complete build beside the live one, then swap it in."""
+    """Embed every chunk, write a complete build beside the live one, then swap it in. With ``reuse``,
+    a live index it accepts (checked once the build lock is held) is returned instead: workers that
+    start together build once, not one after another."""
     import faiss
 
     index_dir = Path(index_dir)
     with _build_lock(index_dir):
+        if reuse is not None:
+            try:
+                live = load_index(index_dir)
+            except IndexError_:
+                live = None
+            if live is not None and reuse(live):
+                return live
         started = time.perf_counter()
         chunks = build_chunks(kb)
         (index_dir / "builds").mkdir(parents=True, exist_ok=True)

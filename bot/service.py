@@ -29,7 +29,8 @@ Progress = Callable[[int, int], None]
 BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
 
 
-def build(kb: Knowledge, settings: Settings, progress: Progress | None = None) -> Index:
+def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
+          reuse: Callable[[Index], bool] | None = None) -> Index:
     """Embed with sentence-transformers (the reference) and export the ONNX models beside the index."""
     embedder = TorchEmbedder()
 
@@ -41,18 +42,21 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None) -
         # the request classifier learns on the vectors serving computes: the exported model's
         train_into(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"))
 
-    return build_index(kb, settings.index_dir, embedder, progress=progress, extra=export_onnx)
+    return build_index(kb, settings.index_dir, embedder, progress=progress, extra=export_onnx, reuse=reuse)
 
 
 def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = None) -> Index:
     """The live index of ``kb``: as it is, or rebuilt. Without torch (a serving install) it is rebuilt
     with the ONNX models of the last good build, e.g. after a process was killed during an HR edit's
     re-index; half-built builds are discarded first."""
+    def serves_kb(index: Index) -> bool:
+        return index.knowledge_version == kb.version and "onnx" in index.manifest
+
     discard_unfinished(settings.index_dir)
     live = None
     try:
         live = load_index(settings.index_dir)
-        if live.knowledge_version == kb.version and "onnx" in live.manifest:
+        if serves_kb(live):
             return live
         log.info("index was built from knowledge %s, knowledge is now %s: rebuilding", live.knowledge_version, kb.version)
     except IndexError_ as exc:
@@ -62,8 +66,8 @@ def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = 
             next((b for b in good_builds(settings.index_dir) if "onnx" in b.manifest), None)
         if donor is not None:
             log.info("no torch here: indexing knowledge %s with the ONNX models of build %s", kb.version, donor.path.name)
-            return onnx_rebuild(kb, settings, donor)
-    return build(kb, settings, progress)
+            return onnx_rebuild(kb, settings, donor, reuse=serves_kb)
+    return build(kb, settings, progress, reuse=serves_kb)   # another worker may have built it while we waited
 
 
 def torch_available() -> bool:
@@ -129,7 +133,8 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
     return Advisor(kb, index, query_embedder(index))
 
 
-def onnx_rebuild(kb: Knowledge, settings: Settings, live: Index) -> Index:
+def onnx_rebuild(kb: Knowledge, settings: Settings, live: Index,
+                 reuse: Callable[[Index], bool] | None = None) -> Index:
     """A complete build of ``kb`` with ``live``'s ONNX models (carried over), swapped in atomically."""
     import shutil
 
@@ -148,7 +153,7 @@ def onnx_rebuild(kb: Knowledge, settings: Settings, live: Index) -> Index:
             manifest["requests"] = live.manifest["requests"]
         manifest["built_with"] = "onnx-fp32"
 
-    return build_index(kb, settings.index_dir, fp32, extra=carry_models)
+    return build_index(kb, settings.index_dir, fp32, extra=carry_models, reuse=reuse)
 
 
 _FOLLOW = threading.Lock()

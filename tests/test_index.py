@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -127,3 +128,30 @@ def test_skill_vectors_are_built_with_the_index_not_at_start_up(built_index):
 
     Advisor(kb, index, Spy(query_embedder(index, "onnx-int8")))
     assert not any(f"{n}: {d}" in seen for n, d in skill_texts(kb))
+
+
+@pytest.mark.slow
+def test_a_worker_that_waited_for_the_build_lock_serves_the_index_built_meanwhile(tmp_path, built_index, monkeypatch):
+    """Three workers start together on a stale index: the first builds, the others wait for the lock and
+    then take that build instead of each building it again (minutes of CPU apiece)."""
+    import threading
+
+    import bot.service as service
+    from bot.retrieval import _build_lock
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index, index_dir, symlinks=True)
+    live = (index_dir / "current").readlink()
+    monkeypatch.setattr(service, "TorchEmbedder", lambda: Exploding(after=0))   # building again would fail the test
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir)
+    got: list = []
+    with _build_lock(index_dir):                       # "another worker" is building
+        (index_dir / "current").unlink()               # what this worker saw: no index yet
+        waiter = threading.Thread(target=lambda: got.append(ensure_index(load_knowledge(KNOWLEDGE), settings)))
+        waiter.start()
+        waiter.join(timeout=1)
+        assert waiter.is_alive()                       # it waits for the lock...
+        (index_dir / "current").symlink_to(live)       # ...while the other worker's build goes live
+    waiter.join(timeout=60)
+    assert got and got[0].path.name == live.name
+    assert len(list((index_dir / "builds").iterdir())) == 1
