@@ -30,6 +30,7 @@ class Job:
     body: dict
     attempts: int
     created_at: str
+    message_ts: str | None = None   # an answer this job began streaming before its worker stopped
 
     @property
     def late(self) -> bool:
@@ -67,14 +68,21 @@ def recover(store: Store) -> int:
 def claim(store: Store) -> Job | None:
     """The oldest pending job, now 'running' by this process; None when there is none."""
     with store.immediate() as db:
-        cur = db.execute("SELECT id, kind, body, attempts, created_at FROM jobs WHERE status = 'pending' "
-                         "ORDER BY id LIMIT 1")
+        cur = db.execute("SELECT id, kind, body, attempts, created_at, message_ts FROM jobs "
+                         "WHERE status = 'pending' ORDER BY id LIMIT 1")
         row = cur.fetchone()
         if row is None:
             return None
         db.execute("UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, updated_at = ? "
                    "WHERE id = ?", [claim_token(), now(), row[0]])
-        return Job(row[0], row[1], json.loads(row[2]), row[3] + 1, row[4])
+        return Job(row[0], row[1], json.loads(row[2]), row[3] + 1, row[4], row[5])
+
+
+def note_message(store: Store, job_id: int, ts: str) -> None:
+    """The answer this job is streaming (its ts), written as soon as Slack made it: a worker that does the
+    job again after a crash completes that message rather than posting a second one."""
+    with store.immediate() as db:
+        db.execute("UPDATE jobs SET message_ts = ?, updated_at = ? WHERE id = ?", [ts, now(), job_id])
 
 
 def finish(store: Store, job_id: int, status: str = "done", error: str | None = None) -> bool:

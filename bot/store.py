@@ -113,34 +113,7 @@ def m007_announce_drafts_outbox_pause(db: Database) -> None:
 
 
 @migrations()
-def m008_work_in_progress(db: Database) -> None:
-    # what each person has Ladder working on right now, across every worker process: the per-person
-    # limit counts these rows (a row left by a killed process expires)
-    db["work_in_progress"].create({"id": int, "user_id": str, "started_at": float}, pk="id",
-                                  not_null={"user_id", "started_at"})
-    db["work_in_progress"].create_index(["user_id"])
-
-
-@migrations()
-def m009_health_probe(db: Database) -> None:
-    # /healthz writes this one row: a read-only database or a full disk shows up there, not in answers
-    db["health_probe"].create({"id": int, "checked_at": str}, pk="id")
-
-
-@migrations()
-def m010_job_inbox(db: Database) -> None:
-    # what Ladder acknowledged to Slack and has not finished: written before the 200, done by any worker
-    db["jobs"].create({
-        "id": int, "kind": str, "body": str, "status": str, "attempts": int, "claimed_by": str,
-        "created_at": str, "updated_at": str, "finished_at": str, "error": str,
-    }, pk="id", not_null={"kind", "body", "status"})
-    db["jobs"].create_index(["status"])
-    # the edit job that saved a version: a re-run after a crash confirms it instead of refusing it
-    db["knowledge_versions"].add_column("job_id", int)
-
-
-@migrations()
-def m011_reviews_once_reminders(db: Database) -> None:
+def m008_reviews_once_reminders(db: Database) -> None:
     # a review is confirmed once: who and when, on the check itself (a check with every step skipped has
     # no gap_reviews rows, and is still reviewed)
     db["gap_checks"].add_column("shared_at", str)
@@ -156,8 +129,9 @@ def m011_reviews_once_reminders(db: Database) -> None:
     db["profiles"].add_column("tz", str)          # their time zone (Slack's users.info), e.g. Europe/Berlin
 
 
+
 @migrations()
-def m012_agent_threads_feedback_notes(db: Database) -> None:
+def m009_agent_threads_feedback_notes(db: Database) -> None:
     # a Slack agent feature (status, stream, prompts, feedback buttons) a workspace refused, and when that
     # was last seen: not tried again on every message, but re-checked after AGENT_RECHECK
     db["agent_refusals"].create({"team_id": str, "feature": str, "error": str, "checked_at": str},
@@ -172,6 +146,43 @@ def m012_agent_threads_feedback_notes(db: Database) -> None:
     db["thread_turns"].create_index(["created_at"])
     # the optional "what was wrong?" after a 👎
     db["feedback"].add_column("note", str)
+
+
+
+@migrations()
+def m010_work_in_progress(db: Database) -> None:
+    # what each person has Ladder working on right now, across every worker process: the per-person
+    # limit counts these rows (a row left by a killed process expires)
+    db["work_in_progress"].create({"id": int, "user_id": str, "started_at": float}, pk="id",
+                                  not_null={"user_id", "started_at"})
+    db["work_in_progress"].create_index(["user_id"])
+
+
+
+@migrations()
+def m011_health_probe(db: Database) -> None:
+    # /healthz writes this one row: a read-only database or a full disk shows up there, not in answers
+    db["health_probe"].create({"id": int, "checked_at": str}, pk="id")
+
+
+
+@migrations()
+def m012_job_inbox(db: Database) -> None:
+    # what Ladder acknowledged to Slack and has not finished: written before the 200, done by any worker
+    db["jobs"].create({
+        "id": int, "kind": str, "body": str, "status": str, "attempts": int, "claimed_by": str,
+        "created_at": str, "updated_at": str, "finished_at": str, "error": str,
+    }, pk="id", not_null={"kind", "body", "status"})
+    db["jobs"].create_index(["status"])
+    # the edit job that saved a version: a re-run after a crash confirms it instead of refusing it
+    db["knowledge_versions"].add_column("job_id", int)
+
+
+@migrations()
+def m013_job_messages(db: Database) -> None:
+    # the answer a job began streaming: a job done again after a crash finishes that message instead of
+    # leaving it half-streamed beside a second answer
+    db["jobs"].add_column("message_ts", str)
 
 
 AGENT_RECHECK = timedelta(hours=6)     # a refused agent feature is tried again after this long

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import Callable
 
 from slack_sdk.errors import SlackApiError
 
@@ -105,16 +106,43 @@ class Agent:
         return True
 
     # -- answers --------------------------------------------------------------------------------
-    def post_answer(self, reply, *, channel: str, thread_ts: str, user: str) -> None:
-        """An answer in its thread: streamed when long, native 👍/👎 where allowed, else as today."""
+    def post_answer(self, reply, *, channel: str, thread_ts: str, user: str,
+                    started: Callable[[str], None] | None = None, unfinished: str | None = None) -> None:
+        """An answer in its thread: streamed when long, native 👍/👎 where allowed, else as today.
+
+        ``started(ts)`` is told the stream's ts as soon as Slack made the message; ``unfinished`` is the ts
+        of this answer's stream that a stopped worker left half-done: it is completed with the whole answer
+        (one message in the thread, not a fragment and a second answer)."""
         classic = reply.blocks
         native = B.native_feedback(classic) if self.allowed(FEEDBACK) else classic
+        if unfinished and self._complete(unfinished, reply.text, native, classic, channel=channel):
+            return
         if len(reply.text) >= STREAM_MIN_CHARS or sum(len(b.get("text", {}).get("text", "")) for b in classic
                                                       if b.get("type") == "section") >= STREAM_MIN_CHARS:
             if self.allowed(STREAM) and self._stream(reply, native, classic, channel=channel, thread_ts=thread_ts,
-                                                     user=user):
+                                                     user=user, started=started):
                 return
         self._post(reply.text, native, classic, channel=channel, thread_ts=thread_ts)
+
+    def _complete(self, ts: str, text: str, native: list[dict], classic: list[dict], *, channel: str) -> bool:
+        """Turn a stream left half-done into the whole answer; False when that message is gone."""
+        try:
+            self.client.chat_stopStream(channel=channel, ts=ts)
+        except Exception as exc:   # message_not_in_streaming_state: it was stopped already
+            log.info("the unfinished stream %s could not be stopped (%s)", ts, error_of(exc))
+        for blocks in ((native, classic) if native is not classic else (classic,)):
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                return True
+            except SlackApiError as exc:
+                if blocks is native and native is not classic and _refuses_feedback_block(exc):
+                    continue
+                log.warning("could not complete the unfinished stream %s (%s): posting the answer", ts, error_of(exc))
+                return False
+            except Exception:
+                log.exception("could not complete the unfinished stream %s: posting the answer", ts)
+                return False
+        return False
 
     def _post(self, text: str, native: list[dict], classic: list[dict], *, channel: str, thread_ts: str | None):
         if native is not classic:
@@ -129,7 +157,7 @@ class Agent:
         return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=classic)
 
     def _stream(self, reply, native: list[dict], classic: list[dict], *, channel: str, thread_ts: str,
-                user: str) -> bool:
+                user: str, started: Callable[[str], None] | None = None) -> bool:
         """Stream the answer's text, then its sources and buttons. False when the stream never started
         (then the caller posts it); a stream that breaks part-way is ended with a clear note and the whole
         answer posted after it."""
@@ -137,11 +165,16 @@ class Agent:
         _, classic_tail = B.stream_parts(classic)
         if not markdown:
             return False
+        # the message's first block id (the inbox job's marker) would go with the streamed text: the tail keeps it
+        tail, classic_tail = _keep_lead_id(native, tail), _keep_lead_id(classic, classic_tail)
         stream = self.client.chat_stream(channel=channel, thread_ts=thread_ts, recipient_team_id=self.team or None,
                                          recipient_user_id=user or None, buffer_size=STREAM_BUFFER)
         try:
             for piece in _pieces(markdown):
                 stream.append(markdown_text=piece)
+                if started is not None and stream.ts is not None:
+                    started(stream.ts)
+                    started = None
             self._stop(stream, tail, classic_tail)
             self._worked(STREAM)
             return True
@@ -181,6 +214,17 @@ class Agent:
                                     blocks=B.text_blocks(f"_{CUT_OFF_SHORT}_"))
         except Exception:
             log.exception("could not replace the broken stream %s either", ts)
+
+
+def _keep_lead_id(blocks: list[dict], tail: list[dict]) -> list[dict]:
+    """``tail`` with ``blocks``' first block id on its first block that has none."""
+    lead = blocks[0].get("block_id") if blocks else None
+    if not lead or lead in {b.get("block_id") for b in tail}:
+        return tail
+    for i, block in enumerate(tail):
+        if "block_id" not in block:
+            return [*tail[:i], {**block, "block_id": lead}, *tail[i + 1:]]
+    return tail
 
 
 def _refuses_feedback_block(exc: SlackApiError) -> bool:

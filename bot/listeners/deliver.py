@@ -96,6 +96,18 @@ def as_job_answer(reply):
     return replace(reply, blocks=blocks)
 
 
+def job_stream_hooks(store) -> dict:
+    """What :meth:`bot.listeners.agent.Agent.post_answer` needs to stream the current job's answer
+    crash-safely: a callback that records the stream's ts in the job, and the ts of a stream a killed
+    worker left unfinished (to complete instead of posting a second answer)."""
+    from bot import inbox
+
+    job = getattr(CURRENT, "job", None)
+    if job is None:
+        return {}
+    return {"started": lambda ts: inbox.note_message(store, job.id, ts), "unfinished": job.message_ts}
+
+
 def lazy_half(what: str):
     """Decorates a listener's work half, run by the inbox's runner (:mod:`bot.listeners.jobs`). Slack has
     its 200 already, so a failure is logged with its traceback and the person told (:func:`tell_sorry`).

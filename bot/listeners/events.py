@@ -7,7 +7,7 @@ import re
 
 from bot import handlers, prompts, threads
 from bot.listeners.agent import Agent
-from bot.listeners.deliver import answering, as_job_answer, deliver, lazy_half
+from bot.listeners.deliver import answering, as_job_answer, deliver, job_stream_hooks, lazy_half
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
@@ -38,7 +38,8 @@ def answer_in_thread(deps, client, body: dict, event: dict, text: str) -> None:
             reply = handlers.question(deps, user, channel, text, context=earlier)
         if _plain_answer(reply):
             # the inbox job's marker and, after a restart, the late note: as deliver() adds them
-            agent.post_answer(as_job_answer(reply), channel=channel, thread_ts=thread, user=user)
+            agent.post_answer(as_job_answer(reply), channel=channel, thread_ts=thread, user=user,
+                              **job_stream_hooks(deps.store))
         else:
             deliver(client, reply, user_id=user, channel=channel, thread_ts=thread)
         answered = True
