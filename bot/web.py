@@ -16,10 +16,13 @@ import json
 import logging
 import os
 import threading
+from urllib.parse import parse_qsl
 
 from gunicorn.workers.base import Worker
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.context import BoltContext
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import build_context
 
 from bot import inbound
 from bot.retrieval import index_status
@@ -46,6 +49,19 @@ def _headers(environ) -> dict[str, str]:
     return out
 
 
+def bolt_request(body: str, query: str, headers: dict) -> BoltRequest:
+    """Bolt's request for a verified body. slack_bolt's parse_body reads any form body that contains the
+    word "payload" as an interaction and, finding no ``payload`` field, gives ``{}``: a ``/ladder`` whose
+    text (or user name) says "payload" would match no listener. Such a form is read as the fields it has."""
+    request = BoltRequest(body=body, query=query, headers=headers)
+    if not request.body and "payload" in body and not body.lstrip().startswith("{"):
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in form:
+            request.body = form
+            request.context = build_context(BoltContext(), form)
+    return request
+
+
 def slack_events(app, signing_secret: str):
     """The WSGI handler of ``POST /slack/events``: verify, check the shape, then hand it to Bolt."""
     signature = SlackSignature(signing_secret)
@@ -68,8 +84,7 @@ def slack_events(app, signing_secret: str):
         except inbound.Malformed as exc:
             log.warning("ignored a signed request to /slack/events: %s", exc)
             return _reply(start_response, 200 if exc.event else 400, {"error": f"malformed request: {exc}"})
-        response = app.dispatch(BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""),
-                                            headers=headers))
+        response = app.dispatch(bolt_request(raw.decode("utf-8"), environ.get("QUERY_STRING", ""), headers))
         http = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
         start_response(http.status, http.get_headers())
         return list(http.get_body())

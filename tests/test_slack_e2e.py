@@ -314,10 +314,17 @@ def test_channel_pings_in_a_question_are_never_echoed(ladder):
 @pytest.mark.parametrize("text", ["show <!channel> & co", "gap <!here>", "compare <!channel> L2",
                                   "levels <!everyone>", "path <@U999> L3", "history <!channel>"])
 def test_level_names_people_type_are_escaped_when_ladder_cannot_find_them(ladder, text):
+    ladder.deps.store.set_role(USER, "lead", granted_by="UADMIN")   # /ladder history is for leads, HR and admins
     shown = json.dumps(ladder.slash(text).args, ensure_ascii=False)
     assert "&lt;!" in shown or "&lt;@" in shown, shown[:300]   # what they typed is shown back, escaped
     for ping in ("<!channel>", "<!here>", "<!everyone>", "<@U999>"):
         assert ping not in shown
+
+def test_a_slash_command_that_says_payload_is_answered_like_any_other(ladder):
+    """slack_bolt reads a form body containing the word "payload" as an interaction (and finds nothing)."""
+    said = json.dumps(ladder.slash("what do I need for senior agent? the payload of skills").args)
+    assert "Senior Agent" in said
+
 
 def test_slash_command_is_acknowledged_before_the_answer_is_posted(ladder, monkeypatch):
     real_ask = ladder.deps.advisor.ask
