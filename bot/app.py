@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -19,7 +18,6 @@ from bot.signature import SlackSignature
 
 __all__ = ["SORRY", "create_app", "web_client"]
 log = logging.getLogger(__name__)
-LISTENER_THREADS = 32
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -39,13 +37,11 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
     app = App(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret or "socket-mode",
-        # Every listener is an ack half that runs in the request's own thread and a lazy half on the
-        # listener pool: Slack gets its 200 as soon as the ack half returns, never after queuing for a
-        # worker (see bot/listeners/deliver.py).
+        # Every listener is an ack half, run in the request's own thread: it writes the work to the
+        # SQLite inbox and acks; the inbox's runner does the work (bot/listeners/jobs.py). Slack gets its
+        # 200 as soon as the job is stored, never after queuing for a thread.
         process_before_response=True,
         request_verification_enabled=not socket_mode,
-        # The lazy halves run on this pool (Bolt's default has 5 threads).
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="ladder-listener"),
     )
     register_all(app, deps)
     # bot.web verifies every request before Bolt sees it; the error handler checks again, because it
