@@ -20,6 +20,29 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path):
     assert {"answers", "feedback", "profiles", "processed_events"} <= tables
 
 
+# what databases made by earlier releases have applied: a new migration goes after these, never between
+RELEASED = ["m001_answers_feedback_profiles", "m002_gap_checks", "m003_roles_teams_audit", "m004_broadcast_outbox",
+            "m005_gap_reviews", "m006_knowledge_versions", "m007_announce_drafts_outbox_pause",
+            "m008_reviews_once_reminders", "m009_agent_threads_feedback_notes"]
+
+
+def test_a_database_of_the_previous_release_upgrades_in_place(tmp_path):
+    from sqlite_utils import Database
+
+    path = tmp_path / "ladder.db"
+    names = [m.name for m in migrations._migrations]
+    assert names[: len(RELEASED)] == RELEASED
+    db = Database(path)
+    migrations.apply(db, stop_before=names[len(RELEASED)] if len(names) > len(RELEASED) else None)
+    db["profiles"].insert({"user_id": "U1", "level_id": "senior-agent"}, alter=True)
+    db.close()
+    store = Store(path)                                   # the new release starts on it
+    conn = sqlite3.connect(path)
+    assert [r[0] for r in conn.execute("select name from _sqlite_migrations where migration_set = 'ladder'")] == names
+    assert conn.execute("select level_id from profiles where user_id = 'U1'").fetchone() == ("senior-agent",)
+    assert store.health() is None                         # and can save
+
+
 def test_second_vote_updates_the_same_row(tmp_path):
     store = Store(tmp_path / "ladder.db")
     aid = store.record_answer("U1", "D1", "what do I need for L3?", "answered", "senior-agent", "*L3*…", "v1")
