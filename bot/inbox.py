@@ -78,9 +78,13 @@ def claim(store: Store) -> Job | None:
         return Job(row[0], row[1], json.loads(row[2]), row[3] + 1, row[4], row[5])
 
 
+STREAM_STARTING = "?"   # the job was about to start a stream: if it did, its ts never got written
+
+
 def note_message(store: Store, job_id: int, ts: str) -> None:
-    """The answer this job is streaming (its ts), written as soon as Slack made it: a worker that does the
-    job again after a crash completes that message rather than posting a second one."""
+    """The answer this job is streaming (its ts), written as soon as Slack made it (and
+    :data:`STREAM_STARTING` just before): a worker that does the job again after a crash completes that
+    message rather than posting a second one."""
     with store.immediate() as db:
         db.execute("UPDATE jobs SET message_ts = ?, updated_at = ? WHERE id = ?", [ts, now(), job_id])
 

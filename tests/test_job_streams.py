@@ -52,7 +52,7 @@ def test_a_streamed_answer_keeps_the_jobs_marker_so_a_job_done_again_finds_it(sl
     started = []
     agent.post_answer(answer(job_marker(7)), channel=dm, thread_ts=ts, user=USER, started=started.append)
     [reply] = replies(slack, dm, ts)
-    assert reply["streaming_state"] == "completed" and started == [reply["ts"]]
+    assert reply["streaming_state"] == "completed" and started == [None, reply["ts"]]   # before, then its ts
     assert job_marker(7) in [b.get("block_id") for b in reply["blocks"]]
 
 
@@ -63,6 +63,18 @@ def test_a_stream_left_half_done_by_a_killed_worker_is_completed_not_answered_ag
     [reply] = replies(slack, dm, ts)
     assert reply["ts"] == half and reply["streaming_state"] == "completed"
     assert "Requirement 19" in reply["text"] and job_marker(8) in [b.get("block_id") for b in reply["blocks"]]
+
+
+def test_a_stream_whose_ts_never_got_written_is_found_in_the_thread_and_completed(slack, agent):
+    """Killed between Slack making the stream and Ladder writing its ts down."""
+    dm, ts = question(slack)
+    agent.client.chat_postMessage(channel=dm, thread_ts=ts, text="an earlier answer",
+                                  blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "an earlier answer"}}])
+    half = agent.client.chat_startStream(channel=dm, thread_ts=ts, markdown_text=LONG[:300])["ts"]
+    agent.post_answer(answer(job_marker(9)), channel=dm, thread_ts=ts, user=USER, unfinished=inbox.STREAM_STARTING)
+    earlier, reply = replies(slack, dm, ts)
+    assert earlier["text"] == "an earlier answer"
+    assert reply["ts"] == half and reply["streaming_state"] == "completed" and "Requirement 19" in reply["text"]
 
 
 def test_an_unfinished_stream_that_is_gone_means_the_answer_is_posted(slack, agent):

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks as B
 from bot import prompts
+from bot.inbox import STREAM_STARTING
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,15 @@ class Agent:
                     started: Callable[[str], None] | None = None, unfinished: str | None = None) -> None:
         """An answer in its thread: streamed when long, native 👍/👎 where allowed, else as today.
 
-        ``started(ts)`` is told the stream's ts as soon as Slack made the message; ``unfinished`` is the ts
-        of this answer's stream that a stopped worker left half-done: it is completed with the whole answer
-        (one message in the thread, not a fragment and a second answer)."""
+        ``started`` is called with None just before a stream starts and with its ts as soon as Slack made
+        the message; ``unfinished`` is what it was last told by a worker that stopped before finishing
+        the answer: that stream is completed with the whole answer (one message in the thread, not a
+        fragment and a second answer). A ts that never got written (``STREAM_STARTING``) is looked for
+        in the thread: a message of Ladder's without blocks is a stream nobody stopped."""
         classic = reply.blocks
         native = B.native_feedback(classic) if self.allowed(FEEDBACK) else classic
+        if unfinished == STREAM_STARTING:
+            unfinished = self._unfinished_stream(channel, thread_ts)
         if unfinished and self._complete(unfinished, reply.text, native, classic, channel=channel):
             return
         if len(reply.text) >= STREAM_MIN_CHARS or sum(len(b.get("text", {}).get("text", "")) for b in classic
@@ -123,6 +128,16 @@ class Agent:
                                                      user=user, started=started):
                 return
         self._post(reply.text, native, classic, channel=channel, thread_ts=thread_ts)
+
+    def _unfinished_stream(self, channel: str, thread_ts: str) -> str | None:
+        try:
+            replies = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200)
+        except Exception:
+            log.exception("cannot look for an unfinished stream in %s; posting the answer", thread_ts)
+            return None
+        mine = [m for m in replies.get("messages", []) if m.get("bot_id") and m.get("ts") != thread_ts
+                and not m.get("blocks")]
+        return mine[-1]["ts"] if mine else None
 
     def _complete(self, ts: str, text: str, native: list[dict], classic: list[dict], *, channel: str) -> bool:
         """Turn a stream left half-done into the whole answer; False when that message is gone."""
@@ -167,6 +182,8 @@ class Agent:
             return False
         # the message's first block id (the inbox job's marker) would go with the streamed text: the tail keeps it
         tail, classic_tail = _keep_lead_id(native, tail), _keep_lead_id(classic, classic_tail)
+        if started is not None:
+            started(None)
         stream = self.client.chat_stream(channel=channel, thread_ts=thread_ts, recipient_team_id=self.team or None,
                                          recipient_user_id=user or None, buffer_size=STREAM_BUFFER)
         try:

@@ -105,7 +105,8 @@ def job_stream_hooks(store) -> dict:
     job = getattr(CURRENT, "job", None)
     if job is None:
         return {}
-    return {"started": lambda ts: inbox.note_message(store, job.id, ts), "unfinished": job.message_ts}
+    return {"started": lambda ts: inbox.note_message(store, job.id, ts or inbox.STREAM_STARTING),
+            "unfinished": job.message_ts}
 
 
 def lazy_half(what: str):
