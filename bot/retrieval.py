@@ -249,7 +249,7 @@ def build_index(
                     fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
             manifest = {
                 "format": INDEX_FORMAT,
-                "model": MODEL_ID,
+                "model": getattr(embedder, "model_id", MODEL_ID),
                 "dimension": embedder.dimension,
                 "chunks": len(chunks),
                 "skills": len(skills),

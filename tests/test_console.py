@@ -16,12 +16,6 @@ from bot.store import Store
 from tests.conftest import KNOWLEDGE, ROOT
 
 
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db", admins=("UADMIN",)), advisor=advisor,
-                store=Store(tmp_path / "l.db"))
-
-
 def console(deps, script: str, user: str | None = None) -> str:
     out = io.StringIO()
     assert run(deps, io.StringIO(script), out, interactive=False, user=user) == 0
@@ -68,14 +62,10 @@ def test_chat_help_lists_the_console_commands():
 
 
 @pytest.fixture
-def edit_deps(built_index, tmp_path):
-    import shutil
-
+def edit_deps(index_copy, tmp_path):
     from bot.runtime import make_deps
 
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir, db_path=tmp_path / "l.db", admins=("UHANA",))
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_copy, db_path=tmp_path / "l.db", admins=("UHANA",))
     return make_deps(settings)
 
 
@@ -92,11 +82,11 @@ def test_the_edit_form_as_text_validates_like_slack_and_saves_with_a_diff(edit_d
     assert edit_deps.kb.version != before
 
 
-def test_the_demo_plays_agent_lead_and_hr_end_to_end(built_index, tmp_path):
+def test_the_demo_plays_agent_lead_and_hr_end_to_end(fake_index, tmp_path):
     from bot.demo import run_demo
 
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=built_index, db_path=tmp_path / "never.db")
-    live = (built_index / "current").resolve()
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=fake_index, db_path=tmp_path / "never.db")
+    live = (fake_index / "current").resolve()
     out = io.StringIO()
     assert run_demo(settings, stdout=out) == 0
     text = out.getvalue()
@@ -109,4 +99,4 @@ def test_the_demo_plays_agent_lead_and_hr_end_to_end(built_index, tmp_path):
     assert all(p >= 0 for p in positions), [s for s, p in zip(steps, positions) if p < 0]
     assert "Sorry" not in text and "something went wrong" not in text and "There is no button" not in text
     assert not (tmp_path / "never.db").exists()            # a temporary database, not the configured one
-    assert (built_index / "current").resolve() == live       # the live index is linked, never swapped
+    assert (fake_index / "current").resolve() == live       # the live index is linked, never swapped

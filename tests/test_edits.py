@@ -24,10 +24,8 @@ HR = "UHR1"
 
 
 @pytest.fixture
-def deps(built_index, tmp_path):
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir, db_path=tmp_path / "l.db", admins=("UADMIN1",))
+def deps(index_copy, tmp_path):
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_copy, db_path=tmp_path / "l.db", admins=("UADMIN1",))
     d = make_deps(settings)
     d.store.set_role(HR, "hr", "UADMIN1")
     return d

@@ -16,11 +16,6 @@ from bot.handlers import Deps, action, command, home
 from bot.store import Store
 
 
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
-
-
 def buttons(reply):
     return {label: (aid, value) for label, aid, value in B.option_labels(reply.blocks)}
 

@@ -14,11 +14,6 @@ from bot.handlers import Deps, action, command, home, question
 from bot.store import Store
 
 
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
-
-
 def texts(reply) -> str:
     return "\n".join(b["text"]["text"] for b in reply.blocks if b["type"] == "section")
 

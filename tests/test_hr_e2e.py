@@ -21,9 +21,8 @@ ADMIN, HR, LEAD, AGENT = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1"
 
 
 @pytest.fixture
-def live(built_index, tmp_path):
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
+def live(index_copy, tmp_path):
+    index_dir = index_copy
     with SlackStandIn() as slack:
         settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
                                       "SLACK_API_URL": slack.api_url, "LADDER_INDEX_DIR": str(index_dir),

@@ -17,11 +17,6 @@ from tests import slack_requests as R
 from tests.test_slack_e2e import ladder, said, served  # noqa: F401 - the e2e server and its per-test world
 
 
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
-
-
 def answers(store: Store) -> int:
     with store.db() as db:
         return db["answers"].count

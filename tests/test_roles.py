@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -17,8 +18,9 @@ ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "UL
 
 
 @pytest.fixture
-def deps(advisor, tmp_path):
-    d = Deps(settings=Settings(db_path=tmp_path / "l.db", admins=(ADMIN,)), advisor=advisor, store=Store(tmp_path / "l.db"))
+def deps(deps):
+    d = deps
+    d.settings = replace(d.settings, admins=(ADMIN,))
     d.store.set_role(HR, "hr", ADMIN)
     d.store.set_role(LEAD, "lead", ADMIN)
     d.store.set_role(OTHER_LEAD, "lead", ADMIN)

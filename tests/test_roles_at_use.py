@@ -16,8 +16,8 @@ HR = "UHR"
 
 
 @pytest.fixture
-def deps(advisor, tmp_path):
-    d = Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
+def deps(deps):
+    d = deps
     d.store.set_role(HR, "hr", "UADMIN")
     d.store.set_role("ULEAD", "lead", HR)
     d.store.add_to_team("ULEAD", "U1", "ULEAD")
