@@ -261,7 +261,8 @@ def build_index(
                 extra(tmp, manifest, vectors, [c.embed_text for c in chunks])
             manifest["build_seconds"] = round(time.perf_counter() - started, 2)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{kb.version}-{os.getpid()}"
+            # microseconds: two builds in one second (a small index, a test) must not share a name
+            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{kb.version}-{os.getpid()}"
             final = index_dir / "builds" / name
             os.replace(tmp, final)
         except BaseException:
