@@ -264,6 +264,16 @@ class Knowledge:
 
 # -- loading -----------------------------------------------------------------------------------
 
+# libyaml's parser where PyYAML was built with it: the same documents, about 10x faster to read (the request
+# bank is 2,300 lines; pure-Python parsing was three quarters of a start-up's knowledge loading)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with :data:`_LOADER`."""
+    return yaml.load(text, Loader=_LOADER)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -272,7 +282,7 @@ def _read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise KnowledgeError(path, f"not UTF-8 text ({exc.reason})") from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -323,7 +333,7 @@ def load_reference(path: Path) -> ReferenceNote:
     if not match:
         raise KnowledgeError(path, "missing front matter (--- id/title/kind/source ---)")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise KnowledgeError(path, f"invalid front matter: {exc}") from None
     for key in ("title", "source", "kind"):
