@@ -19,7 +19,7 @@ from bot.gapcheck import (
 )
 from bot.authz import leads_a_team
 from bot.replies import Deps, Reply, _text
-from bot.store import now, row_id as _id
+from bot.store import CheckAlreadyOpen, now, row_id as _id
 from bot.knowledge import LevelNotFound, load_knowledge
 from bot.render import escape
 
@@ -161,8 +161,8 @@ def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
             "knowledge_version": kb.version, "plan": json.dumps(check.to_plan_json()), "state": moved.state.value,
             "step": moved.step,
         })
-    except ValueError as exc:  # already one open for this target: offer it instead
-        return _resume_prompt(deps, deps.store.check_row(int(str(exc))))
+    except CheckAlreadyOpen as exc:  # already one open for this target: offer it instead
+        return _resume_prompt(deps, deps.store.check_row(exc.check_id))
     deps.store.set_profile(user_id, current_level=current.id, target_level=target.id)
     check.state, check.step = moved.state, moved.step
     reply = step_reply(deps, check)

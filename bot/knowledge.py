@@ -28,7 +28,6 @@ from bot.text import escape
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-SECTIONS = ("experience", "responsibilities", "skills")
 SECTION_LABELS = {"experience": "Experience", "responsibilities": "Area of Responsibility", "skills": "Skills"}
 
 

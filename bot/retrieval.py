@@ -26,8 +26,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from bot.knowledge import SECTION_LABELS, Knowledge, Level
-from bot.embedders import DIMENSION, MODEL_ID, Embedder
+from bot.knowledge import Knowledge, Level
+from bot.embedders import MODEL_ID, Embedder
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ Slack stand-in."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
 from bot.config import Settings
 from bot.console import HELP, run
-from bot.handlers import Deps
-from bot.store import Store
 from tests.conftest import KNOWLEDGE, ROOT
 
 

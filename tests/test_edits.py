@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 
 import pytest
 
 from bot import blocks as B
 from bot.config import Settings
-from bot.handlers import Deps, action, command
+from bot.handlers import action, command
 from bot.knowledge import load_knowledge
 from bot.retrieval import load_index
 from bot.runtime import make_deps
-from bot.store import Store
 from bot import service
 from bot.team_handlers import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
 from bot.versions import export

@@ -10,7 +10,6 @@ import pytest
 
 from bot import blocks as B
 from bot import gap_handlers as G
-from bot.config import Settings
 from bot.gapcheck import Step, plan
 from bot.handlers import Deps, action, command, home
 from bot.store import Store

@@ -8,10 +8,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot import blocks as B
-from bot.config import Settings
 from bot.console import run
-from bot.handlers import Deps, action, command, home, question
-from bot.store import Store
+from bot.handlers import action, command, home, question
 
 
 def texts(reply) -> str:

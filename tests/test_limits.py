@@ -9,8 +9,7 @@ import time
 import pytest
 
 from bot import handlers
-from bot.config import Settings
-from bot.handlers import Deps, command
+from bot.handlers import command
 from bot.listeners import deliver
 from bot.store import Store
 from tests import slack_requests as R

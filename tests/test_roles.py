@@ -9,9 +9,7 @@ import pytest
 
 from bot import blocks as B
 from bot.authz import PERMISSIONS, Role
-from bot.config import Settings
-from bot.handlers import Deps, command
-from bot.store import Store
+from bot.handlers import command
 from bot.team_handlers import parse_user
 
 ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "ULEAD2"

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot import blocks as B
-from bot.config import Settings
-from bot.handlers import Deps, action, command
-from bot.store import Store
+from bot.handlers import action, command
 from tests.test_gap_flow import buttons, finish_walk, text
 
 HR = "UHR"

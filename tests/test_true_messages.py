@@ -8,9 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot import blocks as B
-from bot.config import Settings
-from bot.handlers import Deps, action, command, question
-from bot.store import Store
+from bot.handlers import action, command, question
 
 HR, AGENT, LEAD = "UHR1", "UAGENT1", "ULEAD1"
 
