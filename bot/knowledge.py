@@ -64,6 +64,15 @@ class Skill(_Model):
     description: Text
 
 
+# Each metric a threshold states: its label (level cards, answers) and what it measures in the words people
+# use (embedded with the chunk that states it, so "95% of target" or "a team of 12" finds it).
+METRIC_LABELS = {"kpi_achievement": "KPI achievement", "team_size": "Team size",
+                 "operation_size": "Size of operation led"}
+METRIC_MEANINGS = {"kpi_achievement": "performance against individual KPI targets",
+                   "team_size": "size of the team of agents managed",
+                   "operation_size": "size of the operation managed, in staff"}
+
+
 class Threshold(_Model):
     """A number the level's text states, e.g. KPI achievement >= 105 % or a team of 10-15 FTE."""
 
@@ -80,6 +89,14 @@ class Threshold(_Model):
         if self.min is None and self.max is None:
             raise ValueError("a threshold needs min or max")
         return self
+
+    @property
+    def label(self) -> str:
+        return METRIC_LABELS[self.metric]
+
+    @property
+    def meaning(self) -> str:
+        return METRIC_MEANINGS[self.metric]
 
     def describe(self) -> str:
         unit = "%" if self.unit == "percent" else " FTE"

@@ -71,7 +71,7 @@ def level_chunks(kb: Knowledge, level: Level) -> list[Chunk]:
 
     def stated(section: str, text: str, skill: str | None = None) -> str:
         """What a number in this line measures, in words people use ("95% of target", "a team of 12")."""
-        notes = [f"{_THRESHOLD_WORDS[t.metric]}: {t.describe()}" for t in level.thresholds
+        notes = [f"{t.meaning}: {t.describe()}" for t in level.thresholds
                  if t.section == section and (t.skill == skill if skill else t.text == text or section == "experience")]
         return f" ({'; '.join(notes)})" if notes else ""
 
@@ -86,13 +86,6 @@ def level_chunks(kb: Knowledge, level: Level) -> list[Chunk]:
                   f"{head} skill {s.name}: {s.description}{stated('skills', s.description, s.name)}")
             for i, s in enumerate(level.skills, start=1)]
     return out
-
-
-_THRESHOLD_WORDS = {
-    "kpi_achievement": "performance against individual KPI targets",
-    "team_size": "size of the team of agents managed",
-    "operation_size": "size of the operation managed, in staff",
-}
 
 
 def build_chunks(kb: Knowledge) -> list[Chunk]:

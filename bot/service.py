@@ -162,6 +162,12 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
     return Advisor(kb, index, query_embedder(index, settings.embedder))
 
 
+def go_live(deps, kb: Knowledge) -> None:
+    """Serve ``kb`` in this process: index it beside the live index (:func:`reindex`), then switch ``deps``
+    to it in one reference assignment, so every question is answered from one whole version."""
+    deps.advisor = reindex(kb, deps.settings, deps.advisor.index)
+
+
 def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
                  reuse: Callable[[Index], bool] | None = None) -> Index:
     """A complete build of ``kb`` with ``live``'s model (its ONNX files carried over; a fake-built one's
