@@ -82,7 +82,7 @@ def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = 
     except IndexError_ as exc:
         log.info("%s: building it", exc)
     if embedder is None:
-        donor = next((b for b in ([live] if live is not None else []) if fake_built(b)), None)
+        donor = live if live is not None and fake_built(live) else None
         if donor is None and not torch_available():
             donor = live if live is not None and "onnx" in live.manifest else \
                 next((b for b in good_builds(settings.index_dir) if "onnx" in b.manifest), None)
@@ -155,7 +155,7 @@ def live_knowledge(settings: Settings, store=None) -> Knowledge:
 
 
 def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
-    """Index a new knowledge version beside the live one with the live build's ONNX model (no torch),
+    """Index a new knowledge version beside the live one with the live build's model (ONNX: no torch),
     swap it in atomically, and return an Advisor on it. Until the caller swaps its Advisor, questions
     keep being answered from the old version, whole."""
     index = rebuild_with_model_of(kb, settings, live)
@@ -169,12 +169,12 @@ def go_live(deps, kb: Knowledge) -> None:
 
 
 def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
-                 reuse: Callable[[Index], bool] | None = None) -> Index:
+                          reuse: Callable[[Index], bool] | None = None) -> Index:
     """A complete build of ``kb`` with ``live``'s model (its ONNX files carried over; a fake-built one's
     :class:`FakeEmbedder`), swapped in atomically."""
     import shutil
 
-    fp32 = query_embedder(live) if fake_built(live) else OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
+    model = query_embedder(live) if fake_built(live) else OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
 
     def carry_models(build_dir: Path, manifest: dict, vectors, texts) -> None:
         if "onnx" in live.manifest:
@@ -188,9 +188,9 @@ def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
                 shutil.copyfile(live.path / name, build_dir / name)
         if "requests" in live.manifest:
             manifest["requests"] = live.manifest["requests"]
-        manifest["built_with"] = fp32.name
+        manifest["built_with"] = model.name
 
-    return build_index(kb, settings.index_dir, fp32, extra=carry_models, reuse=reuse)
+    return build_index(kb, settings.index_dir, model, extra=carry_models, reuse=reuse)
 
 
 _FOLLOW = threading.Lock()
