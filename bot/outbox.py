@@ -107,12 +107,6 @@ def recipients_for_level(store: Store, level_id: str, days: int = 90) -> list[st
     return [r[0] for r in rows]
 
 
-def create_broadcast(store: Store, created_by: str, **kwargs) -> int:
-    """The broadcast and all its outbox rows, in one transaction."""
-    with store.immediate() as db:
-        return insert_broadcast(db, created_by, **kwargs)
-
-
 def insert_broadcast(db, created_by: str, *, channel: str | None, channel_message: tuple[str, list[dict]] | None,
                      dm_recipients: list[str], dm_message: tuple[str, list[dict]] | None,
                      level_id: str | None = None, knowledge_version: str | None = None, note: str | None = None,

@@ -484,14 +484,6 @@ class Store:
         with self.db() as db:
             return [r["member_id"] for r in db["teams"].rows_where("lead_id = ?", [lead_id], order_by="added_at")]
 
-    def add_to_team(self, lead_id: str, member_id: str, added_by: str) -> str | None:
-        """Put a member in a lead's team; returns their previous lead, if any."""
-        with self.immediate() as db:
-            rows = list(db["teams"].rows_where("member_id = ?", [member_id]))
-            db["teams"].upsert({"member_id": member_id, "lead_id": lead_id, "added_by": added_by, "added_at": now()},
-                               pk="member_id")
-            return rows[0]["lead_id"] if rows else None
-
     def join_team(self, lead_id: str, member_id: str, added_by: str, *, allow_move: bool) -> tuple[bool, str | None]:
         """Put a member in a lead's team in one transaction: (done, previous lead). Not done when they are
         already in it, or in another team and ``allow_move`` is False. Nobody is in their own team."""

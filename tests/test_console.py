@@ -39,7 +39,7 @@ def test_inbox_shows_the_dms_a_person_received_and_their_buttons_work(deps):
 
 def test_the_review_in_the_console_rates_requirements_not_your_own_level(deps):
     deps.store.set_role("ULEE", "lead", "UADMIN")
-    deps.store.add_to_team("ULEE", "USAM", "ULEE")
+    deps.store.join_team("ULEE", "USAM", "ULEE", allow_move=True)
     walk = "level L2\n/ladder gap senior agent\n1\n3\n" + "1\n" * 6 + "= 106\n1\n1\n"
     out = console(deps, walk + "as lee\ninbox\nrate 3 no\n1\nas sam\ninbox\nquit\n", user="sam")
     assert "change it: type `level LEVEL`" not in out and "change it: type `rate 1 yes|partly|no`" in out

@@ -10,9 +10,10 @@ import pytest
 from bot.app import create_app
 from bot.config import Settings
 from bot.runtime import make_deps
-from bot.web import serve_in_thread, wsgi_app
+from bot.web import wsgi_app
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
+from tests.servers import serve_in_thread
 from tests.slack_standin import SlackStandIn
 
 SECRET = "hr-e2e"

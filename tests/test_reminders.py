@@ -74,7 +74,7 @@ def test_reminders_switch_off_per_person(deps):
 
 def test_a_lead_with_reviews_waiting_gets_one_a_week(tmp_path):
     store = Store(tmp_path / "l.db")
-    store.add_to_team("ULEE", "USAM", "ULEE")
+    store.join_team("ULEE", "USAM", "ULEE", allow_move=True)
     cid = open_check(store, state="done")
     with store.immediate() as db:
         db["gap_checks"].update(cid, {"shared_with": "ULEE", "shared_at": (NOON_UTC - timedelta(days=3)).isoformat(),

@@ -22,7 +22,7 @@ def deps(deps):
     d.store.set_role(HR, "hr", ADMIN)
     d.store.set_role(LEAD, "lead", ADMIN)
     d.store.set_role(OTHER_LEAD, "lead", ADMIN)
-    d.store.add_to_team(LEAD, AGENT, LEAD)
+    d.store.join_team(LEAD, AGENT, LEAD, allow_move=True)
     return d
 
 

@@ -18,7 +18,7 @@ def deps(deps):
     d = deps
     d.store.set_role(HR, "hr", "UADMIN")
     d.store.set_role("ULEAD", "lead", HR)
-    d.store.add_to_team("ULEAD", "U1", "ULEAD")
+    d.store.join_team("ULEAD", "U1", "ULEAD", allow_move=True)
     return d
 
 
