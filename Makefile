@@ -1,11 +1,12 @@
 # Two commands, both from a fresh clone (see README):
 #   make run    install into .venv and start Ladder
-#   make test   install into .venv (with test tools) and run the whole test suite
+#   make test   install into .venv (with test tools) and run the whole test suite (what CI runs)
+#   make test-fast   the same without the tests marked slow: no embedding model, no servers
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-test clean
+.PHONY: run test test-fast install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) index/*/ index/manifest.json

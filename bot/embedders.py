@@ -1,7 +1,8 @@
 """Sentence embeddings for retrieval: all-MiniLM-L6-v2, loaded offline from the pinned package.
 
 ``Embedder`` is the protocol; ``TorchEmbedder`` runs sentence-transformers (used to build the index,
-and the reference the ONNX backend is checked against). Heavy imports happen inside the classes,
+and the reference the ONNX backend is checked against); ``FakeEmbedder`` hashes words into a vector, for
+tests of everything that is not retrieval quality (no model, no torch, the same answer every run). Heavy imports happen inside the classes,
 never at import time, so importing this module costs nothing.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -68,6 +70,36 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
+
+
+class FakeEmbedder:
+    """A deterministic stand-in for the model (like simonw/llm's test embedder): each word and each pair of
+    neighbouring words is hashed (blake2b, the same in every process) into one of ``dimension`` buckets
+    with a sign, and the sum is L2-normalised. Texts that share words are close, others near orthogonal;
+    there is no meaning beyond that. An index built with it records ``model`` = :data:`FakeEmbedder.model_id`
+    and is served with it (``bot.service.query_embedder``); it has no ONNX export."""
+
+    name = "fake"
+    model_id = "ladder/fake-hashing-embedder"
+
+    def __init__(self, dimension: int = DIMENSION):
+        self.dimension = dimension
+
+    def _bucket(self, token: str) -> tuple[int, float]:
+        n = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+        return n % self.dimension, 1.0 if n >> 63 else -1.0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = re.findall(r"[a-z0-9]+", str(text).lower())
+            for token in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+                i, sign = self._bucket(token)
+                out[row, i] += sign
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+        return out
 
 
 class OnnxEmbedder:

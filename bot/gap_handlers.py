@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import dataclass, field
+from typing import Callable
 
 from bot import blocks as B
 from bot.gapcheck import (
@@ -17,7 +19,7 @@ from bot.gapcheck import (
 )
 from bot.authz import leads_a_team
 from bot.replies import Deps, Reply, _text
-from bot.store import row_id as _id
+from bot.store import CheckAlreadyOpen, now, row_id as _id
 from bot.knowledge import LevelNotFound, load_knowledge
 from bot.render import escape
 
@@ -159,8 +161,8 @@ def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
             "knowledge_version": kb.version, "plan": json.dumps(check.to_plan_json()), "state": moved.state.value,
             "step": moved.step,
         })
-    except ValueError as exc:  # already one open for this target: offer it instead
-        return _resume_prompt(deps, deps.store.check_row(int(str(exc))))
+    except CheckAlreadyOpen as exc:  # already one open for this target: offer it instead
+        return _resume_prompt(deps, deps.store.check_row(exc.check_id))
     deps.store.set_profile(user_id, current_level=current.id, target_level=target.id)
     check.state, check.step = moved.state, moved.step
     reply = step_reply(deps, check)
@@ -174,46 +176,81 @@ EVENTS = {B.GAP_RATE: Event.ANSWER, B.GAP_MONTHS: Event.ANSWER, B.GAP_NUMBER: Ev
           B.GAP_BACK: Event.BACK, B.GAP_PAUSE: Event.PAUSE, B.GAP_CANCEL: Event.CANCEL, B.GAP_RESUME: Event.RESUME}
 
 
-def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | None = None) -> Reply | None:
-    """A gap-check button. Stale, duplicate, forged or someone else's clicks change nothing."""
-    inputs = inputs or {}
-    if action_id in (B.GAP_CURRENT, B.GAP_TARGET, B.GAP_NOTE, B.GAP_VALUE):
-        return None  # read from the message's state when its button is pressed
-    if action_id == B.GAP_BEGIN:
-        return begin(deps, user_id, value, inputs)
-    if action_id == B.GAP_CANCEL and value.startswith("begin|"):
-        return Reply(text="Gap check cancelled.", blocks=B.text_blocks("Gap check cancelled."), replace=True)
-    if action_id == B.GAP_RESTART:
-        return restart(deps, user_id, value)
-    if action_id == B.GAP_SHARE:
-        return share(deps, user_id, value)
-    if action_id == B.GAP_REVIEW:
-        return review(deps, user_id, value, inputs.get("review") or {})
-    if action_id == B.GAP_OPEN_REVIEW:
-        return open_review(deps, user_id, value)
-    if action_id == B.GAP_REVIEW_RATING:
-        return None
-    parsed = _parse(value)
-    if parsed is None:
-        return _stale()
-    check_id, step, extra = parsed
-    row = deps.store.check_row(check_id)
-    if row is None:
-        return _stale()
-    if row["user_id"] != user_id:
-        return _not_yours(deps, user_id, "gap.act", row)
-    check = _check(deps, row)
-    event = EVENTS.get(action_id)
-    if event is None:
-        return _stale()
-    if event == Event.RESUME and check.state == State.ASKING:
-        return step_reply(deps, check)  # resuming an unpaused check: just show where it is
-    if check.state == State.PAUSED and not (event == Event.RESUME or (event == Event.CANCEL and step == check.step)):
-        return _resume_prompt(deps, row, paused=True)
-    if event not in TRANSITIONS[check.state]:  # finished or cancelled: say so before reading any input
-        return _refused(check, event)
-    if check.state == State.ASKING and step != check.step:
-        return _already(deps, check)  # a double click or a button from an older message: nothing changes
+@dataclass
+class Click:
+    """A press of a gap-check step button: the check it names (``row``: None when it names none) and, loaded
+    on first use, that check. (Not functools.cached_property: before Python 3.12 its lock is shared by every
+    instance, so two clicks at once would wait for each other.)"""
+
+    deps: Deps
+    user_id: str
+    action_id: str
+    value: str
+    inputs: dict
+    parsed: tuple[int, int, str] | None = None
+    row: dict | None = None
+    loaded: Check | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, deps: Deps, user_id: str, action_id: str, value: str, inputs: dict) -> "Click":
+        parsed = _parse(value)
+        row = deps.store.check_row(parsed[0]) if parsed else None
+        return cls(deps, user_id, action_id, value, inputs, parsed, row)
+
+    @property
+    def step(self) -> int:
+        return self.parsed[1]
+
+    @property
+    def event(self) -> Event:
+        return EVENTS[self.action_id]
+
+    @property
+    def check(self) -> Check:
+        if self.loaded is None:
+            self.loaded = _check(self.deps, self.row)
+        return self.loaded
+
+
+_CANCELLED = "Gap check cancelled."
+
+# A step button's guards, in the order they are checked: the first that holds answers the click and
+# nothing changes. Stale, duplicate, forged or someone else's clicks stop here.
+GUARDS: tuple[tuple[Callable[[Click], bool], Callable[[Click], Reply]], ...] = (
+    # Cancel on the confirm message: no check exists yet
+    (lambda c: c.action_id == B.GAP_CANCEL and c.value.startswith("begin|"),
+     lambda c: Reply(text=_CANCELLED, blocks=B.text_blocks(_CANCELLED), replace=True)),
+    # not a check this button could name (forged, old format, deleted)
+    (lambda c: c.row is None, lambda c: _stale()),
+    (lambda c: c.row["user_id"] != c.user_id, lambda c: _not_yours(c.deps, c.user_id, "gap.act", c.row)),
+    # resuming an unpaused check: just show where it is
+    (lambda c: c.event == Event.RESUME and c.check.state == State.ASKING, lambda c: step_reply(c.deps, c.check)),
+    # a paused check takes only Resume, or Cancel from its own step
+    (lambda c: c.check.state == State.PAUSED and not (
+        c.event == Event.RESUME or (c.event == Event.CANCEL and c.step == c.check.step)),
+     lambda c: _resume_prompt(c.deps, c.row, paused=True)),
+    # finished or cancelled: say so before reading any input
+    (lambda c: c.event not in TRANSITIONS[c.check.state], lambda c: _refused(c.check, c.event)),
+    # a double click or a button from an older message
+    (lambda c: c.check.state == State.ASKING and c.step != c.check.step, lambda c: _already(c.deps, c.check)),
+)
+
+
+def step_action(action_id: str) -> Callable[[Deps, str, str, dict], Reply]:
+    """The handler of a step button (answer, skip, back, pause, resume, cancel): the guards, then the move."""
+    def handle(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
+        click = Click.of(deps, user_id, action_id, value, inputs)
+        for holds, reply in GUARDS:
+            if holds(click):
+                return reply(click)
+        return _move(click)
+    return handle
+
+
+def _move(click: Click) -> Reply:
+    """Read the button's inputs, make the transition, commit it with its answer, and show what comes next."""
+    deps, action_id, inputs, check, event = click.deps, click.action_id, click.inputs, click.check, click.event
+    extra = click.parsed[2]
     data: dict = {}
     if action_id == B.GAP_RATE:
         data["rating"] = extra
@@ -244,8 +281,6 @@ def act(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | Non
     if moved.state == State.DONE:
         check.answers[moved.save.step] = moved.save
         update["readiness"] = report(check).readiness
-        from bot.store import now
-
         update["finished_at"] = now()
     if not deps.store.apply_transition(check.id, check.state.value, check.step, update, answer):
         return _already(deps, _check(deps, deps.store.check_row(check.id)))
@@ -590,3 +625,21 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
         f"Review saved. {adjusted}\n<@{row['user_id']}> has been told."))
     reply.followups = [outcome]
     return reply
+
+
+def _ignore(deps: Deps, user_id: str, value: str, inputs: dict) -> None:
+    """Selects and boxes: read from the message's state when its button is pressed."""
+    return None
+
+
+# Every gap-check action id and its handler, each called (deps, user_id, value, inputs).
+ACTIONS: dict[str, Callable[[Deps, str, str, dict], Reply | None]] = {
+    B.GAP_CURRENT: _ignore, B.GAP_TARGET: _ignore, B.GAP_NOTE: _ignore, B.GAP_VALUE: _ignore,
+    B.GAP_REVIEW_RATING: _ignore,
+    B.GAP_BEGIN: begin,
+    B.GAP_RESTART: lambda deps, user_id, value, inputs: restart(deps, user_id, value),
+    B.GAP_SHARE: lambda deps, user_id, value, inputs: share(deps, user_id, value),
+    B.GAP_REVIEW: lambda deps, user_id, value, inputs: review(deps, user_id, value, inputs.get("review") or {}),
+    B.GAP_OPEN_REVIEW: lambda deps, user_id, value, inputs: open_review(deps, user_id, value),
+    **{action_id: step_action(action_id) for action_id in EVENTS},
+}

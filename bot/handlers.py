@@ -14,7 +14,7 @@ from bot import gap_handlers, prompts, team_handlers
 from bot.answers import Answer
 from bot.search.conversation import Conversation, Turn
 from bot.search.suggest import did_you_mean
-from bot.knowledge import LevelNotFound
+from bot.knowledge import Level, LevelNotFound
 from bot.query import MAX_QUESTION_CHARS
 from bot.render import escape, ladder, level_card
 from bot.replies import Deps, Reply, _text
@@ -250,40 +250,64 @@ def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> 
 
 # -- buttons -----------------------------------------------------------------------------------------
 
-def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | None = None) -> Reply | None:
-    kb = deps.kb
-    if action_id in B.GAP_ACTION_IDS:
-        return gap_handlers.act(deps, user_id, action_id, value, inputs)
-    if action_id == B.ANNOUNCE_SEND:
-        return team_handlers.confirm_announce(deps, user_id, value)
-    if action_id == B.REMIND_OFF:
-        return cmd_remind(deps, user_id, "off")
-    if action_id in (B.VOTE_UP, B.VOTE_DOWN):
-        return _vote(deps, user_id, value, 1 if action_id == B.VOTE_UP else -1)
-    if action_id == B.FEEDBACK:   # Slack's own 👍/👎: the same vote, one per person per answer
-        vote = B.feedback_vote(value)
-        return _vote(deps, user_id, vote[1], vote[0]) if vote else _stale()
-    if action_id == B.FEEDBACK_SEND:
-        return _feedback_note(deps, user_id, value, (inputs or {}).get("feedback_note", ""))
-    if action_id == B.START_GAP and (not value or kb.has_level(value)):   # no value: App Home's "Start a gap check"
-        reply = gap_handlers.start(deps, user_id, value)
-        reply.dm = True
-        return reply
-    if not kb.has_level(value):
+def _on_level(handler: Callable[[Deps, str, Level], Reply]) -> Callable[[Deps, str, str, dict], Reply]:
+    """A button whose value is a level id: a level no longer on the ladder makes it a stale button."""
+    def run(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
+        return handler(deps, user_id, deps.kb.level(value)) if deps.kb.has_level(value) else _stale()
+    return run
+
+
+def _start_gap(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
+    """Start gap check: for the level on the button, or (no value: App Home's button) the next one."""
+    if value and not deps.kb.has_level(value):
         return _stale()
-    level = kb.level(value)
-    if action_id in (B.CHOOSE_LEVEL, B.SHOW_LEVEL):
-        return cmd_show(deps, user_id, level.id)
-    if action_id == B.COMPARE_MINE:
-        mine = deps.store.profile(user_id).get("current_level")
-        if not mine or not kb.has_level(mine):
-            return _text("I don't know your current level yet. Set it on my *Home* tab (Ladder → Home), "
-                         f"then try again. Meanwhile: `/ladder compare YOUR-LEVEL {level.id}`.")
-        return _answer_reply(deps, deps.advisor.compare(mine, level.id))
-    if action_id == B.SET_CURRENT:
-        deps.store.set_profile(user_id, current_level=level.id)
-        return _text(f"Saved: you are *{escape(level.label)}*.")
-    return _stale()
+    reply = gap_handlers.start(deps, user_id, value)
+    reply.dm = True
+    return reply
+
+
+def _compare_mine(deps: Deps, user_id: str, level: Level) -> Reply:
+    mine = deps.store.profile(user_id).get("current_level")
+    if not mine or not deps.kb.has_level(mine):
+        return _text("I don't know your current level yet. Set it on my *Home* tab (Ladder → Home), "
+                     f"then try again. Meanwhile: `/ladder compare YOUR-LEVEL {level.id}`.")
+    return _answer_reply(deps, deps.advisor.compare(mine, level.id))
+
+
+def _set_current(deps: Deps, user_id: str, level: Level) -> Reply:
+    deps.store.set_profile(user_id, current_level=level.id)
+    return _text(f"Saved: you are *{escape(level.label)}*.")
+
+
+def _native_vote(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
+    """Slack's own 👍/👎: the same vote as ours, one per person per answer."""
+    vote = B.feedback_vote(value)
+    return _vote(deps, user_id, vote[1], vote[0]) if vote else _stale()
+
+
+# One table: every button and menu Ladder puts in a message or on App Home, and its handler, each called
+# (deps, user_id, value, inputs). The gap check's own buttons are in gap_handlers.ACTIONS.
+ACTIONS: dict[str, Callable[[Deps, str, str, dict], Reply | None]] = {
+    B.START_GAP: _start_gap,
+    B.CHOOSE_LEVEL: _on_level(lambda deps, user_id, level: cmd_show(deps, user_id, level.id)),
+    B.SHOW_LEVEL: _on_level(lambda deps, user_id, level: cmd_show(deps, user_id, level.id)),
+    B.COMPARE_MINE: _on_level(_compare_mine),
+    B.SET_CURRENT: _on_level(_set_current),
+    B.VOTE_UP: lambda deps, user_id, value, inputs: _vote(deps, user_id, value, 1),
+    B.VOTE_DOWN: lambda deps, user_id, value, inputs: _vote(deps, user_id, value, -1),
+    B.FEEDBACK: _native_vote,
+    B.FEEDBACK_SEND: lambda deps, user_id, value, inputs: _feedback_note(deps, user_id, value,
+                                                                         inputs.get("feedback_note", "")),
+    B.ANNOUNCE_SEND: lambda deps, user_id, value, inputs: team_handlers.confirm_announce(deps, user_id, value),
+    B.REMIND_OFF: lambda deps, user_id, value, inputs: cmd_remind(deps, user_id, "off"),
+    **gap_handlers.ACTIONS,
+}
+
+
+def action(deps: Deps, user_id: str, action_id: str, value: str, inputs: dict | None = None) -> Reply | None:
+    """A button or menu: its handler in :data:`ACTIONS`; an action id Ladder no longer has is a stale button."""
+    handler = ACTIONS.get(action_id)
+    return handler(deps, user_id, value, inputs or {}) if handler is not None else _stale()
 
 
 def _vote(deps: Deps, user_id: str, value: str, vote: int) -> Reply:

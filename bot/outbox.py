@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from bot.store import Store, now
+from bot.store import OPEN, Store, now
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6             # transient failures (not 429s) before a row is given up as failed
@@ -102,15 +102,9 @@ def recipients_for_level(store: Store, level_id: str, days: int = 90) -> list[st
     with store.db() as db:
         rows = db.execute(
             "SELECT DISTINCT user_id FROM gap_checks WHERE target_level = ? AND "
-            "(state IN ('confirm','asking','paused') OR (state = 'done' AND finished_at >= ?)) ORDER BY user_id",
+            f"({OPEN} OR (state = 'done' AND finished_at >= ?)) ORDER BY user_id",
             [level_id, since]).fetchall()
     return [r[0] for r in rows]
-
-
-def create_broadcast(store: Store, created_by: str, **kwargs) -> int:
-    """The broadcast and all its outbox rows, in one transaction."""
-    with store.immediate() as db:
-        return insert_broadcast(db, created_by, **kwargs)
 
 
 def insert_broadcast(db, created_by: str, *, channel: str | None, channel_message: tuple[str, list[dict]] | None,

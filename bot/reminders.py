@@ -23,13 +23,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import blocks as B
 from bot.outbox import insert_broadcast
 from bot.render import escape
-from bot.store import Store
+from bot.gapcheck import State
+from bot.store import Store, state_in
 
 log = logging.getLogger(__name__)
 DAY_HOURS = (9, 19)        # reminders are queued from 9:00 to 18:59 in the person's own time zone
 LEAD_EVERY = timedelta(days=7)
 LEAD_AFTER = timedelta(days=2)   # a review waiting less than this is not worth a reminder yet
 TzLookup = Callable[[str], "str | None"]
+
+UNFINISHED = state_in((State.ASKING, State.PAUSED), "g.state")   # started and not finished: worth a nudge
 
 
 def _stamp(at: datetime) -> str:
@@ -68,7 +71,7 @@ def due_checks(store: Store, days: int, at: datetime) -> list[dict]:
     before = _stamp(at - timedelta(days=days))
     with store.db() as db:
         return list(db.query(
-            "SELECT * FROM gap_checks g WHERE g.state IN ('asking', 'paused') AND g.updated_at <= ? AND NOT EXISTS "
+            f"SELECT * FROM gap_checks g WHERE {UNFINISHED} AND g.updated_at <= ? AND NOT EXISTS "
             "(SELECT 1 FROM reminders r WHERE r.kind = 'check' AND r.key = CAST(g.id AS TEXT)) ORDER BY g.id",
             [before]))
 

@@ -48,7 +48,7 @@ def level_card(kb: Knowledge, level: Level) -> str:
     lines += [f"• *{escape(s.name)}*: {escape(s.description)}" for s in level.skills]
     if level.thresholds:
         lines += ["", "*Numbers to hit*"]
-        lines += [f"• {escape(_threshold_label(t))}: {t.describe()}" for t in level.thresholds]
+        lines += [f"• {escape(t.label)}: {t.describe()}" for t in level.thresholds]
     neighbours = []
     if (prev := kb.below(level)) is not None:
         neighbours.append(f"below: {level_name(prev)}")
@@ -57,11 +57,6 @@ def level_card(kb: Knowledge, level: Level) -> str:
     if neighbours:
         lines += ["", "_" + "  ·  ".join(neighbours) + "_"]
     return "\n".join(lines)
-
-
-def _threshold_label(t) -> str:
-    return {"kpi_achievement": "KPI achievement", "team_size": "Team size",
-            "operation_size": "Size of operation led"}[t.metric]
 
 
 def ladder(kb: Knowledge, track: Track) -> str:

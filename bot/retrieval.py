@@ -26,8 +26,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from bot.knowledge import SECTION_LABELS, Knowledge, Level
-from bot.embedders import DIMENSION, MODEL_ID, Embedder
+from bot.knowledge import Knowledge, Level
+from bot.embedders import MODEL_ID, Embedder
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def level_chunks(kb: Knowledge, level: Level) -> list[Chunk]:
 
     def stated(section: str, text: str, skill: str | None = None) -> str:
         """What a number in this line measures, in words people use ("95% of target", "a team of 12")."""
-        notes = [f"{_THRESHOLD_WORDS[t.metric]}: {t.describe()}" for t in level.thresholds
+        notes = [f"{t.meaning}: {t.describe()}" for t in level.thresholds
                  if t.section == section and (t.skill == skill if skill else t.text == text or section == "experience")]
         return f" ({'; '.join(notes)})" if notes else ""
 
@@ -86,13 +86,6 @@ def level_chunks(kb: Knowledge, level: Level) -> list[Chunk]:
                   f"{head} skill {s.name}: {s.description}{stated('skills', s.description, s.name)}")
             for i, s in enumerate(level.skills, start=1)]
     return out
-
-
-_THRESHOLD_WORDS = {
-    "kpi_achievement": "performance against individual KPI targets",
-    "team_size": "size of the team of agents managed",
-    "operation_size": "size of the operation managed, in staff",
-}
 
 
 def build_chunks(kb: Knowledge) -> list[Chunk]:
@@ -249,7 +242,7 @@ def build_index(
                     fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
             manifest = {
                 "format": INDEX_FORMAT,
-                "model": MODEL_ID,
+                "model": getattr(embedder, "model_id", MODEL_ID),
                 "dimension": embedder.dimension,
                 "chunks": len(chunks),
                 "skills": len(skills),
@@ -261,7 +254,8 @@ def build_index(
                 extra(tmp, manifest, vectors, [c.embed_text for c in chunks])
             manifest["build_seconds"] = round(time.perf_counter() - started, 2)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{kb.version}-{os.getpid()}"
+            # microseconds: two builds in one second (a small index, a test) must not share a name
+            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{kb.version}-{os.getpid()}"
             final = index_dir / "builds" / name
             os.replace(tmp, final)
         except BaseException:

@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.answers import Advisor
 from bot.config import Settings
-from bot.embedders import Embedder, EmbedderError, OnnxEmbedder, TorchEmbedder
+from bot.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
 from bot.knowledge import Knowledge, load_knowledge
 from bot.retrieval import (Index, IndexError_, build_index, current_build, discard_unfinished, good_builds,
                            load_index)
@@ -30,9 +30,12 @@ BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
 
 
 def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
-          reuse: Callable[[Index], bool] | None = None) -> Index:
-    """Embed with sentence-transformers (the reference) and export the ONNX models beside the index."""
-    embedder = TorchEmbedder()
+          reuse: Callable[[Index], bool] | None = None, embedder: Embedder | None = None) -> Index:
+    """Embed with ``embedder`` (default: sentence-transformers, the reference). The reference's build exports
+    the ONNX models beside the index and trains the request classifier on the exported model's vectors (what
+    serving computes); any other embedder (:class:`FakeEmbedder` in tests) has no export, serves its own
+    build, and the classifier learns on its vectors."""
+    embedder = embedder or TorchEmbedder()
 
     def export_onnx(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
         from bot.onnx_export import agreement, export
@@ -40,17 +43,34 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
         manifest.update(export(embedder, build_dir))
         manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
         # the request classifier learns on the vectors serving computes: the exported model's
-        train_into(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"))
+        _train(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"))
 
-    return build_index(kb, settings.index_dir, embedder, progress=progress, extra=export_onnx, reuse=reuse)
+    def train_only(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
+        _train(build_dir, manifest, kb, embedder)
+
+    extra = export_onnx if embedder.name == "torch" else train_only
+    return build_index(kb, settings.index_dir, embedder, progress=progress, extra=extra, reuse=reuse)
 
 
-def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = None) -> Index:
-    """The live index of ``kb``: as it is, or rebuilt. Without torch (a serving install) it is rebuilt
-    with the ONNX models of the last good build, e.g. after a process was killed during an HR edit's
-    re-index; half-built builds are discarded first."""
+def _train(build_dir: Path, manifest: dict, kb: Knowledge, embedder: Embedder) -> None:
+    """The request classifier's training with one BLAS thread: on a shared 2-core machine OpenBLAS's
+    spinning threads made each fit 18x slower (7.9 s -> 0.44 s measured)."""
+    try:
+        from threadpoolctl import threadpool_limits   # scikit-learn's own dependency
+    except ImportError:
+        return train_into(build_dir, manifest, kb, embedder)
+    with threadpool_limits(limits=1, user_api="blas"):
+        train_into(build_dir, manifest, kb, embedder)
+
+
+def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = None,
+                 embedder: Embedder | None = None) -> Index:
+    """The live index of ``kb``: as it is, or rebuilt. A build whose model runs without torch (a fake-built
+    one always; an ONNX one where torch is missing, a serving install) is rebuilt with that model, e.g. after
+    a process was killed during an HR edit's re-index; half-built builds are discarded first. Otherwise it is
+    built with ``embedder`` (default: the reference, with its ONNX export)."""
     def serves_kb(index: Index) -> bool:
-        return index.knowledge_version == kb.version and "onnx" in index.manifest
+        return index.knowledge_version == kb.version and (fake_built(index) or "onnx" in index.manifest)
 
     discard_unfinished(settings.index_dir)
     live = None
@@ -61,13 +81,20 @@ def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = 
         log.info("index was built from knowledge %s, knowledge is now %s: rebuilding", live.knowledge_version, kb.version)
     except IndexError_ as exc:
         log.info("%s: building it", exc)
-    if not torch_available():
-        donor = live if live is not None and "onnx" in live.manifest else \
-            next((b for b in good_builds(settings.index_dir) if "onnx" in b.manifest), None)
+    if embedder is None:
+        donor = live if live is not None and fake_built(live) else None
+        if donor is None and not torch_available():
+            donor = live if live is not None and "onnx" in live.manifest else \
+                next((b for b in good_builds(settings.index_dir) if "onnx" in b.manifest), None)
         if donor is not None:
-            log.info("no torch here: indexing knowledge %s with the ONNX models of build %s", kb.version, donor.path.name)
-            return onnx_rebuild(kb, settings, donor, reuse=serves_kb)
-    return build(kb, settings, progress, reuse=serves_kb)   # another worker may have built it while we waited
+            log.info("indexing knowledge %s with the model of build %s", kb.version, donor.path.name)
+            return rebuild_with_model_of(kb, settings, donor, reuse=serves_kb)
+    return build(kb, settings, progress, reuse=serves_kb, embedder=embedder)   # another worker may have built it meanwhile
+
+
+def fake_built(index: Index) -> bool:
+    """Built with :class:`FakeEmbedder`: its questions must be embedded with it too."""
+    return index.manifest.get("model") == FakeEmbedder.model_id
 
 
 def torch_available() -> bool:
@@ -85,6 +112,8 @@ def reference_embedder() -> Embedder:
 
 def query_embedder(index: Index, backend: str | None = None) -> Embedder:
     """The embedder questions are encoded with. Serving uses ONNX: no torch in the process."""
+    if fake_built(index):   # vectors of any other model would mean nothing against this index
+        return FakeEmbedder(int(index.manifest["dimension"]))
     backend = backend or Settings.from_env().embedder
     if backend == "torch":
         return TorchEmbedder()
@@ -126,34 +155,42 @@ def live_knowledge(settings: Settings, store=None) -> Knowledge:
 
 
 def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
-    """Index a new knowledge version beside the live one with the live build's ONNX model (no torch),
+    """Index a new knowledge version beside the live one with the live build's model (ONNX: no torch),
     swap it in atomically, and return an Advisor on it. Until the caller swaps its Advisor, questions
     keep being answered from the old version, whole."""
-    index = onnx_rebuild(kb, settings, live)
-    return Advisor(kb, index, query_embedder(index))
+    index = rebuild_with_model_of(kb, settings, live)
+    return Advisor(kb, index, query_embedder(index, settings.embedder))
 
 
-def onnx_rebuild(kb: Knowledge, settings: Settings, live: Index,
-                 reuse: Callable[[Index], bool] | None = None) -> Index:
-    """A complete build of ``kb`` with ``live``'s ONNX models (carried over), swapped in atomically."""
+def go_live(deps, kb: Knowledge) -> None:
+    """Serve ``kb`` in this process: index it beside the live index (:func:`reindex`), then switch ``deps``
+    to it in one reference assignment, so every question is answered from one whole version."""
+    deps.advisor = reindex(kb, deps.settings, deps.advisor.index)
+
+
+def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
+                          reuse: Callable[[Index], bool] | None = None) -> Index:
+    """A complete build of ``kb`` with ``live``'s model (its ONNX files carried over; a fake-built one's
+    :class:`FakeEmbedder`), swapped in atomically."""
     import shutil
 
-    fp32 = OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
+    model = query_embedder(live) if fake_built(live) else OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
 
     def carry_models(build_dir: Path, manifest: dict, vectors, texts) -> None:
-        onnx = dict(live.manifest["onnx"])
-        for key in ("fp32", "int8", "tokenizer"):
-            shutil.copyfile(live.path / onnx[key], build_dir / onnx[key])
-        manifest["onnx"] = onnx
+        if "onnx" in live.manifest:
+            onnx = dict(live.manifest["onnx"])
+            for key in ("fp32", "int8", "tokenizer"):
+                shutil.copyfile(live.path / onnx[key], build_dir / onnx[key])
+            manifest["onnx"] = onnx
         # HR's edits never change the request bank: the live classifier carries over
         for name in (CLASSIFIER_FILE, CLASSIFIER_REPORT):
             if (live.path / name).exists():
                 shutil.copyfile(live.path / name, build_dir / name)
         if "requests" in live.manifest:
             manifest["requests"] = live.manifest["requests"]
-        manifest["built_with"] = "onnx-fp32"
+        manifest["built_with"] = model.name
 
-    return build_index(kb, settings.index_dir, fp32, extra=carry_models, reuse=reuse)
+    return build_index(kb, settings.index_dir, model, extra=carry_models, reuse=reuse)
 
 
 _FOLLOW = threading.Lock()

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlite_utils import Database
+
+from bot.gapcheck import OPEN_STATES
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("ladder")
@@ -53,7 +55,8 @@ def m002_gap_checks(db: Database) -> None:
         "shared_with": str, "readiness": int, "created_at": str, "updated_at": str, "finished_at": str,
     }, pk="id", not_null={"user_id", "current_level", "target_level", "plan", "state"})
     db["gap_checks"].create_index(["user_id", "target_level"])
-    # one open check per person and target
+    # one open check per person and target (as released: a migration is history, never rewritten, so the
+    # states are spelled out here rather than read from gapcheck.OPEN_STATES)
     db.execute("CREATE UNIQUE INDEX gap_checks_one_open ON gap_checks(user_id, target_level) "
                "WHERE state IN ('confirm', 'asking', 'paused')")
     db["gap_answers"].create({
@@ -243,8 +246,6 @@ def row_id(text: str) -> int | None:
 def _read_only(path: Path) -> str | None:
     """After a failed write, what the file system says: SQLite reports only "cannot open" or "disk I/O
     error" when the file or its folder (WAL keeps files beside it) is read-only or the disk is full."""
-    if path == Path(":memory:"):
-        return None
     for where in (path, path.parent):
         if where.exists() and not os.access(where, os.W_OK):
             return "the database is read-only"
@@ -266,15 +267,33 @@ def _check_path(path: Path) -> None:
             break
 
 
+def state_in(states, column: str = "state") -> str:
+    """SQL that a gap check's state is one of ``states`` (gapcheck.State members): the state machine's own
+    sets, never a second spelling of them."""
+    return f"{column} IN ({', '.join(repr(s.value) for s in states)})"
+
+
+OPEN = state_in(OPEN_STATES)
+
+
+class CheckAlreadyOpen(ValueError):
+    """The person already has an open check for that target: ``check_id`` is that check."""
+
+    def __init__(self, check_id: int):
+        super().__init__(f"gap check {check_id} is already open for this person and target")
+        self.check_id = check_id
+
+
 class Store:
     def __init__(self, path: str | Path):
         """Open (and migrate) the database; :class:`StoreError` says in words why it cannot be used."""
         self.path = str(path)
-        if self.path != ":memory:":
-            _check_path(Path(self.path))
+        if self.path == ":memory:" or self.path.startswith("file::memory:"):
+            # every call opens its own connection (threads, worker processes): each would see an empty database
+            raise StoreError(self.path, "an in-memory database is empty on every connection; give a file path")
+        _check_path(Path(self.path))
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             with self._migration_lock(), self.db() as db:
                 db.enable_wal()
                 migrations.apply(db)
@@ -294,9 +313,6 @@ class Store:
     def _migration_lock(self) -> Iterator[None]:
         """Several worker processes start at once on a new database: one applies the migrations while
         the others wait for it (then find nothing pending), instead of all racing into 'database is locked'."""
-        if self.path == ":memory:":
-            yield
-            return
         import fcntl
 
         with open(self.path + ".migrate-lock", "a") as fh:
@@ -352,11 +368,6 @@ class Store:
                 "created_at": now(),
             }).last_pk
 
-    def answer(self, answer_id: int) -> dict | None:
-        with self.db() as db:
-            rows = list(db["answers"].rows_where("id = ?", [answer_id]))
-            return rows[0] if rows else None
-
     def vote(self, answer_id: int, user_id: str, vote: int) -> dict | None:
         """Record 👍 (+1) / 👎 (-1). A second click updates the same row. None for an unknown answer."""
         with self.immediate() as db:
@@ -398,13 +409,13 @@ class Store:
                 db.execute("COMMIT")
 
     def create_check(self, row: dict) -> int:
-        """Insert a new open check; ValueError if the person already has one open for that target."""
+        """Insert a new open check; :class:`CheckAlreadyOpen` if the person has one open for that target."""
         with self.immediate() as db:
             existing = list(db.query(
-                "SELECT id FROM gap_checks WHERE user_id = ? AND target_level = ? AND state IN ('confirm','asking','paused')",
+                f"SELECT id FROM gap_checks WHERE user_id = ? AND target_level = ? AND {OPEN}",
                 [row["user_id"], row["target_level"]]))
             if existing:
-                raise ValueError(existing[0]["id"])
+                raise CheckAlreadyOpen(existing[0]["id"])
             stamp = now()
             return db["gap_checks"].insert({**row, "created_at": stamp, "updated_at": stamp}).last_pk
 
@@ -420,7 +431,7 @@ class Store:
     def open_checks(self, user_id: str) -> list[dict]:
         with self.db() as db:
             return list(db["gap_checks"].rows_where(
-                "user_id = ? AND state IN ('confirm','asking','paused')", [user_id], order_by="updated_at desc"))
+                f"user_id = ? AND {OPEN}", [user_id], order_by="updated_at desc"))
 
     def checks(self, user_id: str) -> list[dict]:
         with self.db() as db:
@@ -453,10 +464,6 @@ class Store:
             rows = list(db["knowledge_versions"].rows_where("version = ?", [version], order_by="id desc", limit=1))
             return json.loads(rows[0]["tracks"]) if rows else None
 
-    def set_check_message(self, check_id: int, channel: str, ts: str) -> None:
-        with self.immediate() as db:
-            db["gap_checks"].update(check_id, {"channel": channel, "message_ts": ts})
-
     # -- roles, teams, audit ---------------------------------------------------------------------
     def role(self, user_id: str) -> str | None:
         with self.db() as db:
@@ -476,14 +483,6 @@ class Store:
     def team(self, lead_id: str) -> list[str]:
         with self.db() as db:
             return [r["member_id"] for r in db["teams"].rows_where("lead_id = ?", [lead_id], order_by="added_at")]
-
-    def add_to_team(self, lead_id: str, member_id: str, added_by: str) -> str | None:
-        """Put a member in a lead's team; returns their previous lead, if any."""
-        with self.immediate() as db:
-            rows = list(db["teams"].rows_where("member_id = ?", [member_id]))
-            db["teams"].upsert({"member_id": member_id, "lead_id": lead_id, "added_by": added_by, "added_at": now()},
-                               pk="member_id")
-            return rows[0]["lead_id"] if rows else None
 
     def join_team(self, lead_id: str, member_id: str, added_by: str, *, allow_move: bool) -> tuple[bool, str | None]:
         """Put a member in a lead's team in one transaction: (done, previous lead). Not done when they are
@@ -520,11 +519,6 @@ class Store:
     def audit_log(self, limit: int = 200) -> list[dict]:
         with self.db() as db:
             return list(db["audit"].rows_where(order_by="id desc", limit=limit))
-
-    def last_check(self, user_id: str) -> dict | None:
-        with self.db() as db:
-            rows = list(db["gap_checks"].rows_where("user_id = ?", [user_id], order_by="id desc", limit=1))
-            return rows[0] if rows else None
 
     def stats(self) -> dict:
         """Aggregates for HR: no user ids leave this method."""

@@ -451,13 +451,13 @@ def _confirm_late(deps: Deps, user_id: str, level_id: str, saved: dict) -> Reply
     import json as _json
 
     from bot.outbox import release
-    from bot.service import live_knowledge, reindex
+    from bot.service import go_live, live_knowledge
     from bot.versions import diff_text, newest_version
 
     if newest_version(deps.store) == saved["version"] and deps.kb.version != saved["version"]:
         kb = live_knowledge(deps.settings, deps.store)
         if deps.advisor.index.knowledge_version != kb.version:
-            deps.advisor = reindex(kb, deps.settings, deps.advisor.index)
+            go_live(deps, kb)
         release(deps.store, knowledge_version=kb.version)
         if deps.kick_outbox:
             deps.kick_outbox()
@@ -507,7 +507,7 @@ def _conflict(deps: Deps, user_id: str, level_id: str, detail: str) -> Reply:
 def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, announce: str,
                 parent: str | None, job_id: int | None = None) -> Reply:
     from bot.outbox import insert_broadcast, recipients_for_level, release
-    from bot.service import live_knowledge, reindex, versions_root
+    from bot.service import go_live, live_knowledge, versions_root
     from bot.versions import EditConflict, diff_text, save_edit
 
     queued: dict = {}
@@ -540,7 +540,7 @@ def _apply_edit(deps: Deps, user_id: str, level_id: str, data: dict, note: str, 
                                  job_id=job_id)
     except EditConflict as exc:
         return _conflict(deps, user_id, level_id, str(exc))
-    deps.advisor = reindex(new_kb, deps.settings, old.index)  # one reference swap: whole versions only
+    go_live(deps, new_kb)
     if queued:
         release(deps.store, broadcast_id=queued["id"])  # the version is live: its announcement may go out
     deps.store.audit(user_id, "edit.save", "saved", level_id, f"{base.version} -> {new_kb.version}")

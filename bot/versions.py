@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -130,13 +129,6 @@ class EditConflict(RuntimeError):
 
 # -- storing and materialising ----------------------------------------------------------------------
 
-@dataclass
-class Version:
-    id: int | None
-    version: str
-    kb: Knowledge
-
-
 def _materialise(base: Path, tracks: list[dict], root: Path) -> Path:
     """Write tracks + base paths/reference into a fresh dir under ``root``; return it (loaded later)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -159,23 +151,30 @@ def _materialise(base: Path, tracks: list[dict], root: Path) -> Path:
     return final
 
 
+def _newest(db, select: str = "version") -> dict | None:
+    """The newest stored version's row (``select``: its columns); None when HR has never edited (the
+    committed knowledge is live)."""
+    rows = list(db["knowledge_versions"].rows_where(select=select, order_by="id desc", limit=1))
+    return rows[0] if rows else None
+
+
 def live(store: Store, base: Path, root: Path) -> Knowledge:
     """The newest stored version, or the committed knowledge when there is none."""
     with store.db() as db:
-        rows = list(db["knowledge_versions"].rows_where(order_by="id desc", limit=1))
-    if not rows:
+        row = _newest(db, "version, tracks")
+    if row is None:
         return load_knowledge(base)
-    path = root / rows[0]["version"]
+    path = root / row["version"]
     if not path.is_dir():
-        path = _materialise(base, json.loads(rows[0]["tracks"]), root)
+        path = _materialise(base, json.loads(row["tracks"]), root)
     return load_knowledge(path)
 
 
 def newest_version(store: Store) -> str | None:
     """The newest stored version id; None when HR has never edited (the committed knowledge is live)."""
     with store.db() as db:
-        row = db.execute("SELECT version FROM knowledge_versions ORDER BY id DESC LIMIT 1").fetchone()
-    return row[0] if row else None
+        row = _newest(db)
+    return row["version"] if row else None
 
 
 def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str, level_data: dict, *,
@@ -200,8 +199,8 @@ def save_edit(store: Store, kb: Knowledge, base: Path, root: Path, level_id: str
     diff = level_diff(old, level_data)
     with store.immediate() as db:
         if parent is not None:
-            row = db.execute("SELECT version FROM knowledge_versions ORDER BY id DESC LIMIT 1").fetchone()
-            newest = row[0] if row else kb.version  # no stored version: the committed knowledge is live
+            row = _newest(db)
+            newest = row["version"] if row else kb.version  # no stored version: the committed knowledge is live
             if newest != parent:
                 raise EditConflict(f"newest version is {newest}, the edit started from {parent}")
         db["knowledge_versions"].insert({

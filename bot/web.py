@@ -176,13 +176,6 @@ def make_http_server(application, host: str = "127.0.0.1", port: int = 3000) -> 
     return HttpServer(application, host, port)
 
 
-def serve_in_thread(application, host: str = "127.0.0.1", port: int = 0) -> tuple[HttpServer, threading.Thread]:
-    server = make_http_server(application, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="ladder-http", daemon=True)
-    thread.start()
-    return server, thread
-
-
 class WaitressWorker(Worker):
     """gunicorn worker class ``bot.web.WaitressWorker``: gunicorn forks, binds, restarts and stops the
     worker processes; each serves with waitress (:class:`HttpServer`), which buffers requests, where

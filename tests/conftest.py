@@ -1,13 +1,35 @@
+"""Fixtures. Two indexes, each built once per session:
+
+* ``fake_index`` / ``fake_advisor`` / ``deps``: built with :class:`bot.embedders.FakeEmbedder` (hashed words,
+  no model, seconds): for every test of what Ladder does that is not about how well it finds answers;
+* ``built_index`` / ``advisor`` / ``embedder``: the real all-MiniLM-L6-v2 with its ONNX export (minutes): for
+  retrieval quality and torch/ONNX parity. A test that uses one of them is marked ``slow`` here, so
+  ``make test-fast`` (``pytest -m "not slow"``) never loads the model.
+"""
+
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+# One BLAS thread: on this shared 2-core machine OpenBLAS's two spinning threads made a classifier fit
+# 18x slower (7.9 s -> 0.44 s with one); set before numpy is imported, inherited by subprocesses.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 EXPORT = KNOWLEDGE / "export" / "career-map.txt"
+REAL_MODEL_FIXTURES = {"built_index", "embedder"}   # (``advisor`` depends on ``built_index``)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs the real model (directly or through a fixture) is ``slow``."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -49,6 +71,50 @@ def advisor(built_index):
 
     index = load_index(built_index)
     return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index, Settings().embedder))
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory):
+    """An index of the committed knowledge built with the FakeEmbedder (and its request classifier), once."""
+    from bot.config import Settings
+    from bot.embedders import FakeEmbedder
+    from bot.knowledge import load_knowledge
+    from bot.service import build
+
+    index_dir = tmp_path_factory.mktemp("fake-index")
+    build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir), embedder=FakeEmbedder())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def fake_advisor(fake_index):
+    """Ladder's advisor over the fake-built index: every rule and answer path, no model."""
+    from bot.answers import Advisor
+    from bot.knowledge import load_knowledge
+    from bot.retrieval import load_index
+    from bot.service import query_embedder
+
+    index = load_index(fake_index)
+    return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index))
+
+
+@pytest.fixture
+def deps(fake_advisor, tmp_path):
+    """What handlers are given: the fake-built advisor, a fresh database, ``UADMIN`` as the admin."""
+    from bot.config import Settings
+    from bot.handlers import Deps
+    from bot.store import Store
+
+    return Deps(settings=Settings(db_path=tmp_path / "l.db", admins=("UADMIN",)), advisor=fake_advisor,
+                store=Store(tmp_path / "l.db"))
+
+
+@pytest.fixture
+def index_copy(fake_index, tmp_path) -> Path:
+    """A private copy of the fake-built index that a test may re-index (HR edits swap ``current``)."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(fake_index, index_dir, symlinks=True)
+    return index_dir
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -93,3 +94,13 @@ def row_counts(db: Path) -> dict[str, int]:
         return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     finally:
         con.close()
+
+
+def serve_in_thread(application, host: str = "127.0.0.1", port: int = 0):
+    """Ladder's own HTTP server (``serve --http``'s) in a thread of this process, on a free port."""
+    from bot.web import make_http_server
+
+    server = make_http_server(application, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="ladder-http", daemon=True)
+    thread.start()
+    return server, thread

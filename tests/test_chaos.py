@@ -5,7 +5,6 @@ Slack stand-in."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -34,11 +33,9 @@ def test_workers_starting_together_on_a_new_database_all_start(tmp_path):
 
 
 @pytest.fixture
-def two_workers(built_index, tmp_path):
+def two_workers(index_copy, tmp_path):
     """Two worker processes' Deps on one database and one index directory (as gunicorn runs them)."""
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir, db_path=tmp_path / "l.db", admins=("UADMIN1",))
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_copy, db_path=tmp_path / "l.db", admins=("UADMIN1",))
     a, b = make_deps(settings), make_deps(settings)
     a.store.set_role(HR, "hr", "UADMIN1")
     return a, b

@@ -5,21 +5,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
 from bot.config import Settings
 from bot.console import HELP, run
-from bot.handlers import Deps
-from bot.store import Store
 from tests.conftest import KNOWLEDGE, ROOT
-
-
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db", admins=("UADMIN",)), advisor=advisor,
-                store=Store(tmp_path / "l.db"))
 
 
 def console(deps, script: str, user: str | None = None) -> str:
@@ -48,7 +39,7 @@ def test_inbox_shows_the_dms_a_person_received_and_their_buttons_work(deps):
 
 def test_the_review_in_the_console_rates_requirements_not_your_own_level(deps):
     deps.store.set_role("ULEE", "lead", "UADMIN")
-    deps.store.add_to_team("ULEE", "USAM", "ULEE")
+    deps.store.join_team("ULEE", "USAM", "ULEE", allow_move=True)
     walk = "level L2\n/ladder gap senior agent\n1\n3\n" + "1\n" * 6 + "= 106\n1\n1\n"
     out = console(deps, walk + "as lee\ninbox\nrate 3 no\n1\nas sam\ninbox\nquit\n", user="sam")
     assert "change it: type `level LEVEL`" not in out and "change it: type `rate 1 yes|partly|no`" in out
@@ -68,14 +59,10 @@ def test_chat_help_lists_the_console_commands():
 
 
 @pytest.fixture
-def edit_deps(built_index, tmp_path):
-    import shutil
-
+def edit_deps(index_copy, tmp_path):
     from bot.runtime import make_deps
 
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir, db_path=tmp_path / "l.db", admins=("UHANA",))
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_copy, db_path=tmp_path / "l.db", admins=("UHANA",))
     return make_deps(settings)
 
 
@@ -92,11 +79,11 @@ def test_the_edit_form_as_text_validates_like_slack_and_saves_with_a_diff(edit_d
     assert edit_deps.kb.version != before
 
 
-def test_the_demo_plays_agent_lead_and_hr_end_to_end(built_index, tmp_path):
+def test_the_demo_plays_agent_lead_and_hr_end_to_end(fake_index, tmp_path):
     from bot.demo import run_demo
 
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=built_index, db_path=tmp_path / "never.db")
-    live = (built_index / "current").resolve()
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=fake_index, db_path=tmp_path / "never.db")
+    live = (fake_index / "current").resolve()
     out = io.StringIO()
     assert run_demo(settings, stdout=out) == 0
     text = out.getvalue()
@@ -109,4 +96,4 @@ def test_the_demo_plays_agent_lead_and_hr_end_to_end(built_index, tmp_path):
     assert all(p >= 0 for p in positions), [s for s, p in zip(steps, positions) if p < 0]
     assert "Sorry" not in text and "something went wrong" not in text and "There is no button" not in text
     assert not (tmp_path / "never.db").exists()            # a temporary database, not the configured one
-    assert (built_index / "current").resolve() == live       # the live index is linked, never swapped
+    assert (fake_index / "current").resolve() == live       # the live index is linked, never swapped

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 
 import pytest
 
 from bot import blocks as B
 from bot.config import Settings
-from bot.handlers import Deps, action, command
+from bot.handlers import action, command
 from bot.knowledge import load_knowledge
 from bot.retrieval import load_index
 from bot.runtime import make_deps
-from bot.store import Store
 from bot import service
 from bot.team_handlers import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
 from bot.versions import export
@@ -24,10 +22,8 @@ HR = "UHR1"
 
 
 @pytest.fixture
-def deps(built_index, tmp_path):
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir, db_path=tmp_path / "l.db", admins=("UADMIN1",))
+def deps(index_copy, tmp_path):
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_copy, db_path=tmp_path / "l.db", admins=("UADMIN1",))
     d = make_deps(settings)
     d.store.set_role(HR, "hr", "UADMIN1")
     return d

@@ -10,15 +10,9 @@ import pytest
 
 from bot import blocks as B
 from bot import gap_handlers as G
-from bot.config import Settings
 from bot.gapcheck import Step, plan
 from bot.handlers import Deps, action, command, home
 from bot.store import Store
-
-
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
 
 
 def buttons(reply):
@@ -274,7 +268,7 @@ def finish_walk(deps, user="U1"):
 
 def test_share_with_lead_review_keeps_both_ratings(deps):
     deps.store.set_role("ULEAD", "lead", "UADMIN")
-    deps.store.add_to_team("ULEAD", "U1", "ULEAD")
+    deps.store.join_team("ULEAD", "U1", "ULEAD", allow_move=True)
     report = finish_walk(deps).followups[0]
     assert "Share with my lead" in buttons(report)
     assert "belongs to someone else" in text(press(deps, report, "Share with my lead", user="U2"))
@@ -550,7 +544,7 @@ def test_a_skip_answered_later_is_not_called_better(deps):
 
 def test_notes_and_figures_appear_in_the_report_and_the_leads_review(deps):
     deps.store.set_role("ULEAD", "lead", "UADMIN")
-    deps.store.add_to_team("ULEAD", "U1", "ULEAD")
+    deps.store.join_team("ULEAD", "U1", "ULEAD", allow_move=True)
     r = start_walk(deps)
     r = press(deps, r, "Submit my months", inputs={"value": "20", "note": "plus a year at another call centre"})
     r = press(deps, r, "Partly", inputs={"note": "had a rough Q3"})
@@ -598,7 +592,7 @@ def test_the_console_never_writes_charts_into_the_working_directory(deps, tmp_pa
 
 def shared_report(deps):
     deps.store.set_role("ULEAD", "lead", "UADMIN")
-    deps.store.add_to_team("ULEAD", "U1", "ULEAD")
+    deps.store.join_team("ULEAD", "U1", "ULEAD", allow_move=True)
     report = finish_walk(deps).followups[0]
     [to_lead] = press(deps, report, "Share with my lead").followups
     return report, to_lead

@@ -8,15 +8,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot import blocks as B
-from bot.config import Settings
 from bot.console import run
-from bot.handlers import Deps, action, command, home, question
-from bot.store import Store
-
-
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
+from bot.handlers import action, command, home, question
 
 
 def texts(reply) -> str:
@@ -121,3 +114,11 @@ def test_console_drives_the_same_handlers(deps):
     assert "Saved: you are L2 Experienced Agent." in text
     assert "&amp;" not in text
     assert len(deps.store.feedback()) == 1
+
+
+def test_every_button_ladder_draws_has_one_handler_and_an_unknown_one_is_stale(deps):
+    from bot.handlers import ACTIONS
+
+    assert set(ACTIONS) == set(B.ACTION_IDS + B.GAP_ACTION_IDS)
+    reply = action(deps, "U1", "ladder_button_of_an_older_release", "senior-agent")
+    assert "That button is from an older message" in reply.blocks[0]["text"]["text"]

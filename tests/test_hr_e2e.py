@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 import pytest
@@ -11,9 +10,10 @@ import pytest
 from bot.app import create_app
 from bot.config import Settings
 from bot.runtime import make_deps
-from bot.web import serve_in_thread, wsgi_app
+from bot.web import wsgi_app
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
+from tests.servers import serve_in_thread
 from tests.slack_standin import SlackStandIn
 
 SECRET = "hr-e2e"
@@ -21,9 +21,8 @@ ADMIN, HR, LEAD, AGENT = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1"
 
 
 @pytest.fixture
-def live(built_index, tmp_path):
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
+def live(index_copy, tmp_path):
+    index_dir = index_copy
     with SlackStandIn() as slack:
         settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
                                       "SLACK_API_URL": slack.api_url, "LADDER_INDEX_DIR": str(index_dir),

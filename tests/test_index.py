@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from bot.config import Settings
+from bot.embedders import FakeEmbedder
 from bot.knowledge import load_knowledge
 from bot.retrieval import IndexError_, build_chunks, build_index, current_build, load_index
 from bot.service import ensure_index
@@ -50,7 +51,7 @@ class Exploding:
         return np.eye(384, dtype=np.float32)[: len(texts)]
 
 
-def test_a_crashed_build_leaves_the_live_index_alone(tmp_path, built_index):
+def test_a_crashed_build_leaves_the_live_index_alone(tmp_path):
     index_dir = tmp_path / "index"
     kb = load_knowledge(KNOWLEDGE)
     build_index(kb, index_dir, Exploding(after=10_000))
@@ -62,12 +63,9 @@ def test_a_crashed_build_leaves_the_live_index_alone(tmp_path, built_index):
     assert not [p for p in index_dir.iterdir() if p.name.startswith(".build-")]
 
 
-def test_rebuilds_when_knowledge_changes(tmp_path, knowledge_dir, monkeypatch, embedder):
-    import bot.service as service
-
-    monkeypatch.setattr(service, "TorchEmbedder", lambda: embedder)
+def test_rebuilds_when_knowledge_changes(tmp_path, knowledge_dir):
     settings = Settings(knowledge_dir=knowledge_dir, index_dir=tmp_path / "idx")
-    first = ensure_index(load_knowledge(knowledge_dir), settings)
+    first = ensure_index(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
     assert ensure_index(load_knowledge(knowledge_dir), settings).path == first.path  # fresh: reused
 
     path = knowledge_dir / "tracks" / "frontend.yaml"
@@ -75,21 +73,19 @@ def test_rebuilds_when_knowledge_changes(tmp_path, knowledge_dir, monkeypatch, e
     data["levels"][0]["skills"].append({"name": "Accessibility", "description": "Knows WCAG basics."})
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     kb = load_knowledge(knowledge_dir)
-    second = ensure_index(kb, settings)
+    second = ensure_index(kb, settings)     # with the live build's own model: no torch asked for
     assert second.path != first.path and second.knowledge_version == kb.version
     assert any("WCAG" in c.text for c in second.chunks)
+    assert second.manifest["model"] == FakeEmbedder.model_id and (second.path / "requests.npz").exists()
 
 
-def test_corrupt_index_is_reported_then_rebuilt(tmp_path, monkeypatch, embedder):
-    import bot.service as service
-
-    monkeypatch.setattr(service, "TorchEmbedder", lambda: embedder)
+def test_corrupt_index_is_reported_then_rebuilt(tmp_path):
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "idx")
-    first = ensure_index(load_knowledge(KNOWLEDGE), settings)
+    first = ensure_index(load_knowledge(KNOWLEDGE), settings, embedder=FakeEmbedder())
     (first.path / "vectors.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexError_, match="python -m bot index"):
         load_index(settings.index_dir)
-    again = ensure_index(load_knowledge(KNOWLEDGE), settings)
+    again = ensure_index(load_knowledge(KNOWLEDGE), settings, embedder=FakeEmbedder())
     assert again.vectors.ntotal == len(again.chunks)
     json.loads((again.path / "manifest.json").read_text())
 
@@ -108,12 +104,12 @@ def test_lexical_tokens_drop_function_words_but_keep_acronyms():
     assert lexical_tokens("who handles what agents can't solve") == ["handl", "agent", "solv"]
 
 
-def test_skill_vectors_are_built_with_the_index_not_at_start_up(built_index):
+def test_skill_vectors_are_built_with_the_index_not_at_start_up(fake_index):
     from bot.answers import Advisor
     from bot.retrieval import skill_texts
     from bot.service import query_embedder
 
-    index = load_index(built_index)
+    index = load_index(fake_index)
     kb = load_knowledge(KNOWLEDGE)
     assert index.manifest["format"] == 3 and set(index.skill_vectors) == set(skill_texts(kb))
     seen: list[str] = []
@@ -130,8 +126,7 @@ def test_skill_vectors_are_built_with_the_index_not_at_start_up(built_index):
     assert not any(f"{n}: {d}" in seen for n, d in skill_texts(kb))
 
 
-@pytest.mark.slow
-def test_a_worker_that_waited_for_the_build_lock_serves_the_index_built_meanwhile(tmp_path, built_index, monkeypatch):
+def test_a_worker_that_waited_for_the_build_lock_serves_the_index_built_meanwhile(tmp_path, fake_index, monkeypatch):
     """Three workers start together on a stale index: the first builds, the others wait for the lock and
     then take that build instead of each building it again (minutes of CPU apiece)."""
     import threading
@@ -140,7 +135,7 @@ def test_a_worker_that_waited_for_the_build_lock_serves_the_index_built_meanwhil
     from bot.retrieval import _build_lock
 
     index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
+    shutil.copytree(fake_index, index_dir, symlinks=True)
     live = (index_dir / "current").readlink()
     monkeypatch.setattr(service, "TorchEmbedder", lambda: Exploding(after=0))   # building again would fail the test
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir)

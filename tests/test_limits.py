@@ -9,17 +9,11 @@ import time
 import pytest
 
 from bot import handlers
-from bot.config import Settings
-from bot.handlers import Deps, command
+from bot.handlers import command
 from bot.listeners import deliver
 from bot.store import Store
 from tests import slack_requests as R
 from tests.test_slack_e2e import ladder, said, served  # noqa: F401 - the e2e server and its per-test world
-
-
-@pytest.fixture
-def deps(advisor, tmp_path):
-    return Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
 
 
 def answers(store: Store) -> int:

@@ -24,3 +24,14 @@ def test_embeddings_are_normalised_and_meaningful(embedder):
     assert v.shape == (3, 384) and v.dtype == np.float32
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.3
+
+
+def test_the_fake_embedder_is_deterministic_normalised_and_closer_for_shared_words():
+    from bot.embedders import Embedder, FakeEmbedder
+
+    texts = ["team lead manages agents", "a team lead manages a team", "the weather is sunny", ""]
+    v = FakeEmbedder().encode(texts)
+    assert isinstance(FakeEmbedder(), Embedder) and v.shape == (4, 384) and v.dtype == np.float32
+    assert np.array_equal(v, FakeEmbedder().encode(texts))          # no per-process hash seed
+    assert np.allclose(np.linalg.norm(v[:3], axis=1), 1.0) and not v[3].any()
+    assert v[0] @ v[1] > 0.5 > abs(v[0] @ v[2])

@@ -30,9 +30,11 @@ MSG = ("Ladder: Senior Agent changed", [{"type": "section", "text": {"type": "mr
 
 
 def broadcast(store, n, channel="C0ANNOUNCE"):
+    """A broadcast to ``n`` people and the channel, stored with all its outbox rows in one transaction."""
     people = [f"U{i:06d}" for i in range(n)]
-    return O.create_broadcast(store, "UHR", channel=channel, channel_message=MSG, dm_recipients=people,
-                              dm_message=MSG, level_id="senior-agent"), people
+    with store.immediate() as db:
+        return O.insert_broadcast(db, "UHR", channel=channel, channel_message=MSG, dm_recipients=people,
+                                  dm_message=MSG, level_id="senior-agent"), people
 
 
 def client(slack):

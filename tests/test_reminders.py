@@ -57,12 +57,10 @@ def test_no_nudge_at_night_in_the_persons_time_zone(tmp_path):
     assert schedule(store, 7, lambda u: 1 / 0, at=tokyo_morning) == 1
 
 
-def test_reminders_switch_off_per_person(tmp_path, advisor):
-    from bot.config import Settings
-    from bot.handlers import Deps, action, command
+def test_reminders_switch_off_per_person(deps):
+    from bot.handlers import action, command
 
-    store = Store(tmp_path / "l.db")
-    deps = Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=store)
+    store = deps.store
     open_check(store)
     open_check(store, user="UOFF")
     reply = action(deps, "UOFF", B.REMIND_OFF, "off")
@@ -76,7 +74,7 @@ def test_reminders_switch_off_per_person(tmp_path, advisor):
 
 def test_a_lead_with_reviews_waiting_gets_one_a_week(tmp_path):
     store = Store(tmp_path / "l.db")
-    store.add_to_team("ULEE", "USAM", "ULEE")
+    store.join_team("ULEE", "USAM", "ULEE", allow_move=True)
     cid = open_check(store, state="done")
     with store.immediate() as db:
         db["gap_checks"].update(cid, {"shared_with": "ULEE", "shared_at": (NOON_UTC - timedelta(days=3)).isoformat(),

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from bot import blocks as B
 from bot.authz import PERMISSIONS, Role
-from bot.config import Settings
-from bot.handlers import Deps, command
-from bot.store import Store
+from bot.handlers import command
 from bot.team_handlers import parse_user
 
 ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "ULEAD2"
 
 
 @pytest.fixture
-def deps(advisor, tmp_path):
-    d = Deps(settings=Settings(db_path=tmp_path / "l.db", admins=(ADMIN,)), advisor=advisor, store=Store(tmp_path / "l.db"))
+def deps(deps):
+    d = deps
+    d.settings = replace(d.settings, admins=(ADMIN,))
     d.store.set_role(HR, "hr", ADMIN)
     d.store.set_role(LEAD, "lead", ADMIN)
     d.store.set_role(OTHER_LEAD, "lead", ADMIN)
-    d.store.add_to_team(LEAD, AGENT, LEAD)
+    d.store.join_team(LEAD, AGENT, LEAD, allow_move=True)
     return d
 
 

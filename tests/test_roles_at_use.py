@@ -7,20 +7,18 @@ from __future__ import annotations
 import pytest
 
 from bot import blocks as B
-from bot.config import Settings
-from bot.handlers import Deps, action, command
-from bot.store import Store
+from bot.handlers import action, command
 from tests.test_gap_flow import buttons, finish_walk, text
 
 HR = "UHR"
 
 
 @pytest.fixture
-def deps(advisor, tmp_path):
-    d = Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
+def deps(deps):
+    d = deps
     d.store.set_role(HR, "hr", "UADMIN")
     d.store.set_role("ULEAD", "lead", HR)
-    d.store.add_to_team("ULEAD", "U1", "ULEAD")
+    d.store.join_team("ULEAD", "U1", "ULEAD", allow_move=True)
     return d
 
 

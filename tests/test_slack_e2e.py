@@ -23,9 +23,10 @@ from bot.config import Settings
 from bot.listeners.agent import FEATURES as AGENT_FEATURES
 from bot.runtime import make_deps
 from bot.store import Store
-from bot.web import serve_in_thread, wsgi_app
+from bot.web import wsgi_app
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
+from tests.servers import serve_in_thread
 from tests.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from bot.store import Store, migrations
+import pytest
+
+from bot.store import CheckAlreadyOpen, Store, StoreError, migrations
 
 
 def test_migrations_apply_once_and_wal_is_on(tmp_path):
@@ -74,3 +76,20 @@ def test_profiles(tmp_path):
     store.set_profile("U1", target_level="senior-agent")
     p = store.profile("U1")
     assert p["current_level"] == "agent" and p["target_level"] == "senior-agent"
+
+
+def test_an_in_memory_database_is_refused_with_a_reason_not_a_missing_table_later():
+    with pytest.raises(StoreError, match="in-memory database is empty on every connection; give a file path"):
+        Store(":memory:")
+
+
+def test_a_second_open_check_for_the_same_target_names_the_open_one(tmp_path):
+    store = Store(tmp_path / "ladder.db")
+    row = {"user_id": "U1", "current_level": "agent", "target_level": "senior-agent", "target_title": "L3",
+           "knowledge_version": "v", "plan": "[]", "state": "asking", "step": 0}
+    first = store.create_check(row)
+    with pytest.raises(CheckAlreadyOpen) as refused:
+        store.create_check({**row, "state": "confirm"})
+    assert refused.value.check_id == first
+    store.apply_transition(first, "asking", 0, {"state": "cancelled"}, None)
+    assert store.create_check(row) != first      # a cancelled check is not open

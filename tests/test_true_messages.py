@@ -8,16 +8,14 @@ from dataclasses import replace
 import pytest
 
 from bot import blocks as B
-from bot.config import Settings
-from bot.handlers import Deps, action, command, question
-from bot.store import Store
+from bot.handlers import action, command, question
 
 HR, AGENT, LEAD = "UHR1", "UAGENT1", "ULEAD1"
 
 
 @pytest.fixture
-def deps(advisor, tmp_path):
-    d = Deps(settings=Settings(db_path=tmp_path / "l.db"), advisor=advisor, store=Store(tmp_path / "l.db"))
+def deps(deps):
+    d = deps
     d.store.set_role(HR, "hr", "UADMIN1")
     d.store.set_role(LEAD, "lead", "UADMIN1")
     base = {"current_level": "experienced-agent", "target_title": "L3", "knowledge_version": "v", "plan": "[]",

@@ -8,8 +8,6 @@ from bot import blocks as B
 from bot import handlers
 from bot.listeners.deliver import answering, deliver, dm_channel, lazy_half
 
-ALL_ACTIONS = B.ACTION_IDS + B.GAP_ACTION_IDS
-
 
 def register(app, deps, jobs) -> None:
     @lazy_half("a button or menu")
@@ -30,4 +28,4 @@ def register(app, deps, jobs) -> None:
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
         deliver(client, reply, user_id=user, respond=respond, channel=channel)
 
-    app.action(re.compile("^(" + "|".join(re.escape(a) for a in ALL_ACTIONS) + ")$"))(jobs.listener("action", on_action))
+    app.action(re.compile("^(" + "|".join(re.escape(a) for a in handlers.ACTIONS) + ")$"))(jobs.listener("action", on_action))
