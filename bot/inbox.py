@@ -39,15 +39,33 @@ class Job:
         return self.attempts > 1 or age > LATE_SECONDS
 
 
-def put(store: Store, kind: str, body: dict, *, event_id: str | None = None) -> int | None:
-    """Write a job; None when ``event_id`` was seen before (Slack's retry of an event): one job per event."""
+def requester(body: dict) -> str | None:
+    """Who asked: a slash command's ``user_id``, an interaction's ``user.id``, an event's ``user``."""
+    user = body.get("user")
+    event = body.get("event")
+    return (body.get("user_id") or (user.get("id") if isinstance(user, dict) else None)
+            or (event.get("user") if isinstance(event, dict) else None) or None)
+
+
+class Full(Exception):
+    """This person already has ``limit`` requests waiting or being done."""
+
+
+def put(store: Store, kind: str, body: dict, *, event_id: str | None = None, limit: int | None = None) -> int | None:
+    """Write a job; None when ``event_id`` was seen before (Slack's retry of an event): one job per event.
+    Raises :class:`Full` (writing nothing) when the person already has ``limit`` jobs not yet done."""
+    user = requester(body)
     with store.immediate() as db:
+        if limit is not None and user is not None and db.execute(
+                "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN ('pending', 'running')",
+                [user]).fetchone()[0] >= limit:
+            raise Full(user)
         if event_id and not db.execute("INSERT OR IGNORE INTO processed_events (event_id, received_at) VALUES (?, ?)",
                                        [event_id, now()]).rowcount:
             return None
         stamp = now()
         return db["jobs"].insert({"kind": kind, "body": json.dumps(body), "status": "pending", "attempts": 0,
-                                  "created_at": stamp, "updated_at": stamp}).last_pk
+                                  "user_id": user, "created_at": stamp, "updated_at": stamp}).last_pk
 
 
 def recover(store: Store) -> int:
@@ -66,10 +84,14 @@ def recover(store: Store) -> int:
 
 
 def claim(store: Store) -> Job | None:
-    """The oldest pending job, now 'running' by this process; None when there is none."""
+    """The next pending job, now 'running' by this process; None when there is none. One job per person
+    at a time, oldest first: a person's next request waits until their last one is done, so a person who
+    sends a burst waits for their own requests while everyone else's are taken as they come."""
     with store.immediate() as db:
         cur = db.execute("SELECT id, kind, body, attempts, created_at, message_ts FROM jobs "
-                         "WHERE status = 'pending' ORDER BY id LIMIT 1")
+                         "WHERE status = 'pending' AND (user_id IS NULL OR user_id NOT IN "
+                         " (SELECT user_id FROM jobs WHERE status = 'running' AND user_id IS NOT NULL)) "
+                         "ORDER BY id LIMIT 1")
         row = cur.fetchone()
         if row is None:
             return None

@@ -182,10 +182,14 @@ def m012_job_inbox(db: Database) -> None:
 
 
 @migrations()
-def m013_job_messages(db: Database) -> None:
+def m013_job_messages_and_turns(db: Database) -> None:
     # the answer a job began streaming: a job done again after a crash finishes that message instead of
     # leaving it half-streamed beside a second answer
     db["jobs"].add_column("message_ts", str)
+    # whose request it is: a person's jobs are done one at a time, so one person's burst does not queue
+    # everyone else behind it
+    db["jobs"].add_column("user_id", str)
+    db["jobs"].create_index(["status", "user_id"])
 
 
 AGENT_RECHECK = timedelta(hours=6)     # a refused agent feature is tried again after this long

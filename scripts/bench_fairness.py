@@ -131,7 +131,12 @@ def main() -> int:
                     if stop.is_set():
                         return
                     t = time.monotonic()
-                    call = asker.wait(asker.send(text, FLOODER))
+                    try:
+                        call = asker.wait(asker.send(text, FLOODER))
+                    except Exception:
+                        if stop.is_set():   # the run is over and the server going away: not a figure
+                            return
+                        raise
                     with lock:
                         flood_log.append((text[:12], (time.monotonic() - t) * 1000, call.args.get("text") or ""))
 

@@ -94,3 +94,24 @@ def test_the_stream_a_job_began_is_known_to_whoever_does_the_job_next(tmp_path):
         db.execute("UPDATE jobs SET status = 'pending', claimed_by = NULL WHERE id = ?", [job])
     again = inbox.claim(store)
     assert again.id == job and again.attempts == 2 and again.message_ts == "1700000000.000123"
+
+
+def test_one_persons_burst_waits_for_itself_not_everyone_else(tmp_path):
+    store = Store(tmp_path / "ladder.db")
+    burst = [inbox.put(store, "command", {"user_id": "UFLOOD", "text": f"compare {i}"}) for i in range(3)]
+    other = inbox.put(store, "command", {"user_id": "UOTHER", "text": "show L3"})
+    click = inbox.put(store, "action", {"user": {"id": "UTHIRD"}, "actions": [{}]})
+    assert [inbox.claim(store).id for _ in range(3)] == [burst[0], other, click]
+    assert inbox.claim(store) is None                      # the burst's next waits for its first
+    inbox.finish(store, burst[0])
+    assert inbox.claim(store).id == burst[1]
+
+
+def test_a_person_with_requests_waiting_has_the_next_refused_and_nothing_written(tmp_path):
+    store = Store(tmp_path / "ladder.db")
+    for i in range(2):
+        inbox.put(store, "command", {"user_id": "UFLOOD", "text": f"q{i}"}, limit=2)
+    with pytest.raises(inbox.Full):
+        inbox.put(store, "command", {"user_id": "UFLOOD", "text": "q2"}, limit=2)
+    assert inbox.put(store, "command", {"user_id": "UOTHER", "text": "q"}, limit=2)
+    assert inbox.summary(store) == {"pending": 3}

@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 # Only the working out is limited; posting the result (network, retries) is not.
 ANSWER_LANES = 2
 ANSWERING = threading.BoundedSemaphore(ANSWER_LANES)
-# Nobody occupies the lanes: a person's requests are worked out one after another (never two lanes for
-# one person), and a person has at most PER_PERSON requests going at once, counted in SQLite so the
-# limit holds across worker processes; more are refused with BUSY. A slot left by a killed process
-# expires after SLOT_EXPIRY seconds (far longer than any answer takes).
+# Nobody occupies the lanes: the inbox hands out one job per person at a time (bot/inbox.py claim) and
+# takes at most PER_PERSON from a person that are not done yet (more are refused with BUSY); here, too,
+# a person's requests are worked out one after another (never two lanes for one person) and at most
+# PER_PERSON at once, counted in SQLite so the limit holds across worker processes. A slot left by a
+# killed process expires after SLOT_EXPIRY seconds (far longer than any answer takes).
 PER_PERSON = 2
 SLOT_EXPIRY = 120.0
 BUSY = ("I'm still working on your earlier requests, so I've skipped this one. "

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt.context.respond import Respond
 
 from bot import inbox
-from bot.listeners.deliver import CURRENT, job_marker, sorry_for, tell_sorry
+from bot.listeners.deliver import BUSY, CURRENT, PER_PERSON, job_marker, sorry_for, tell_sorry
 
 log = logging.getLogger(__name__)
 THREADS = 8            # jobs at once per process; working out answers is one at a time anyway (ANSWERING)
@@ -38,6 +38,12 @@ class Jobs:
             if accept is None or accept(body):
                 try:
                     self.put(kind, body)
+                except inbox.Full as full:   # their earlier requests are still waiting: this one is skipped
+                    log.warning("inbox: %s already has %d requests waiting; told them to wait", full, PER_PERSON)
+                    ack()
+                    threading.Thread(target=tell_sorry, args=(self.client, body, _respond(body)),
+                                     kwargs={"text": BUSY}, name="ladder-busy", daemon=True).start()
+                    return
                 except Exception as exc:   # e.g. a full disk: nothing was stored, so say so instead of a 500
                     log.exception("inbox: cannot write the %s job", kind)
                     ack()
@@ -49,7 +55,7 @@ class Jobs:
 
     def put(self, kind: str, body: dict) -> int | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        job = inbox.put(self.deps.store, kind, body, event_id=event_id)
+        job = inbox.put(self.deps.store, kind, body, event_id=event_id, limit=PER_PERSON)
         self._wake.set()
         return job
 
