@@ -319,10 +319,8 @@ def test_typos_in_several_words_of_a_name(advisor):
 
 
 @pytest.mark.parametrize("question", [
-    # a known regression of the learned request classifier: "on the phones … supposed to do" reads as an IT
-    # request (oos_it, p 0.79) and is refused; strict, so this fails loudly once it is answered again
-    pytest.param("i just started on the phones, what am i supposed to do?",
-                 marks=pytest.mark.xfail(strict=True, reason="classifier refuses it as an IT request (issue 11 follow-up)")),
+    # "on the phones" is the job, not the handset: the bank's nearest questions vote beside the linear model
+    "i just started on the phones, what am i supposed to do?",
     "kpi target for a new agent",
 ])
 def test_a_newcomer_gets_the_entry_level(advisor, question):
@@ -423,3 +421,26 @@ def test_the_answer_keeps_text_and_sources_apart(advisor):
     a = advisor.ask("what do I need for Senior Agent?")
     assert "Sources" not in a.text and a.sources == ["Call Center – Sales & Support · L3 Senior Agent · Experience, Skills, Area of Responsibility"]
     assert a.to_json()["answer"].endswith(f"knowledge {advisor.version}_")
+
+
+@pytest.mark.parametrize("question", [
+    "what's the Senior Agent level like at Amazon?",              # another company's ladder
+    "what does a Team Lead at Concentrix need?",
+    "who's my team lead?",                                         # a person, not the level
+    "did HR approve my move to Expert Agent yet?",                 # a personal record
+    "is the QA specialist on leave this week?",                    # whereabouts
+])
+def test_a_named_level_does_not_override_an_out_of_scope_request(advisor, question):
+    a = advisor.ask(question)
+    assert a.status == "no_answer" and a.level_id is None
+
+
+def test_a_follow_up_naming_a_level_of_the_conversation_is_still_answered(advisor):
+    from bot.search.conversation import Conversation
+
+    convo = Conversation().then(advisor.ask("tell me about the Junior Frontend Developer level"))
+    a = advisor.ask("what about middle?", context=convo)
+    assert a.status == "answered" and a.level_id == "frontend-middle"
+    convo = Conversation().then(advisor.ask("what's the top position in the call center?"))
+    a = advisor.ask("and the one right under it?", context=convo)
+    assert a.status == "answered" and a.level_id == "head-of-customer-operations"

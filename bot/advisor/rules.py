@@ -30,6 +30,7 @@ from bot.advisor.composer import Composer
 from bot.knowledge import Level
 from bot.render import level_name
 from bot.query import Intent
+from bot.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
 from bot.search.relations import _MINE, Relation
@@ -74,11 +75,20 @@ def social(c: Context) -> Answer | None:
 
 
 def out_of_scope(c: Context) -> Answer | None:
-    if c.u.subject.named_here:
+    s = c.u.subject
+    if s.named_here:
         return None   # "what about middle?" after a frontend question: a level of the conversation's track, named
+    if s.from_context and s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.level is not None:
+        return None   # "and the one right under it?": a step on the ladder from the conversation's level
     if c.query.newcomer and c.u.kind is None:
         return None   # "I just started on the phones, what am I supposed to do?": no single other kind is sure; the backstop judges
-    return c.refuse(c.u.guess.best_out_of_scope) if c.u.out_of_scope else None
+    if c.u.out_of_scope:
+        return c.refuse(c.u.guess.best_out_of_scope)
+    if c.u.kind in OUT_OF_SCOPE and not c.u.subject.from_context:
+        # the classifier is sure of one out-of-scope kind: a level named in it ("the Senior Agent level at
+        # Amazon", "who's my team lead?") is what the other request is about, not a question about the level
+        return c.refuse(c.u.kind)
+    return None
 
 
 def scope_backstop(c: Context) -> Answer | None:
