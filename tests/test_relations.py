@@ -112,3 +112,45 @@ def test_the_answer_says_which_relation_it_used():
     assert subject("what comes after senior agent?").phrase(KB) == "After L3 Senior Agent comes *L4 Expert Agent*."
     assert subject("second highest level").phrase(KB) == \
         "Step 2 from the top on Call Center – Sales &amp; Support is *L9 Head of Customer Operations*."
+
+
+@pytest.mark.parametrize("question, level", [
+    # counted from an end of the track, however it is said
+    ("what's the penultimate level?", "head-of-customer-operations"),
+    ("the second to last step on the frontend ladder", "frontend-principal"),
+    ("which level is last but one", "head-of-customer-operations"),
+    ("the role one step below the top", "head-of-customer-operations"),
+    ("two levels under the very top of the frontend track", "frontend-expert"),
+    ("the level just above the bottom", "experienced-agent"),
+    # a superlative over the levels a title word picks out
+    ("what's the highest level that is still an agent?", "expert-agent"),
+    ("the top job that is still an agent role, before quality or management", "expert-agent"),
+    ("the highest level an agent can reach", "chief-customer-officer"),
+    # where everyone starts, and the boss
+    ("where does everybody begin on the frontend ladder?", "frontend-trainee"),
+    ("who's the big boss around here?", "chief-customer-officer"),
+])
+def test_positions_counted_from_an_end_or_within_a_title(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("Senior Agent -> what's the following level called?", Relation.NEXT, "expert-agent"),
+    ("as a QA specialist, where does the ladder take me next?", Relation.NEXT, "training-quality-lead"),
+    ("how long must I be an experienced agent before going up to the next level", Relation.NEXT, "senior-agent"),
+    ("Team Lead: what is the previous level?", Relation.PREVIOUS, "training-quality-lead"),
+])
+def test_next_and_previous_said_after_the_name(question, relation, level):
+    s = subject(question)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("what's the next one up called?", Relation.NEXT, "expert-agent"),
+    ("what's the following level?", Relation.NEXT, "expert-agent"),
+    ("what's the previous step?", Relation.PREVIOUS, "experienced-agent"),
+])
+def test_a_relation_with_no_level_named_starts_from_the_conversation(question, relation, level):
+    s = subject(question, AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (relation, level)

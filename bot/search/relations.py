@@ -88,11 +88,11 @@ class Subject:
 _UP = {"after", "above", "beyond", "past", "following", "follows", "succeeds", "over", "higher than", "up from",
        "next after", "next from", "next to", "on from", "up after", "on top of", "higher up than", "further than"}
 _DOWN = {"before", "below", "under", "beneath", "underneath", "prior to", "preceding", "precedes", "lower than",
-         "down from", "under neath", "junior to", "back from", "precede"}
+         "down from", "under neath", "junior to", "back from", "precede", "short of", "shy of"}
 # words that may sit between a direction word and the level's name ("after the", "one step above the")
 _FILLER = {"the", "a", "an", "right", "just", "directly", "immediately", "straight", "step", "steps", "level",
            "levels", "rung", "rungs", "grade", "grades", "rank", "ranks", "up", "down", "role", "roles", "job",
-           "position", "is", "s", "that", "comes", "come", "sits", "sit", "of", "one", "whatever"}
+           "position", "is", "s", "that", "comes", "come", "sits", "sit", "of", "one", "whatever", "very", "notch", "notches"}
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "a": 1, "couple": 2}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -104,12 +104,13 @@ _PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|
 _FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
 _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial)"
                     r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the (ladder|career ladder|track)\b"
-                    r"|\b(where|how) (do|does|would|can) (i|you|one|people|someone|new \w+) (start|begin)\b"
+                    r"|\b(where|how) (do|does|did|would|will|can) (\w+ ){1,2}(start|begin)\b"
                     r"|\bstart(ing)? (at|out|off)( at)? the bottom\b")
 _TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
                   r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the (ladder|career ladder|track|tree)\b"
                   r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
-                  r"|\bend of the (ladder|track)\b|\btop job\b|\b(to|at|reach|reaching) the top\b")
+                  r"|\bend of the (ladder|track)\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
+                  r"|\b(big|top|main|ultimate|head|biggest) (boss|honcho|cheese|dog)\b")
 _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|doesn t|doesnt|isn t|rather not)"
                          r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
                          r"a team|team|people|supervis\w*)\b|\bindividual contributor\b|\b(ic|non managerial|"
@@ -127,6 +128,11 @@ _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grad
 _TARGET = re.compile(r"\b(promot\w*|move|moving|get|getting|go|going|jump|step|advance|rise|make it|switch\w*|"
                      r"transfer\w*|apply|applying) (up )?(in)?to\b|\b(become|becoming|be|reach|reaching|"
                      r"get into|into)\b")
+# "the following level", "the next one up", "the previous step": a step from the level in question, wherever it is
+# named (or from the conversation's level when none is)
+_NEXT_NOUN = re.compile(r"\b(next|following|subsequent|succeeding)( \w+)? (level|step|one|rung|role|job|position|grade|"
+                        r"promotion|title|move)\b|\bnext\b(?! (week|month|year|quarter|shift|time|day|door|to)\b)")
+_PREV_NOUN = re.compile(r"\b(previous|preceding|prior|earlier)( \w+)? (level|step|one|rung|role|job|position|grade|title)\b")
 _BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|this|it)|step down|one down|"
                    r"(level|step|role|rung|one) (below|under|before|down)( (that|this|it))?$)\b")
 # A follow-up leans on the conversation: it starts like one, or points back at what was said.
@@ -224,13 +230,51 @@ def position_level(kb: Knowledge, track, position: str) -> Level | None:
     return track.level_by_number(n)
 
 
+_ENDS = {"top": 1, "summit": 1, "bottom": -1, "start": -1, "beginning": -1}
+# "penultimate", "last but one", "second to last", "third from the end": counted back from the top
+_FROM_LAST = re.compile(r"\b(penultimate|antepenultimate|last but (one|two)|next to (the )?(last|top))\b"
+                        r"|\b(\w+) (to|from) (the )?(very )?(last|end|top)\b")
+
+
+def _from_an_end(norm: str) -> str | None:
+    """A place counted from an end of the track: "one step below the top" is "-2", "just above the bottom" "2",
+    "penultimate" / "second to last" "-2". The same direction words and counts as relations between levels."""
+    m = _FROM_LAST.search(norm)
+    if m:
+        word = m.group(1) or ""
+        if word == "penultimate" or word.startswith("next to") or m.group(2) == "one":
+            return "-2"
+        if word == "antepenultimate" or m.group(2) == "two":
+            return "-3"
+        n = _ORDINALS.get(m.group(5) or "")
+        if n:
+            return "top" if n == 1 else f"-{n}"
+    words = _words(norm)
+    for i, w in enumerate(words):
+        end = _ENDS.get(w)
+        if end is None or i == 0 or words[i - 1] not in {"the", "very"}:
+            continue
+        cue = _cue_before(words, i - 1 if words[i - 1] == "very" else i)
+        if cue is None:
+            continue
+        direction, steps = cue
+        if end == 1 and direction < 0:
+            return f"-{steps + 1}"
+        if end == -1 and direction > 0:
+            return str(steps + 1)
+    return None
+
+
 def _position(norm: str) -> str | None:
     """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2"."""
+    counted = _from_an_end(norm)
+    if counted is not None:
+        return counted
     m = _ORD_PLACE.search(norm)
     if m:
         n = _ORDINALS[m.group(1)]
         between = m.group(2) or ""
-        if re.search(r"\b(highest|most senior|from the top|top)\b", between) or _FROM_TOP.search(norm):
+        if re.search(r"\b(highest|most senior|from the top|top|last|end)\b", between) or _FROM_TOP.search(norm):
             return "top" if n == 1 else f"-{n}"
         return "first" if n == 1 else str(n)
     m = _PLACE_NUMBER.search(norm)
@@ -268,14 +312,26 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if cue is not None:
             return _relative(kb, m.level, *cue)
 
+    if not strong and query.mentions:
+        # "the highest level that's still an agent": a superlative over the levels a title word names
+        grouped = _within_title(kb, query, _the_track(kb, query, track, conversation))
+        if grouped is not None:
+            return grouped
+
     distinct = list(dict.fromkeys(m.level.id for m in (strong or query.mentions)))
     if len(distinct) >= 2:
         return Subject(Relation.NAMED, kb.level(distinct[0]))
     if len(distinct) == 1:
         named = kb.level(distinct[0])
+        rest = _outside(words, query.mentions)
+        # "Lead Frontend -> what's the following level called?", "... before going up to the next level":
+        # a step from the named level, said after it (even when the question asks for a name)
+        if _PREV_NOUN.search(rest):
+            return _relative(kb, named, -1, 1)
+        if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
+            return _relative(kb, named, 1, 1)
         if _promoted_to(words, query.mentions):
             return Subject(Relation.PROMOTED_TO, named)
-        rest = _outside(words, query.mentions)
         if _NEXT_AFTER.search(rest) and not query.identify:
             return _relative(kb, named, 1, 1)
         if kind in (None, "next"):
@@ -326,6 +382,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             cue = (-1, 1)
         if cue is None and _NEXT_AFTER.search(query.norm) and _FOLLOWUP_START.search(query.norm):
             cue = (1, 1)
+        if cue is None and _PREV_NOUN.search(query.norm):
+            cue = (-1, 1)    # "what's the previous step?": nothing else is named, so from the conversation's level
+        if cue is None and _NEXT_NOUN.search(query.norm):
+            cue = (1, 1)     # "what's the next one up called?"
         if cue is not None:
             return replace(_relative(kb, here, *cue), from_context=True)
         if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
@@ -351,10 +411,44 @@ def _outside(words: list[str], mentions: list[Mention]) -> str:
     return " ".join(w for i, w in enumerate(words) if i not in named)
 
 
-def _promoted_to(words: list[str], mentions: list[Mention]) -> bool:
-    """ "promoted to X", "become X", "get into X": the named level is the target, not the anchor."""
+def _within_title(kb: Knowledge, query: Query, track) -> Subject | None:
+    """ "the highest level that's still an agent", "the most junior developer role": a position among the levels
+    whose title has the word the question uses (a bare title word shared by several levels)."""
+    position = _position(query.norm)
+    if position not in {"top", "first", "top-ic"}:
+        return None
+    if _REACH.search(query.norm):
+        # "the highest level an agent can reach" is the track's top
+        return Subject(Relation.POSITION, track.levels[-1], position="top") if position == "top" else None
+    m = query.mentions[0]
+    words = _words(query.norm)
+    # the title word says what the level is ("still an agent", "an agent role"), not whom it deals with ("a team of agents")
+    before, after = set(words[max(0, m.start - 2): m.start]), words[m.end: m.end + 1]
+    if not (before & _BEING or set(after) & _PLACE_WORDS):
+        return None
+    word = m.name
+    group = [lv for lv in track.levels if word in normalize(lv.title).split()]
+    if len(group) < 2:
+        return None
+    if position == "top-ic":
+        top_ic = position_level(kb, track, "top-ic")
+        group = [lv for lv in group if top_ic is None or lv.number <= top_ic.number] or group
+    level = group[0] if position == "first" else group[-1]
+    return Subject(Relation.POSITION, level, position=position)
+
+
+_BEING = {"still", "is", "s", "be", "being", "remain", "remains", "stay", "staying", "as", "basically", "technically"}
+_PLACE_WORDS = {"level", "levels", "role", "roles", "job", "jobs", "title", "position", "grade", "rank"}
+_REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|end up)\b|\b(reach|reaches|rise to)\b")
+
+
+def _promoted_to(words: list[str], mentions: list[Mention], near: bool = False) -> bool:
+    """ "promoted to X", "become X", "get into X": the named level is the target, not the anchor. ``near``: only
+    the two words right before the name ("how long must I be an X before the next level" is not "be X")."""
     for m in mentions:
-        before = " ".join(words[max(0, m.start - 4): m.start])
+        before = " ".join(words[max(0, m.start - (2 if near else 4)): m.start])
+        if near:
+            before = re.sub(r"\b(be|an?|the)\b", " ", before)
         if _TARGET.search(before):
             return True
     return False
