@@ -444,3 +444,11 @@ def test_a_follow_up_naming_a_level_of_the_conversation_is_still_answered(adviso
     convo = Conversation().then(advisor.ask("what's the top position in the call center?"))
     a = advisor.ask("and the one right under it?", context=convo)
     assert a.status == "answered" and a.level_id == "head-of-customer-operations"
+
+
+def test_a_yes_no_follow_up_is_about_the_level_itself_not_its_manager(advisor):
+    from bot.search.conversation import Conversation
+
+    convo = Conversation().then(advisor.ask("what does a Team Lead do?"))
+    assert advisor.ask("who manages them?", context=convo).level_id == "call-center-manager"
+    assert advisor.ask("does that one manage the agents?", context=convo).level_id == "team-lead"

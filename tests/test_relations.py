@@ -154,3 +154,12 @@ def test_next_and_previous_said_after_the_name(question, relation, level):
 def test_a_relation_with_no_level_named_starts_from_the_conversation(question, relation, level):
     s = subject(question, AFTER_SENIOR)
     assert (s.relation, s.level.id) == (relation, level)
+
+
+@pytest.mark.parametrize("question, level", [
+    ("brand new here, what should I be doing?", "agent"),
+    ("just joined the frontend team, what's expected of me?", "frontend-trainee"),
+])
+def test_a_newcomer_is_at_the_first_level_of_the_track(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level

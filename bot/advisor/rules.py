@@ -21,6 +21,7 @@ one always answers.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from bot.advisor.answer import Answer
@@ -244,7 +245,7 @@ def relation(c: Context) -> Answer | None:
         if nxt is not None:
             return c.finish(nxt, _with(phrase, next_text(c.kb, level, nxt, c.compose.related)), [level.id, nxt.id],
                             Intent.PATH)
-    if aspect == "reports_to" and s.relation in {Relation.FOLLOWUP, Relation.MINE}:
+    if aspect == "reports_to" and s.relation in {Relation.FOLLOWUP, Relation.MINE} and not _YES_NO.match(c.query.norm):
         # "who manages them?" after a question about QA Specialists
         boss, lines = c.compose.manager(level, c.ranking)
         if boss is not None:
@@ -324,6 +325,10 @@ def route(c: Context) -> Answer:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+
+# "does that one manage the QA people?" asks about the level itself (yes or no), "who manages them?" for another
+_YES_NO = re.compile(r"(does|do|is|are|can|will|would|has|have|did)\b")
+
 
 def _with(phrase: str, text: str) -> str:
     return f"{phrase}\n\n{text}" if phrase else text

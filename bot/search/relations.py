@@ -357,6 +357,13 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, asker, 1, 1, mine=True)
         return Subject(Relation.MINE, asker, anchor=asker)
 
+    if query.newcomer:
+        # "just got hired on the phones, what's expected of me?": someone new is at the track's first level
+        # (unless a bare title word of that track points elsewhere: "I'm new, what do seniors do?")
+        tr = _the_track(kb, query, track, conversation)
+        if not any(lv.track == tr.id and lv.id != tr.levels[0].id for lv in query.partial):
+            return Subject(Relation.POSITION, tr.levels[0], position="first")
+
     position = _position(query.norm)
     if position is not None and not query.newcomer:
         tr = _the_track(kb, query, track, conversation)
