@@ -300,7 +300,9 @@ def _wordwise(words: list[str], names: list[str]) -> str | None:
 
 
 _GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to", "for", "of", "and", "or", "is",
-         "be", "in", "on", "at", "with", "from", "into", "i", "im", "me"}
+         "be", "in", "on", "at", "with", "from", "into", "i", "im", "me",
+         # nor a place word ("the highest level a frontend dev..." is not "lead frontend developer")
+         "level", "levels", "role", "roles", "job", "jobs", "position", "step", "steps", "rung", "grade"}
 _GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
                         "center", "customer", "chief", "operations", "specialist", "quality", "training"}
 

@@ -163,3 +163,18 @@ def test_a_relation_with_no_level_named_starts_from_the_conversation(question, r
 def test_a_newcomer_is_at_the_first_level_of_the_track(question, level):
     s = subject(question)
     assert s.relation == Relation.POSITION and s.level.id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("what does the ops manager do all day", "call-center-manager"),
+    ("principle frontend dev, what do they do", "frontend-principal"),
+    ("sr agent reqs", "senior-agent"),
+    ("what's after Lead Frontend?", "frontend-expert"),
+])
+def test_short_forms_of_titles_name_the_level(question, level):
+    assert subject(question).level.id == level
+
+
+def test_a_place_word_is_not_read_as_a_typo_of_a_title():
+    s = subject("what's the highest level a frontend dev can reach here?")
+    assert s.relation == Relation.POSITION and s.level.id == "frontend-head"
