@@ -169,7 +169,7 @@ _REQUIRE = re.compile(r"\b(need|needs|required|require|requirements|requirement|
 _DATED = re.compile(
     r"\b(today|tonight|tomorrow|yesterday|(mon|tues|wednes|thurs|fri|satur|sun)days?|weekend|"
     r"january|february|march|april|june|july|august|september|october|november|december|"
-    r"(this|last|next|past|coming) (week|month|quarter|year|shift|weekend|sprint)|"
+    r"(this|last|next|past|coming) (week|month|quarter|year|shift|weekend|sprint)|right now|at the moment|as we speak|"
     r"(on|for|in|since|until|by) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)( \d+)?)\b"
 )
 _CLAUSES = re.compile(r"[.?!;]+|\s[-–—]+\s")

@@ -178,3 +178,12 @@ def test_short_forms_of_titles_name_the_level(question, level):
 def test_a_place_word_is_not_read_as_a_typo_of_a_title():
     s = subject("what's the highest level a frontend dev can reach here?")
     assert s.relation == Relation.POSITION and s.level.id == "frontend-head"
+
+
+def test_a_request_about_the_present_moment_is_a_look_up():
+    from bot.query import dated_request
+
+    assert dated_request("who is our Head of Frontend right now?")
+    assert dated_request("how many senior agents are on shift at the moment")
+    assert not dated_request("I'm covering right now. What does a team lead normally do?".replace(".", "?"))
+    assert not dated_request("what does a senior agent need?")
