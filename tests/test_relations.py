@@ -187,3 +187,11 @@ def test_a_request_about_the_present_moment_is_a_look_up():
     assert dated_request("how many senior agents are on shift at the moment")
     assert not dated_request("I'm covering right now. What does a team lead normally do?".replace(".", "?"))
     assert not dated_request("what does a senior agent need?")
+
+
+def test_an_ordinal_of_those_steps_counts_along_the_route_just_discussed():
+    route = Conversation((Turn("how do I get from experienced agent to expert agent?", "expert-agent", "call-center",
+                               "path", ("experienced-agent", "expert-agent")),))
+    assert subject("how long does the first of those steps take?", route).level.id == "senior-agent"
+    assert subject("and the last of those moves?", route).level.id == "expert-agent"
+    assert subject("the second of these levels", route).level.id == "senior-agent"

@@ -357,6 +357,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, asker, 1, 1, mine=True)
         return Subject(Relation.MINE, asker, anchor=asker)
 
+    along = _along_the_route(kb, query, conversation)
+    if along is not None:
+        return along
+
     if query.newcomer:
         # "just got hired on the phones, what's expected of me?": someone new is at the track's first level
         # (unless a bare title word of that track points elsewhere: "I'm new, what do seniors do?")
@@ -398,6 +402,32 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
             return Subject(Relation.FOLLOWUP, here, from_context=True)
     return Subject(Relation.DESCRIBE)
+
+
+_OF_THOSE = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|last|final) (one )?of (those|these|the|them|that)"
+                       r"( \w+)?( (steps|moves|promotions|jumps|levels|stages|rungs))?\b")
+
+
+def _along_the_route(kb: Knowledge, query: Query, conversation: Conversation | None) -> Subject | None:
+    """ "and how long does the first of those steps take?" after a route from Agent to Senior Agent: the n-th
+    step of the route the conversation was about (a step lands on the level it leads to)."""
+    last = conversation.last if conversation is not None else None
+    if last is None or len(last.level_ids) < 2 or query.mentions:
+        return None
+    m = _OF_THOSE.search(query.norm)
+    if m is None or not all(kb.has_level(i) for i in last.level_ids[:2]):
+        return None
+    a, b = kb.level(last.level_ids[0]), kb.level(last.level_ids[-1])
+    if a.track != b.track or a.id == b.id:
+        return None
+    low, high = sorted((a, b), key=lambda lv: lv.number)
+    levels = bool({"levels", "rungs"} & set(m.group(0).split()))
+    route = [lv for lv in kb.tracks[a.track].levels if low.number <= lv.number <= high.number]
+    route = route if levels else route[1:]     # the n-th step leads to the (n+1)-th level of the route
+    n = len(route) if m.group(1) in {"last", "final"} else _ORDINALS[m.group(1)]
+    if not 0 < n <= len(route):
+        return None
+    return Subject(Relation.POSITION, route[n - 1], position=str(route[n - 1].number), from_context=True)
 
 
 def _relative(kb: Knowledge, anchor: Level, direction: int, steps: int, mine: bool = False) -> Subject:
