@@ -449,6 +449,7 @@ def test_a_follow_up_naming_a_level_of_the_conversation_is_still_answered(adviso
 def test_a_yes_no_follow_up_is_about_the_level_itself_not_its_manager(advisor):
     from bot.search.conversation import Conversation
 
-    convo = Conversation().then(advisor.ask("what does a Team Lead do?"))
-    assert advisor.ask("who manages them?", context=convo).level_id == "call-center-manager"
-    assert advisor.ask("does that one manage the agents?", context=convo).level_id == "team-lead"
+    convo = Conversation().then(advisor.ask("what is a Training & Quality Lead?"))
+    assert advisor.ask("who manages them?", context=convo).level_id == "team-lead"
+    for question in ("does that one manage the QA folks?", "is that one the boss of the QA people?"):
+        assert advisor.ask(question, context=convo).level_id == "training-quality-lead"
