@@ -150,7 +150,10 @@ _ENTRY = re.compile(r"\b(become|becoming|get into|getting into|break into|start 
                     r"get hired as)\b")
 # The asker, or the one asked about, has just started: the way in is the track's first level.
 _NEWCOMER = re.compile(r"\b(i m|im|i am) (new|brand new|a new hire|just (started|joined|hired))\b|"
-                       r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b")
+                       r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b|"
+                       r"\b(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|beginner|new hire) here\b|"
+                       r"\b(i m|im|i am) (a |an |the )?(\w+ )?(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|"
+                       r"beginner|new hire)\b")
 _NEW_BEFORE = {"new", "newly", "newbie", "fresh"}
 # What comes before a track's first level: earlier jobs, schooling ("what do people do before becoming an agent?")
 _BEFORE_ENTRY = re.compile(r"\b(before|prior to) (becoming|joining|being|starting|(you|they|i|we|people) (became|become|joined|join|started|start|get hired))\b|"

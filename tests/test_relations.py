@@ -195,3 +195,91 @@ def test_an_ordinal_of_those_steps_counts_along_the_route_just_discussed():
     assert subject("how long does the first of those steps take?", route).level.id == "senior-agent"
     assert subject("and the last of those moves?", route).level.id == "expert-agent"
     assert subject("the second of these levels", route).level.id == "senior-agent"
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    # a title's own word with a track word: the track word picks the track, the word the level on it
+    ("what's right above senior on the frontend ladder?", Relation.NEXT, "frontend-lead"),
+    ("the level just below Lead for frontend devs", Relation.PREVIOUS, "frontend-senior"),
+    ("what comes before Principal, frontend side", Relation.PREVIOUS, "frontend-expert"),
+    ("two steps above trainee", Relation.NEXT, "frontend-middle"),     # only one track has a trainee
+    ("one notch over Expert in front end", Relation.NEXT, "frontend-principal"),
+    # no track word: the default track
+    ("what's right above senior?", Relation.NEXT, "expert-agent"),
+    ("the step before the QA role", Relation.PREVIOUS, "expert-agent"),
+    ("what's above manager?", Relation.NEXT, "head-of-customer-operations"),
+])
+def test_a_bare_title_word_names_the_level_on_the_track_asked_about(question, relation, level):
+    s = subject(question)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+def test_a_bare_title_word_takes_the_conversations_track():
+    convo = Conversation((Turn("what does a middle frontend dev do?", "frontend-middle", "frontend", "duties"),))
+    s = subject("and what's right under senior?", convo)
+    assert (s.relation, s.level.id) == (Relation.PREVIOUS, "frontend-middle")
+
+
+@pytest.mark.parametrize("question", ["whats aftr team lead", "the one befor senior agent", "level bellow team lead"])
+def test_a_direction_word_with_a_typo_keeps_the_relation(question):
+    assert subject(question).relation in {Relation.NEXT, Relation.PREVIOUS}
+
+
+@pytest.mark.parametrize("question, levels", [
+    ("who's at the midpoint of the frontend ladder?", {"frontend-senior", "frontend-lead"}),
+    ("which role is halfway up the call center track", {"qa-specialist", "training-quality-lead"}),
+    ("the middle step of the call centre ladder", {"qa-specialist", "training-quality-lead"}),
+])
+def test_the_middle_of_a_track(question, levels):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id in levels
+
+
+def test_middle_frontend_is_still_a_level_not_a_position():
+    assert subject("what does a middle frontend developer need?").level.id == "frontend-middle"
+
+
+@pytest.mark.parametrize("question, asker, level", [
+    ("what's the following step for me?", "experienced-agent", "senior-agent"),
+    ("which level is directly above me?", "team-lead", "call-center-manager"),
+    ("what sits right below me", "frontend-lead", "frontend-senior"),
+    ("how do I get promoted one level?", "frontend-junior", "frontend-middle"),
+    ("what should I do to move up?", "qa-specialist", "training-quality-lead"),
+])
+def test_the_askers_stored_level_anchors_a_step_in_the_first_person(question, asker, level):
+    s = subject(question, Conversation(asker_level=asker))
+    assert s.level.id == level and s.mine
+
+
+@pytest.mark.parametrize("question, level", [
+    ("and another step up?", "expert-agent"), ("two more up?", "qa-specialist"), ("one more down then", "experienced-agent"),
+])
+def test_more_steps_from_the_conversations_level(question, level):
+    assert subject(question, AFTER_SENIOR).level.id == level
+
+
+def test_they_points_back_at_the_conversations_level():
+    s = subject("what do they earn in KPI terms?", AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (Relation.FOLLOWUP, "senior-agent")
+
+
+@pytest.mark.parametrize("question, level", [
+    ("not the head of frontend, the one right below, what do they do?", "frontend-principal"),
+    ("team lead — or rather the one just above, what's that?", "call-center-manager"),
+])
+def test_the_one_next_to_a_named_level_said_after_it(question, level):
+    assert subject(question).level.id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("frontend rookie here, what do I need to know?", "frontend-trainee"),
+    ("I'm a total newbie on the phones", "agent"),
+])
+def test_a_newbie_is_at_the_first_level_of_the_track(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level
+
+
+@pytest.mark.parametrize("name, level", [("CCM", "call-center-manager"), ("HCO", "head-of-customer-operations")])
+def test_initialisms_of_titles_name_the_level(name, level):
+    assert subject(f"what does the {name} do?").level.id == level

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from rapidfuzz import fuzz, process
+
 from bot.search.conversation import Conversation
 from bot.knowledge import Knowledge, Level
 from bot.levelnames import normalize
@@ -73,7 +75,8 @@ class Subject:
                 where = f"Step {self.position[1:]} from the top"
             else:
                 where = {"first": "The first (entry) level", "top": "The top level",
-                         "top-ic": "The most senior level that does not manage people"}.get(
+                         "top-ic": "The most senior level that does not manage people",
+                         "middle": "Halfway up"}.get(
                     self.position, f"Step {self.position}")
             return f"{where} on {track} is {name}."
         if self.relation == Relation.MINE:
@@ -119,8 +122,13 @@ _MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|jo
                    r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
                    r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
                    r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b")
-_FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next for me|my next (step|level|move|role|"
-                        r"promotion))\b")
+_FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next( \w+)? for me|my next (step|level|move|"
+                        r"role|promotion)|(next|following) (\w+ )?(level|step|rung|grade|role|move|promotion) (for|up for) me)\b")
+# a step up said in the first person with no level named ("what would I need to get promoted one step?"): from the
+# asker's stored level, when there is one
+_FIRST_PERSON = re.compile(r"\b(i|me|my|i m|im|i ve|myself)\b")
+_STEP_UP = re.compile(r"\b(promot\w*|move up|moving up|step up|level up|go up|going up|next (level|step|rung|grade|role|"
+                      r"move|promotion)|one (step|level|rung|notch|grade) (up|higher)|climb\w*)\b")
 _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
                          r"go up|what s next|whats next|what is next|comes next|come next|next up|progress(ion)?|"
                          r"promot\w* from|where (do|can|could|would|should) (i|you|they|we|one) go|where next|"
@@ -138,7 +146,12 @@ _BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|t
 # A follow-up leans on the conversation: it starts like one, or points back at what was said.
 _FOLLOWUP_START = re.compile(r"^(and|also|what about|how about|and what about|same|ok and|okay and|so|then|but)\b")
 _ANAPHOR = re.compile(r"\b(there|that level|this level|that role|this role|that one|this one|that job|this job|"
-                      r"that position|it|its|the same level|same role|for that|for this|for them)\b")
+                      r"that position|it|its|the same level|same role|for that|for this|for them|they|them|their|"
+                      r"those people|these people|such people|he|she|his|her)\b")
+# "and one more up?", "another step down", "two more up": a count of steps from the conversation's level
+_MORE_UP = {"up", "higher", "above", "further", "further up"}
+_MORE = re.compile(r"\b(one|two|three|a|another)( more)?( (step|level|rung|notch|grade)s?)? (up|higher|above|further up|"
+                   r"down|lower|below|further down)\b")
 
 
 def _words(norm: str) -> list[str]:
@@ -152,9 +165,10 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
     steps = 0
     while i >= 0 and start - i <= 7:
         two = " ".join(words[i - 1: i + 1]) if i >= 1 else ""
-        size = 2 if (two in _UP or two in _DOWN) else 1 if (words[i] in _UP or words[i] in _DOWN) else 0
+        one = _direction_word(words[i])
+        size = 2 if (two in _UP or two in _DOWN) else 1 if one else 0
         if size:
-            cue = two if size == 2 else words[i]
+            cue = two if size == 2 else one
             j = i - size   # a count further back: "two levels above", "2 steps down from"
             while j >= 0 and (words[j] in _FILLER or words[j] in _NUMBER_WORDS or words[j].isdigit()):
                 steps = max(steps, _count(words[j]))
@@ -166,6 +180,21 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
             continue
         return None
     return None
+
+
+_DIRECTION_WORDS = sorted(w for w in _UP | _DOWN if " " not in w and len(w) >= 5)
+
+
+def _direction_word(word: str) -> str | None:
+    """A one-word direction, typos allowed ("aftr", "befor", "bellow"): the same first letter and close in
+    spelling to a direction word of five letters or more."""
+    if word in _UP or word in _DOWN:
+        return word
+    if len(word) < 4 or word in _FILLER:
+        return None
+    best = process.extractOne(word, [w for w in _DIRECTION_WORDS if w[0] == word[0]], scorer=fuzz.ratio,
+                              score_cutoff=85)
+    return best[0] if best else None
 
 
 def _count(word: str) -> int:
@@ -183,6 +212,63 @@ def _the_track(kb: Knowledge, query: Query, track: str | None, conversation: Con
     if tid is None and conversation is not None and conversation.last_level and _FOLLOWUP_START.search(query.norm):
         tid = conversation.last_level.track
     return kb.tracks[tid] if tid in kb.tracks else kb.default_track
+
+
+def _the_track_of(kb: Knowledge, query: Query, track: str | None, conversation: Conversation | None):
+    """The track a bare title word is on: the one the question's words name, else the conversation's, else
+    the default track."""
+    tid = track or query.track_hint
+    if tid is None and conversation is not None and conversation.last_level:
+        tid = conversation.last_level.track
+    return kb.tracks[tid] if tid in kb.tracks else kb.default_track
+
+
+def _track_title_words(kb: Knowledge, track) -> dict[str, Level]:
+    """Words of a track's titles that name one level of it alone ("trainee", "principal", "qa", "lead" on
+    Frontend), leaving out the words of the track's own name, everyday words ("quality", "training") and words
+    several of its titles share."""
+    cached = _TITLE_WORD_CACHE.get((id(kb), track.id))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    from bot.query import _GENERIC_TITLE_WORDS
+
+    # a title's rank word, not a word of everyday use ("before quality or management" names no level)
+    skip = (set(normalize(track.title).split()) | set(track.id.split("-"))
+            | (_GENERIC_TITLE_WORDS - {"lead", "head", "manager"}))
+    seen: dict[str, list[Level]] = {}
+    for level in track.levels:
+        for word in set(normalize(level.title).split()) - skip:
+            seen.setdefault(word, []).append(level)
+    table = {w: lvs[0] for w, lvs in seen.items() if len(lvs) == 1 and len(w) >= 2}
+    _TITLE_WORD_CACHE[(id(kb), track.id)] = (kb, table)
+    return table
+
+
+_TITLE_WORD_CACHE: dict[tuple[int, str], tuple[Knowledge, dict[str, Level]]] = {}
+
+
+def _titled(kb: Knowledge, query: Query, track) -> list[Mention]:
+    """Bare title words outside the names found, each read as the one level of ``track`` with that word in its
+    title: "Senior" on the frontend track is Senior Frontend Developer, "the QA one" QA Specialist."""
+    table = _track_title_words(kb, track)
+    others = [_track_title_words(kb, t) for t in kb.tracks.values() if t.id != track.id]
+    taken = {i for m in query.mentions for i in range(m.start, m.end)}
+    out: list[Mention] = []
+    for i, word in enumerate(_words(query.norm)):
+        if i in taken:
+            continue
+        level = None
+        for w in (word, word[:-1] if word.endswith("s") and len(word) > 3 else None):
+            if w is None:
+                continue
+            # on the track asked about; else on the only track with a title that has it ("trainee")
+            elsewhere = [t[w] for t in others if w in t]
+            level = table.get(w) or (elsewhere[0] if len(elsewhere) == 1 else None)
+            if level is not None:
+                break
+        if level is not None:
+            out.append(Mention(level, i, i + 1, True, word))
+    return out
 
 
 def manages_people(kb: Knowledge, level: Level) -> bool:
@@ -218,6 +304,8 @@ def position_level(kb: Knowledge, track, position: str) -> Level | None:
         return levels[0]
     if position == "top":
         return levels[-1]
+    if position == "middle":   # halfway up: of an even number of levels, the lower of the two in the centre
+        return levels[(len(levels) - 1) // 2]
     if position == "top-ic":
         managers = [lv.number for lv in levels if manages_people(kb, lv)]
         first_manager = min(managers) if managers else len(levels) + 1
@@ -265,11 +353,19 @@ def _from_an_end(norm: str) -> str | None:
     return None
 
 
+_MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|center|centre|midpoint|mid point|halfway point)"
+                     r"( (of|on|in))?\b|\b(half ?way|mid ?way)\b|\b(middle|central|centre|center|median) "
+                     + _PLACE + r"\b|\bmiddle of the (ladder|track|career ladder)\b")
+
+
 def _position(norm: str) -> str | None:
-    """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2"."""
+    """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2",
+    "middle"."""
     counted = _from_an_end(norm)
     if counted is not None:
         return counted
+    if _MIDDLE.search(norm):
+        return "middle"
     m = _ORD_PLACE.search(norm)
     if m:
         n = _ORDINALS[m.group(1)]
@@ -288,6 +384,10 @@ def _position(norm: str) -> str | None:
     if _FIRST.search(norm):
         return "first"
     return None
+
+
+_ONE_NEXT_TO = re.compile(r"\b(the|that) (one|level|role|job|step|rung|position|person|guy)( right| just| directly| "
+                          r"immediately)? (under|below|beneath|underneath|before|above|over|after)\b(?! (the|a|an|my|\w+ing)\b)")
 
 
 _UP_ANYWHERE = re.compile(r"\b(above|after|higher|beyond|followed by|follows|following|succeeds|up from|next|one up|"
@@ -312,6 +412,14 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if cue is not None:
             return _relative(kb, m.level, *cue)
 
+    if not strong:
+        # "what comes after Senior on the frontend track?", "the level before the QA one": a title's own word,
+        # on the track the question (or the conversation) is about
+        for m in _titled(kb, query, _the_track_of(kb, query, track, conversation)):
+            cue = _cue_before(words, m.start)
+            if cue is not None:
+                return _relative(kb, m.level, *cue)
+
     if not strong and query.mentions:
         # "the highest level that's still an agent": a superlative over the levels a title word names
         grouped = _within_title(kb, query, _the_track(kb, query, track, conversation))
@@ -326,6 +434,11 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         rest = _outside(words, query.mentions)
         # "Lead Frontend -> what's the following level called?", "... before going up to the next level":
         # a step from the named level, said after it (even when the question asks for a name)
+        after = " ".join(words[max(m.end for m in query.mentions):])
+        said_after = _ONE_NEXT_TO.search(after)
+        if said_after:
+            # "not the CCO, the one right under": a step from the named level, said after it
+            return _relative(kb, named, 1 if said_after.group(4) in _UP else -1, 1)
         if _PREV_NOUN.search(rest):
             return _relative(kb, named, -1, 1)
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
@@ -343,17 +456,24 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         return Subject(Relation.NAMED, named)
 
     # no level named: the asker's own level, a place on a track, or the conversation
-    if mine or (asker is not None and _FROM_HERE.search(query.norm)):
+    me_at = next((i for i, w in enumerate(words) if w in {"me", "myself"}), None)
+    above_me = asker is not None and me_at is not None and _cue_before(words, me_at) is not None
+    step_up = (asker is not None and not query.partial and _FIRST_PERSON.search(query.norm) is not None
+               and _STEP_UP.search(query.norm) is not None)
+    if mine or (asker is not None and _FROM_HERE.search(query.norm)) or above_me or step_up:
         if query.newcomer and asker is None:   # "I just started, which level am I?": the way in
             tr = _the_track(kb, query, track, conversation)
             return Subject(Relation.POSITION, tr.levels[0], position="first")
         if asker is None:
             return Subject(Relation.MINE, None, missing="mine")
-        at = next((i for i, w in enumerate(words) if w in {"mine", "my", "me"}), None)
-        cue = _cue_before(words, at) if at is not None else None
+        cue = None
+        for at in (i for i, w in enumerate(words) if w in {"mine", "my", "me", "myself"}):
+            cue = _cue_before(words, at)
+            if cue is not None:
+                break
         if cue is not None:
             return _relative(kb, asker, *cue, mine=True)
-        if _NEXT_AFTER.search(query.norm) or _FROM_HERE.search(query.norm):
+        if _NEXT_AFTER.search(query.norm) or _FROM_HERE.search(query.norm) or step_up:
             return _relative(kb, asker, 1, 1, mine=True)
         return Subject(Relation.MINE, asker, anchor=asker)
 
@@ -389,6 +509,11 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         here = kb.level(last.level_id)
         at = next((i for i, w in enumerate(words) if w in {"that", "this", "it", "them", "there", "one"}), None)
         cue = _cue_before(words, at) if at is not None else None
+        if cue is None:
+            more = _MORE.search(query.norm)
+            if more:
+                n = _NUMBER_WORDS.get(more.group(1), 1) if more.group(1) not in {"a", "another"} else 1
+                cue = (1 if more.group(5) in _MORE_UP else -1, n)
         if cue is None and _BACK.search(query.norm):
             cue = (-1, 1)
         if cue is None and _NEXT_AFTER.search(query.norm) and _FOLLOWUP_START.search(query.norm):
