@@ -453,3 +453,33 @@ def test_a_yes_no_follow_up_is_about_the_level_itself_not_its_manager(advisor):
     assert advisor.ask("who manages them?", context=convo).level_id == "team-lead"
     for question in ("does that one manage the QA folks?", "is that one the boss of the QA people?"):
         assert advisor.ask(question, context=convo).level_id == "training-quality-lead"
+
+
+@pytest.mark.parametrize("question, level", [
+    ("frontend rookie here, what do I need to know?", "frontend-trainee"),
+    ("newbie here on the phones, what am I supposed to do?", "agent"),
+])
+def test_a_newcomer_asking_what_to_know_gets_the_first_level_not_the_help_text(advisor, question, level):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == level
+
+
+def test_a_newcomer_asking_what_ladder_can_do_gets_the_help_text(advisor):
+    assert advisor.ask("I'm new here, what can you help me with?").level_id is None
+
+
+@pytest.mark.parametrize("question", ["which udemy course is best for learning react?",
+                                      "what are Amazon's software engineering levels?",
+                                      "recommend me a good typescript course"])
+def test_outside_courses_and_other_companies_engineering_ladders_are_refused(advisor, question):
+    a = advisor.ask(question)
+    assert a.status == "no_answer" and a.level_id is None
+
+
+@pytest.mark.parametrize("question, level", [
+    ("third from the top on frontend, who's that?", "frontend-expert"),
+    ("who sits second from the bottom on the call centre ladder?", "experienced-agent"),
+])
+def test_who_is_at_a_position_is_a_question_about_the_ladder(advisor, question, level):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id == level

@@ -237,6 +237,7 @@ def test_the_middle_of_a_track(question, levels):
 
 def test_middle_frontend_is_still_a_level_not_a_position():
     assert subject("what does a middle frontend developer need?").level.id == "frontend-middle"
+    assert subject("is a call centre job a dead end, career-wise?").relation != Relation.POSITION
 
 
 @pytest.mark.parametrize("question, asker, level", [
@@ -283,3 +284,11 @@ def test_a_newbie_is_at_the_first_level_of_the_track(question, level):
 @pytest.mark.parametrize("name, level", [("CCM", "call-center-manager"), ("HCO", "head-of-customer-operations")])
 def test_initialisms_of_titles_name_the_level(name, level):
     assert subject(f"what does the {name} do?").level.id == level
+
+
+@pytest.mark.parametrize("question", ["what numbers am I supposed to hit?", "what's expected of me at the moment?",
+                                      "which skills should I have by now?"])
+def test_what_is_expected_of_the_asker_is_their_stored_level(question):
+    s = subject(question, Conversation(asker_level="senior-agent"))
+    assert (s.relation, s.level.id) == (Relation.MINE, "senior-agent")
+    assert subject(question).relation != Relation.MINE or subject(question).level is None

@@ -70,9 +70,17 @@ class Context:
 # -- rules, in order ----------------------------------------------------------------------------------
 
 def social(c: Context) -> Answer | None:
+    s = c.u.subject
+    if s.resolved and not s.from_context and s.relation != Relation.NAMED and not _TO_THE_BOT.search(c.query.norm):
+        # "fe newbie here, what am i even supposed to know": the ladder says which level it is about (but "I'm new
+        # here, what can you do?" asks about Ladder)
+        return None
     if c.u.social and not c.query.strong_levels:
         return c.compose.social(c.query, c.u.kind)
     return None
+
+
+_TO_THE_BOT = re.compile(r"\b(you|your|u|ya|bot)\b")
 
 
 def out_of_scope(c: Context) -> Answer | None:

@@ -127,6 +127,9 @@ _FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|n
 # a step up said in the first person with no level named ("what would I need to get promoted one step?"): from the
 # asker's stored level, when there is one
 _FIRST_PERSON = re.compile(r"\b(i|me|my|i m|im|i ve|myself)\b")
+# what the asker is expected to do where they are ("what KPI am I expected to hit?"): their stored level
+_EXPECTED_OF_ME = re.compile(r"\b(am i|i m|im|i am) (\w+ )?(expected|supposed|meant|required|obliged) to\b"
+                            r"|\b(expected|required) of me\b|\b(should|must) i (be )?(hitting|hit|doing|know|have)\b")
 _STEP_UP = re.compile(r"\b(promot\w*|move up|moving up|step up|level up|go up|going up|next (level|step|rung|grade|role|"
                       r"move|promotion)|one (step|level|rung|notch|grade) (up|higher)|climb\w*)\b")
 _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
@@ -353,9 +356,10 @@ def _from_an_end(norm: str) -> str | None:
     return None
 
 
-_MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|center|centre|midpoint|mid point|halfway point)"
-                     r"( (of|on|in))?\b|\b(half ?way|mid ?way)\b|\b(middle|central|centre|center|median) "
-                     + _PLACE + r"\b|\bmiddle of the (ladder|track|career ladder)\b")
+# "center" only as the centre of something ("a call center job" is no place on a track)
+_MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|midpoint|mid point|halfway point)\b"
+                     r"|\b(in|at|around|near) the (very )?center of (the|a|this|our)\b|\b(half ?way|mid ?way)\b"
+                     r"|\b(middle|central|median) " + _PLACE + r"\b|\bmiddle of the (ladder|track|career ladder)\b")
 
 
 def _position(norm: str) -> str | None:
@@ -460,7 +464,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     above_me = asker is not None and me_at is not None and _cue_before(words, me_at) is not None
     step_up = (asker is not None and not query.partial and _FIRST_PERSON.search(query.norm) is not None
                and _STEP_UP.search(query.norm) is not None)
-    if mine or (asker is not None and _FROM_HERE.search(query.norm)) or above_me or step_up:
+    expected = asker is not None and not query.partial and _EXPECTED_OF_ME.search(query.norm) is not None
+    if mine or (asker is not None and _FROM_HERE.search(query.norm)) or above_me or step_up or expected:
         if query.newcomer and asker is None:   # "I just started, which level am I?": the way in
             tr = _the_track(kb, query, track, conversation)
             return Subject(Relation.POSITION, tr.levels[0], position="first")
