@@ -483,3 +483,14 @@ def test_outside_courses_and_other_companies_engineering_ladders_are_refused(adv
 def test_who_is_at_a_position_is_a_question_about_the_ladder(advisor, question, level):
     a = advisor.ask(question)
     assert a.status == "answered" and a.level_id == level
+
+
+@pytest.mark.parametrize("question, level", [("what's a Training & Quality Lead?", "training-quality-lead"),
+                                             ("what is a Principal Frontend Developer", "frontend-principal")])
+def test_asking_what_a_level_is_gets_that_level_not_background_reading(advisor, question, level):
+    assert advisor.ask(question).level_id == level
+
+
+def test_a_term_asked_about_beside_a_level_still_gets_background_reading(advisor):
+    a = advisor.ask("the QA specialist card mentions COPC, what does COPC mean?")
+    assert a.level_id is None or a.level_id.startswith("reference/") or a.kind == "glossary"

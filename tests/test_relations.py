@@ -292,3 +292,9 @@ def test_what_is_expected_of_the_asker_is_their_stored_level(question):
     s = subject(question, Conversation(asker_level="senior-agent"))
     assert (s.relation, s.level.id) == (Relation.MINE, "senior-agent")
     assert subject(question).relation != Relation.MINE or subject(question).level is None
+
+
+@pytest.mark.parametrize("question, level", [("second from the bottom on the frontend ladder", "frontend-junior"),
+                                             ("third from the start, call centre side", "senior-agent")])
+def test_a_place_counted_up_from_the_bottom(question, level):
+    assert subject(question).level.id == level

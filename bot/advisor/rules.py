@@ -30,11 +30,12 @@ from bot.advisor.compose import (aspect_text, compare_text, fact_text, manager_t
 from bot.advisor.composer import Composer
 from bot.knowledge import Level
 from bot.render import level_name
-from bot.query import Intent
+from bot.query import Intent, _content
 from bot.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
 from bot.search.relations import _MINE, Relation
+from bot.search.scope import names_an_outsider
 from bot.search.scope import DATED_PENALTY, MIN_SCOPE_SCORE, NAMED_SCOPE_MARGIN, POLICY_MESSAGE, ScopeGuard
 from bot.search.understanding import ASPECTS, Understanding
 
@@ -80,6 +81,8 @@ def social(c: Context) -> Answer | None:
     return None
 
 
+_ABOUT_OTHERS = {"oos_other_company", "oos_personal"}
+OUTSIDER_SHARE = 0.2   # the out-of-scope kinds' share that, with an outside name, is enough to refuse
 _TO_THE_BOT = re.compile(r"\b(you|your|u|ya|bot)\b")
 
 
@@ -105,6 +108,10 @@ def scope_backstop(c: Context) -> Answer | None:
     if c.u.in_scope or c.u.social or c.u.subject.from_context or c.u.subject.relation == Relation.MINE:
         return None
     q = c.query
+    guess = c.u.guess
+    if guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE and names_an_outsider(c.kb, q.text):
+        # "what are Microsoft's engineering levels?": unsure, but another company (or a person) is named
+        return c.refuse(guess.best_out_of_scope)
     general = c.scope.general(c.ranking)
     margin, kind = c.scope.named(q, c.ranking)
     if q.dated:
@@ -194,6 +201,8 @@ def background(c: Context) -> Answer | None:
         if note_score > float(r.chunk_scores[c.compose.ranker.level_chunks[level.id]].max()) - BEFORE_ENTRY_SLACK:
             return c.compose.background(q, r, note_id, c.u.kind)
     if c.u.kind == "glossary":
+        if c.named and not _content(c.kb, q.masked):
+            return None   # "what's a Training & Quality Lead?": the term asked about is the level
         # "the TL description says 10-15 FTE, what's an FTE?": a named level is context for a term
         return c.compose.background(q, r, note_id, c.u.kind)
     if c.named or q.identify:

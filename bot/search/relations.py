@@ -326,6 +326,9 @@ _ENDS = {"top": 1, "summit": 1, "bottom": -1, "start": -1, "beginning": -1}
 _FROM_LAST = re.compile(r"\b(penultimate|antepenultimate|last but (one|two)|next to (the )?(last|top))\b"
                         r"|\b(\w+) (to|from) (the )?(very )?(last|end|top)\b")
 
+# "second from the bottom", "third from the start": counted up from the first level
+_FROM_FIRST = re.compile(r"\b(\w+) (from|up from) the (very )?(bottom|start|beginning)\b")
+
 
 def _from_an_end(norm: str) -> str | None:
     """A place counted from an end of the track: "one step below the top" is "-2", "just above the bottom" "2",
@@ -340,6 +343,10 @@ def _from_an_end(norm: str) -> str | None:
         n = _ORDINALS.get(m.group(5) or "")
         if n:
             return "top" if n == 1 else f"-{n}"
+    m = _FROM_FIRST.search(norm)
+    if m and m.group(1) in _ORDINALS:
+        n = _ORDINALS[m.group(1)]
+        return "first" if n == 1 else str(n)
     words = _words(norm)
     for i, w in enumerate(words):
         end = _ENDS.get(w)
