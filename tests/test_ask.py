@@ -494,3 +494,12 @@ def test_asking_what_a_level_is_gets_that_level_not_background_reading(advisor, 
 def test_a_term_asked_about_beside_a_level_still_gets_background_reading(advisor):
     a = advisor.ask("the QA specialist card mentions COPC, what does COPC mean?")
     assert a.level_id is None or a.level_id.startswith("reference/") or a.kind == "glossary"
+
+
+@pytest.mark.parametrize("question, level", [
+    ("I joined as an agent two years ago, I coach new people and my KPI is 104%, am I ready to be senior?", "senior-agent"),
+    ("been a junior frontend dev for 18 months and I review PRs, does that make me middle yet?", "frontend-middle"),
+])
+def test_a_gap_check_is_against_the_level_aimed_at_not_the_one_the_asker_started_at(advisor, question, level):
+    a = advisor.ask(question)
+    assert a.level_id == level

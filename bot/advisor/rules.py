@@ -34,7 +34,7 @@ from bot.query import Intent, _content
 from bot.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
-from bot.search.relations import _MINE, Relation
+from bot.search.relations import _MINE, Relation, _titled
 from bot.search.scope import names_an_outsider
 from bot.search.scope import DATED_PENALTY, MIN_SCOPE_SCORE, NAMED_SCOPE_MARGIN, POLICY_MESSAGE, ScopeGuard
 from bot.search.understanding import ASPECTS, Understanding
@@ -81,6 +81,8 @@ def social(c: Context) -> Answer | None:
     return None
 
 
+# words before the level the asker is (or was) at, not the one to check against: "started as an agent", "being a TL"
+_WHERE_I_AM = {"as", "being", "been", "was", "im", "m", "am", "from", "currently", "now"}
 _ABOUT_OTHERS = {"oos_other_company", "oos_personal"}
 OUTSIDER_SHARE = 0.2   # the out-of-scope kinds' share that, with an outside name, is enough to refuse
 _TO_THE_BOT = re.compile(r"\b(you|your|u|ya|bot)\b")
@@ -142,6 +144,13 @@ def gap_check(c: Context) -> Answer | None:
         return None
     s = c.u.subject
     level = s.level if s.level is not None else (c.named[0] if c.named else None)
+    if s.relation == Relation.NAMED and level is not None:
+        # "I started as an agent 2 years ago ... does that make me senior?": where the asker is comes first, the
+        # level to check against last (a bare title word read on the track of the level named)
+        words = c.query.norm.split()
+        said = [m for m in c.query.mentions + _titled(c.kb, c.query, c.kb.tracks[level.track])
+                if not set(words[max(0, m.start - 3): m.start]) & _WHERE_I_AM]
+        level = max(said, key=lambda m: m.start).level if said else level
     if level is None:
         return c.compose.gap_check(c.query, c.ranking)
     text = (f"Let's see how ready you are for *{level_name(level)}*: a gap check walks through what it asks for, "
