@@ -298,3 +298,8 @@ def test_what_is_expected_of_the_asker_is_their_stored_level(question):
                                              ("third from the start, call centre side", "senior-agent")])
 def test_a_place_counted_up_from_the_bottom(question, level):
     assert subject(question).level.id == level
+
+
+def test_a_common_title_word_before_ladder_names_the_track_not_a_level():
+    s = subject("what's the centre rung of the agent ladder")
+    assert s.relation == Relation.POSITION and s.level.id in {"qa-specialist", "training-quality-lead"}

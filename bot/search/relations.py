@@ -366,7 +366,8 @@ def _from_an_end(norm: str) -> str | None:
 # "center" only as the centre of something ("a call center job" is no place on a track)
 _MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|midpoint|mid point|halfway point)\b"
                      r"|\b(in|at|around|near) the (very )?center of (the|a|this|our)\b|\b(half ?way|mid ?way)\b"
-                     r"|\b(middle|central|median) " + _PLACE + r"\b|\bmiddle of the (ladder|track|career ladder)\b")
+                     r"|\b(middle|central|median) " + _PLACE + r"\b|\bcenter (rung|step|tier|spot)s?\b"
+                     r"|\bmiddle of the (ladder|track|career ladder)\b")
 
 
 def _position(norm: str) -> str | None:
@@ -411,6 +412,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     """What ``query`` is about, by the ladder's structure. Relations between levels are resolved here;
     a description (nothing named, no position, no conversation to lean on) is left to retrieval."""
     words = _words(query.norm)
+    # "the agent ladder", "on the agent track": a bare common title word that names a track, not a level
+    track_words = [m for m in query.mentions if not m.strong and words[m.end: m.end + 1] in (["ladder"], ["track"])]
+    if track_words:
+        query = replace(query, mentions=[m for m in query.mentions if m not in track_words])
     strong = [m for m in query.mentions if m.strong]
     asker = None
     if conversation is not None and conversation.asker_level and kb.has_level(conversation.asker_level):
