@@ -151,7 +151,7 @@ _ENTRY = re.compile(r"\b(become|becoming|get into|getting into|break into|start 
 # The asker, or the one asked about, has just started: the way in is the track's first level.
 _NEWCOMER = re.compile(r"\b(i m|im|i am) (new|brand new|a new hire|just (started|joined|hired))\b|"
                        r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b|"
-                       r"\b(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|beginner|new hire) here\b|"
+                       r"\b(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|beginner|new hire)( \w+){0,4} here\b|"
                        r"\b(i m|im|i am) (a |an |the )?(\w+ )?(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|"
                        r"beginner|new hire)\b")
 _NEW_BEFORE = {"new", "newly", "newbie", "fresh"}

@@ -503,3 +503,15 @@ def test_a_term_asked_about_beside_a_level_still_gets_background_reading(advisor
 def test_a_gap_check_is_against_the_level_aimed_at_not_the_one_the_asker_started_at(advisor, question, level):
     a = advisor.ask(question)
     assert a.level_id == level
+
+
+def test_my_next_promotion_with_a_stored_level_is_the_level_above_it(advisor):
+    from bot.search.conversation import Conversation
+
+    a = advisor.ask("how do I get my next promotion?", context=Conversation(asker_level="team-lead"))
+    assert a.status == "answered" and a.level_id == "call-center-manager"
+
+
+def test_whats_on_their_plate_after_a_short_title_is_that_levels_duties(advisor):
+    a = advisor.ask("TL - what's on their plate?")
+    assert a.status == "answered" and a.level_id == "team-lead"

@@ -303,3 +303,18 @@ def test_a_place_counted_up_from_the_bottom(question, level):
 def test_a_common_title_word_before_ladder_names_the_track_not_a_level():
     s = subject("what's the centre rung of the agent ladder")
     assert s.relation == Relation.POSITION and s.level.id in {"qa-specialist", "training-quality-lead"}
+
+
+def test_a_new_hire_on_a_team_here_is_at_the_first_level_of_its_track():
+    s = subject("new hire on the dev team here, what do I need to know")
+    assert s.relation == Relation.POSITION and s.level.id == "frontend-trainee"
+
+
+@pytest.mark.parametrize("question, bare", [
+    ("nxt levl aftr expert agent?", True), ("second from the top in frontend, who's that?", True),
+    ("who is second from the top on leave today?", False), ("what's the level after senior agent at amazon", False),
+])
+def test_a_question_that_says_nothing_but_a_relation(question, bare):
+    from bot.search.relations import bare_relation
+
+    assert bare_relation(understand(KB, question)) is bare

@@ -34,7 +34,7 @@ from bot.query import Intent, _content
 from bot.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
-from bot.search.relations import _MINE, Relation, _titled
+from bot.search.relations import _MINE, Relation, _titled, bare_relation
 from bot.search.scope import names_an_outsider
 from bot.search.scope import DATED_PENALTY, MIN_SCOPE_SCORE, NAMED_SCOPE_MARGIN, POLICY_MESSAGE, ScopeGuard
 from bot.search.understanding import ASPECTS, Understanding
@@ -94,6 +94,9 @@ def out_of_scope(c: Context) -> Answer | None:
         return None   # "what about middle?" after a frontend question: a level of the conversation's track, named
     if s.from_context and s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.level is not None:
         return None   # "and the one right under it?": a step on the ladder from the conversation's level
+    if s.relation in {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION} and s.level is not None \
+            and bare_relation(c.query):
+        return None   # "nxt levl aftr expert agent?": nothing but a step on the ladder, whatever the classifier reads
     if c.query.newcomer and c.u.kind is None:
         return None   # "I just started on the phones, what am I supposed to do?": no single other kind is sure; the backstop judges
     if c.u.out_of_scope:

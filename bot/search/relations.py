@@ -631,3 +631,20 @@ def _promoted_to(words: list[str], mentions: list[Mention], near: bool = False) 
         if _TARGET.search(before):
             return True
     return False
+
+
+# words that only say which way or how far along the ladder ("what comes right after", "two levels below")
+_RELATION_ONLY = (_FILLER | set(_NUMBER_WORDS) | set(_ORDINALS) | {w for w in _UP | _DOWN if " " not in w}
+                  | {"what", "whats", "which", "who", "whos", "where", "wat", "wot", "is", "are", "the", "next", "nxt",
+                     "previous", "prev", "then", "and", "ok", "so", "comes", "come", "from", "top", "bottom", "highest",
+                     "lowest", "last", "first", "middle", "halfway", "on", "in", "for", "track", "ladder", "side",
+                     "called", "name", "that", "this", "it", "there", "s", "levl", "lvl", "thing", "frontend", "call",
+                     "center", "developer", "developers"})
+
+
+def bare_relation(query: Query) -> bool:
+    """Does the question say nothing but a relation ("nxt levl aftr expert agent?", "which level comes before the
+    QA one?")? Then it is a question about the ladder's order, whatever else the classifier reads into it."""
+    rest = [w for w in _words(query.masked) if w not in _RELATION_ONLY and _direction_word(w) is None]
+    return not rest
+
