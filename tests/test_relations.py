@@ -318,3 +318,11 @@ def test_a_question_that_says_nothing_but_a_relation(question, bare):
     from bot.search.relations import bare_relation
 
     assert bare_relation(understand(KB, question)) is bare
+
+
+@pytest.mark.parametrize("question, level", [
+    ("where do I go once I'm no longer a QA specialist?", "training-quality-lead"),
+    ("what's my next role when I'm not a new agent any more", "experienced-agent"),
+])
+def test_once_no_longer_a_level_is_the_level_after_it(question, level):
+    assert subject(question).level.id == level

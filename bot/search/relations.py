@@ -398,6 +398,8 @@ def _position(norm: str) -> str | None:
     return None
 
 
+_NO_LONGER = re.compile(r"\b(once|when|after|if)( \w+){1,3} (not|no longer|past being|done being|finished being)"
+                        r"( (a|an|the))?( (new|fresh|newbie|junior|brand new))?$")
 _ONE_NEXT_TO = re.compile(r"\b(the|that) (one|level|role|job|step|rung|position|person|guy)( right| just| directly| "
                           r"immediately)? (under|below|beneath|underneath|before|above|over|after)\b(?! (the|a|an|my|\w+ing)\b)")
 
@@ -450,6 +452,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         rest = _outside(words, query.mentions)
         # "Lead Frontend -> what's the following level called?", "... before going up to the next level":
         # a step from the named level, said after it (even when the question asks for a name)
+        first = min(m.start for m in query.mentions)
+        if _NO_LONGER.search(" ".join(words[max(0, first - 7): first])):
+            # "what's the step once I'm not a fresh agent anymore": the level after it
+            return _relative(kb, named, 1, 1)
         after = " ".join(words[max(m.end for m in query.mentions):])
         said_after = _ONE_NEXT_TO.search(after)
         if said_after:
