@@ -326,3 +326,13 @@ def test_a_question_that_says_nothing_but_a_relation(question, bare):
 ])
 def test_once_no_longer_a_level_is_the_level_after_it(question, level):
     assert subject(question).level.id == level
+
+
+@pytest.mark.parametrize("question", ["how much experience does that take?", "what skills would that need", "is that a people job?"])
+def test_that_as_subject_points_back_at_the_conversations_level(question):
+    s = subject(question, AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (Relation.FOLLOWUP, "senior-agent")
+
+
+def test_that_as_a_relative_word_does_not_make_a_follow_up():
+    assert subject("which level is the one that handles escalations?", AFTER_SENIOR).relation == Relation.DESCRIBE

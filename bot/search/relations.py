@@ -150,7 +150,9 @@ _BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|t
 _FOLLOWUP_START = re.compile(r"^(and|also|what about|how about|and what about|same|ok and|okay and|so|then|but)\b")
 _ANAPHOR = re.compile(r"\b(there|that level|this level|that role|this role|that one|this one|that job|this job|"
                       r"that position|it|its|the same level|same role|for that|for this|for them|they|them|their|"
-                      r"those people|these people|such people|he|she|his|her)\b")
+                      r"those people|these people|such people|he|she|his|her|"
+                      r"(does|did|is|was|would|will|can|for) that|that (take|takes|need|needs|require|requires|involve|"
+                      r"involves|mean|means)|that$)\b")
 # "and one more up?", "another step down", "two more up": a count of steps from the conversation's level
 _MORE_UP = {"up", "higher", "above", "further", "further up"}
 _MORE = re.compile(r"\b(one|two|three|a|another)( more)?( (step|level|rung|notch|grade)s?)? (up|higher|above|further up|"
