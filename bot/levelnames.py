@@ -16,7 +16,11 @@ from bot.text import escape
 if TYPE_CHECKING:  # pragma: no cover
     from bot.knowledge import Knowledge, Level
 
-_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend"}
+_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend",
+             # short forms people use for title words
+             "ops": "operations", "mgr": "manager", "mngr": "manager", "dev": "developer", "devs": "developers",
+             "sr": "senior", "snr": "senior", "jr": "junior", "jnr": "junior", "mid": "middle", "mgmt": "management",
+             "supv": "supervisor", "spec": "specialist"}
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"
@@ -33,6 +37,10 @@ def build_name_table(kb: "Knowledge") -> dict[str, list["Level"]]:
     table: dict[str, list[Level]] = {}
     for level in kb.levels():
         names = {level.id.replace("-", " "), level.title, *level.aliases}
+        # "Lead Frontend" for "Lead Frontend Developer": a title without the word every level of its track ends in
+        words = normalize(level.title).split()
+        if len(words) >= 3 and words[-1] == "developer":
+            names.add(" ".join(words[:-1]))
         for name in names:
             key = normalize(name)
             if key and level not in table.setdefault(key, []):

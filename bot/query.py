@@ -150,7 +150,10 @@ _ENTRY = re.compile(r"\b(become|becoming|get into|getting into|break into|start 
                     r"get hired as)\b")
 # The asker, or the one asked about, has just started: the way in is the track's first level.
 _NEWCOMER = re.compile(r"\b(i m|im|i am) (new|brand new|a new hire|just (started|joined|hired))\b|"
-                       r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b")
+                       r"\bjust (got |been )?(hired|started|joined|onboarded)\b|\bnew here\b|\bmy first (day|week|month)\b|"
+                       r"\b(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|beginner|new hire)( \w+){0,4} here\b|"
+                       r"\b(i m|im|i am) (a |an |the )?(\w+ )?(newbie|rookie|noob|newcomer|new starter|new joiner|fresher|"
+                       r"beginner|new hire)\b")
 _NEW_BEFORE = {"new", "newly", "newbie", "fresh"}
 # What comes before a track's first level: earlier jobs, schooling ("what do people do before becoming an agent?")
 _BEFORE_ENTRY = re.compile(r"\b(before|prior to) (becoming|joining|being|starting|(you|they|i|we|people) (became|become|joined|join|started|start|get hired))\b|"
@@ -169,7 +172,7 @@ _REQUIRE = re.compile(r"\b(need|needs|required|require|requirements|requirement|
 _DATED = re.compile(
     r"\b(today|tonight|tomorrow|yesterday|(mon|tues|wednes|thurs|fri|satur|sun)days?|weekend|"
     r"january|february|march|april|june|july|august|september|october|november|december|"
-    r"(this|last|next|past|coming) (week|month|quarter|year|shift|weekend|sprint)|"
+    r"(this|last|next|past|coming) (week|month|quarter|year|shift|weekend|sprint)|right now|at the moment|as we speak|"
     r"(on|for|in|since|until|by) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)( \d+)?)\b"
 )
 _CLAUSES = re.compile(r"[.?!;]+|\s[-–—]+\s")
@@ -300,7 +303,9 @@ def _wordwise(words: list[str], names: list[str]) -> str | None:
 
 
 _GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to", "for", "of", "and", "or", "is",
-         "be", "in", "on", "at", "with", "from", "into", "i", "im", "me"}
+         "be", "in", "on", "at", "with", "from", "into", "i", "im", "me",
+         # nor a place word ("the highest level a frontend dev..." is not "lead frontend developer")
+         "level", "levels", "role", "roles", "job", "jobs", "position", "step", "steps", "rung", "grade"}
 _GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
                         "center", "customer", "chief", "operations", "specialist", "quality", "training"}
 

@@ -112,3 +112,227 @@ def test_the_answer_says_which_relation_it_used():
     assert subject("what comes after senior agent?").phrase(KB) == "After L3 Senior Agent comes *L4 Expert Agent*."
     assert subject("second highest level").phrase(KB) == \
         "Step 2 from the top on Call Center – Sales &amp; Support is *L9 Head of Customer Operations*."
+
+
+@pytest.mark.parametrize("question, level", [
+    # counted from an end of the track, however it is said
+    ("what's the penultimate level?", "head-of-customer-operations"),
+    ("the second to last step on the frontend ladder", "frontend-principal"),
+    ("which level is last but one", "head-of-customer-operations"),
+    ("the role one step below the top", "head-of-customer-operations"),
+    ("two levels under the very top of the frontend track", "frontend-expert"),
+    ("the level just above the bottom", "experienced-agent"),
+    # a superlative over the levels a title word picks out
+    ("what's the highest level that is still an agent?", "expert-agent"),
+    ("the top job that is still an agent role, before quality or management", "expert-agent"),
+    ("the highest level an agent can reach", "chief-customer-officer"),
+    # where everyone starts, and the boss
+    ("where does everybody begin on the frontend ladder?", "frontend-trainee"),
+    ("who's the big boss around here?", "chief-customer-officer"),
+])
+def test_positions_counted_from_an_end_or_within_a_title(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("Senior Agent -> what's the following level called?", Relation.NEXT, "expert-agent"),
+    ("as a QA specialist, where does the ladder take me next?", Relation.NEXT, "training-quality-lead"),
+    ("how long must I be an experienced agent before going up to the next level", Relation.NEXT, "senior-agent"),
+    ("Team Lead: what is the previous level?", Relation.PREVIOUS, "training-quality-lead"),
+])
+def test_next_and_previous_said_after_the_name(question, relation, level):
+    s = subject(question)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("what's the next one up called?", Relation.NEXT, "expert-agent"),
+    ("what's the following level?", Relation.NEXT, "expert-agent"),
+    ("what's the previous step?", Relation.PREVIOUS, "experienced-agent"),
+])
+def test_a_relation_with_no_level_named_starts_from_the_conversation(question, relation, level):
+    s = subject(question, AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+@pytest.mark.parametrize("question, level", [
+    ("brand new here, what should I be doing?", "agent"),
+    ("just joined the frontend team, what's expected of me?", "frontend-trainee"),
+])
+def test_a_newcomer_is_at_the_first_level_of_the_track(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("what does the ops manager do all day", "call-center-manager"),
+    ("principle frontend dev, what do they do", "frontend-principal"),
+    ("sr agent reqs", "senior-agent"),
+    ("what's after Lead Frontend?", "frontend-expert"),
+])
+def test_short_forms_of_titles_name_the_level(question, level):
+    assert subject(question).level.id == level
+
+
+def test_a_place_word_is_not_read_as_a_typo_of_a_title():
+    s = subject("what's the highest level a frontend dev can reach here?")
+    assert s.relation == Relation.POSITION and s.level.id == "frontend-head"
+
+
+def test_a_request_about_the_present_moment_is_a_look_up():
+    from bot.query import dated_request
+
+    assert dated_request("who is our Head of Frontend right now?")
+    assert dated_request("how many senior agents are on shift at the moment")
+    assert not dated_request("I'm covering right now. What does a team lead normally do?".replace(".", "?"))
+    assert not dated_request("what does a senior agent need?")
+
+
+def test_an_ordinal_of_those_steps_counts_along_the_route_just_discussed():
+    route = Conversation((Turn("how do I get from experienced agent to expert agent?", "expert-agent", "call-center",
+                               "path", ("experienced-agent", "expert-agent")),))
+    assert subject("how long does the first of those steps take?", route).level.id == "senior-agent"
+    assert subject("and the last of those moves?", route).level.id == "expert-agent"
+    assert subject("the second of these levels", route).level.id == "senior-agent"
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    # a title's own word with a track word: the track word picks the track, the word the level on it
+    ("what's right above senior on the frontend ladder?", Relation.NEXT, "frontend-lead"),
+    ("the level just below Lead for frontend devs", Relation.PREVIOUS, "frontend-senior"),
+    ("what comes before Principal, frontend side", Relation.PREVIOUS, "frontend-expert"),
+    ("two steps above trainee", Relation.NEXT, "frontend-middle"),     # only one track has a trainee
+    ("one notch over Expert in front end", Relation.NEXT, "frontend-principal"),
+    # no track word: the default track
+    ("what's right above senior?", Relation.NEXT, "expert-agent"),
+    ("the step before the QA role", Relation.PREVIOUS, "expert-agent"),
+    ("what's above manager?", Relation.NEXT, "head-of-customer-operations"),
+])
+def test_a_bare_title_word_names_the_level_on_the_track_asked_about(question, relation, level):
+    s = subject(question)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+def test_a_bare_title_word_takes_the_conversations_track():
+    convo = Conversation((Turn("what does a middle frontend dev do?", "frontend-middle", "frontend", "duties"),))
+    s = subject("and what's right under senior?", convo)
+    assert (s.relation, s.level.id) == (Relation.PREVIOUS, "frontend-middle")
+
+
+@pytest.mark.parametrize("question", ["whats aftr team lead", "the one befor senior agent", "level bellow team lead"])
+def test_a_direction_word_with_a_typo_keeps_the_relation(question):
+    assert subject(question).relation in {Relation.NEXT, Relation.PREVIOUS}
+
+
+@pytest.mark.parametrize("question, levels", [
+    ("who's at the midpoint of the frontend ladder?", {"frontend-senior", "frontend-lead"}),
+    ("which role is halfway up the call center track", {"qa-specialist", "training-quality-lead"}),
+    ("the middle step of the call centre ladder", {"qa-specialist", "training-quality-lead"}),
+])
+def test_the_middle_of_a_track(question, levels):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id in levels
+
+
+def test_middle_frontend_is_still_a_level_not_a_position():
+    assert subject("what does a middle frontend developer need?").level.id == "frontend-middle"
+    assert subject("is a call centre job a dead end, career-wise?").relation != Relation.POSITION
+
+
+@pytest.mark.parametrize("question, asker, level", [
+    ("what's the following step for me?", "experienced-agent", "senior-agent"),
+    ("which level is directly above me?", "team-lead", "call-center-manager"),
+    ("what sits right below me", "frontend-lead", "frontend-senior"),
+    ("how do I get promoted one level?", "frontend-junior", "frontend-middle"),
+    ("what should I do to move up?", "qa-specialist", "training-quality-lead"),
+])
+def test_the_askers_stored_level_anchors_a_step_in_the_first_person(question, asker, level):
+    s = subject(question, Conversation(asker_level=asker))
+    assert s.level.id == level and s.mine
+
+
+@pytest.mark.parametrize("question, level", [
+    ("and another step up?", "expert-agent"), ("two more up?", "qa-specialist"), ("one more down then", "experienced-agent"),
+])
+def test_more_steps_from_the_conversations_level(question, level):
+    assert subject(question, AFTER_SENIOR).level.id == level
+
+
+def test_they_points_back_at_the_conversations_level():
+    s = subject("what do they earn in KPI terms?", AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (Relation.FOLLOWUP, "senior-agent")
+
+
+@pytest.mark.parametrize("question, level", [
+    ("not the head of frontend, the one right below, what do they do?", "frontend-principal"),
+    ("team lead — or rather the one just above, what's that?", "call-center-manager"),
+])
+def test_the_one_next_to_a_named_level_said_after_it(question, level):
+    assert subject(question).level.id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("frontend rookie here, what do I need to know?", "frontend-trainee"),
+    ("I'm a total newbie on the phones", "agent"),
+])
+def test_a_newbie_is_at_the_first_level_of_the_track(question, level):
+    s = subject(question)
+    assert s.relation == Relation.POSITION and s.level.id == level
+
+
+@pytest.mark.parametrize("name, level", [("CCM", "call-center-manager"), ("HCO", "head-of-customer-operations")])
+def test_initialisms_of_titles_name_the_level(name, level):
+    assert subject(f"what does the {name} do?").level.id == level
+
+
+@pytest.mark.parametrize("question", ["what numbers am I supposed to hit?", "what's expected of me at the moment?",
+                                      "which skills should I have by now?"])
+def test_what_is_expected_of_the_asker_is_their_stored_level(question):
+    s = subject(question, Conversation(asker_level="senior-agent"))
+    assert (s.relation, s.level.id) == (Relation.MINE, "senior-agent")
+    assert subject(question).relation != Relation.MINE or subject(question).level is None
+
+
+@pytest.mark.parametrize("question, level", [("second from the bottom on the frontend ladder", "frontend-junior"),
+                                             ("third from the start, call centre side", "senior-agent")])
+def test_a_place_counted_up_from_the_bottom(question, level):
+    assert subject(question).level.id == level
+
+
+def test_a_common_title_word_before_ladder_names_the_track_not_a_level():
+    s = subject("what's the centre rung of the agent ladder")
+    assert s.relation == Relation.POSITION and s.level.id in {"qa-specialist", "training-quality-lead"}
+
+
+def test_a_new_hire_on_a_team_here_is_at_the_first_level_of_its_track():
+    s = subject("new hire on the dev team here, what do I need to know")
+    assert s.relation == Relation.POSITION and s.level.id == "frontend-trainee"
+
+
+@pytest.mark.parametrize("question, bare", [
+    ("nxt levl aftr expert agent?", True), ("second from the top in frontend, who's that?", True),
+    ("who is second from the top on leave today?", False), ("what's the level after senior agent at amazon", False),
+])
+def test_a_question_that_says_nothing_but_a_relation(question, bare):
+    from bot.search.relations import bare_relation
+
+    assert bare_relation(understand(KB, question)) is bare
+
+
+@pytest.mark.parametrize("question, level", [
+    ("where do I go once I'm no longer a QA specialist?", "training-quality-lead"),
+    ("what's my next role when I'm not a new agent any more", "experienced-agent"),
+])
+def test_once_no_longer_a_level_is_the_level_after_it(question, level):
+    assert subject(question).level.id == level
+
+
+@pytest.mark.parametrize("question", ["how much experience does that take?", "what skills would that need", "is that a people job?"])
+def test_that_as_subject_points_back_at_the_conversations_level(question):
+    s = subject(question, AFTER_SENIOR)
+    assert (s.relation, s.level.id) == (Relation.FOLLOWUP, "senior-agent")
+
+
+def test_that_as_a_relative_word_does_not_make_a_follow_up():
+    assert subject("which level is the one that handles escalations?", AFTER_SENIOR).relation == Relation.DESCRIBE

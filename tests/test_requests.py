@@ -79,3 +79,15 @@ def test_no_bank_means_no_classifier_not_an_error(knowledge_dir):
 
     shutil.rmtree(knowledge_dir / "requests")
     assert load_bank(knowledge_dir) == () and load_knowledge(knowledge_dir).requests == ()
+
+
+def test_a_name_outside_the_career_map_is_noticed():
+    from bot.knowledge import load_knowledge
+    from bot.search.scope import names_an_outsider
+    from tests.conftest import KNOWLEDGE
+
+    kb = load_knowledge(KNOWLEDGE)
+    assert names_an_outsider(kb, "what are Accenture's support levels?")
+    assert names_an_outsider(kb, "how does the frontend ladder at Shopify work")
+    assert not names_an_outsider(kb, "what's the Team Lead's team size?")
+    assert not names_an_outsider(kb, "what does a TL do in COPC terms")

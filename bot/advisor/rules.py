@@ -21,6 +21,7 @@ one always answers.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from bot.advisor.answer import Answer
@@ -29,10 +30,12 @@ from bot.advisor.compose import (aspect_text, compare_text, fact_text, manager_t
 from bot.advisor.composer import Composer
 from bot.knowledge import Level
 from bot.render import level_name
-from bot.query import Intent
+from bot.query import Intent, _content
+from bot.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
-from bot.search.relations import _MINE, Relation
+from bot.search.relations import _MINE, Relation, _titled, bare_relation
+from bot.search.scope import names_an_outsider
 from bot.search.scope import DATED_PENALTY, MIN_SCOPE_SCORE, NAMED_SCOPE_MARGIN, POLICY_MESSAGE, ScopeGuard
 from bot.search.understanding import ASPECTS, Understanding
 
@@ -68,17 +71,41 @@ class Context:
 # -- rules, in order ----------------------------------------------------------------------------------
 
 def social(c: Context) -> Answer | None:
+    s = c.u.subject
+    if s.resolved and not s.from_context and s.relation != Relation.NAMED and not _TO_THE_BOT.search(c.query.norm):
+        # "fe newbie here, what am i even supposed to know": the ladder says which level it is about (but "I'm new
+        # here, what can you do?" asks about Ladder)
+        return None
     if c.u.social and not c.query.strong_levels:
         return c.compose.social(c.query, c.u.kind)
     return None
 
 
+# words before the level the asker is (or was) at, not the one to check against: "started as an agent", "being a TL"
+_WHERE_I_AM = {"as", "being", "been", "was", "im", "m", "am", "from", "currently", "now"}
+_ABOUT_OTHERS = {"oos_other_company", "oos_personal"}
+OUTSIDER_SHARE = 0.2   # the out-of-scope kinds' share that, with an outside name, is enough to refuse
+_TO_THE_BOT = re.compile(r"\b(you|your|u|ya|bot)\b")
+
+
 def out_of_scope(c: Context) -> Answer | None:
-    if c.u.subject.named_here:
+    s = c.u.subject
+    if s.named_here:
         return None   # "what about middle?" after a frontend question: a level of the conversation's track, named
+    if s.from_context and s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.level is not None:
+        return None   # "and the one right under it?": a step on the ladder from the conversation's level
+    if s.relation in {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION} and s.level is not None \
+            and bare_relation(c.query):
+        return None   # "nxt levl aftr expert agent?": nothing but a step on the ladder, whatever the classifier reads
     if c.query.newcomer and c.u.kind is None:
         return None   # "I just started on the phones, what am I supposed to do?": no single other kind is sure; the backstop judges
-    return c.refuse(c.u.guess.best_out_of_scope) if c.u.out_of_scope else None
+    if c.u.out_of_scope:
+        return c.refuse(c.u.guess.best_out_of_scope)
+    if c.u.kind in OUT_OF_SCOPE and not c.u.subject.from_context:
+        # the classifier is sure of one out-of-scope kind: a level named in it ("the Senior Agent level at
+        # Amazon", "who's my team lead?") is what the other request is about, not a question about the level
+        return c.refuse(c.u.kind)
+    return None
 
 
 def scope_backstop(c: Context) -> Answer | None:
@@ -86,6 +113,10 @@ def scope_backstop(c: Context) -> Answer | None:
     if c.u.in_scope or c.u.social or c.u.subject.from_context or c.u.subject.relation == Relation.MINE:
         return None
     q = c.query
+    guess = c.u.guess
+    if guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE and names_an_outsider(c.kb, q.text):
+        # "what are Microsoft's engineering levels?": unsure, but another company (or a person) is named
+        return c.refuse(guess.best_out_of_scope)
     general = c.scope.general(c.ranking)
     margin, kind = c.scope.named(q, c.ranking)
     if q.dated:
@@ -116,6 +147,13 @@ def gap_check(c: Context) -> Answer | None:
         return None
     s = c.u.subject
     level = s.level if s.level is not None else (c.named[0] if c.named else None)
+    if s.relation == Relation.NAMED and level is not None:
+        # "I started as an agent 2 years ago ... does that make me senior?": where the asker is comes first, the
+        # level to check against last (a bare title word read on the track of the level named)
+        words = c.query.norm.split()
+        said = [m for m in c.query.mentions + _titled(c.kb, c.query, c.kb.tracks[level.track])
+                if not set(words[max(0, m.start - 3): m.start]) & _WHERE_I_AM]
+        level = max(said, key=lambda m: m.start).level if said else level
     if level is None:
         return c.compose.gap_check(c.query, c.ranking)
     text = (f"Let's see how ready you are for *{level_name(level)}*: a gap check walks through what it asks for, "
@@ -175,6 +213,8 @@ def background(c: Context) -> Answer | None:
         if note_score > float(r.chunk_scores[c.compose.ranker.level_chunks[level.id]].max()) - BEFORE_ENTRY_SLACK:
             return c.compose.background(q, r, note_id, c.u.kind)
     if c.u.kind == "glossary":
+        if c.named and not _content(c.kb, q.masked):
+            return None   # "what's a Training & Quality Lead?": the term asked about is the level
         # "the TL description says 10-15 FTE, what's an FTE?": a named level is context for a term
         return c.compose.background(q, r, note_id, c.u.kind)
     if c.named or q.identify:
@@ -234,7 +274,7 @@ def relation(c: Context) -> Answer | None:
         if nxt is not None:
             return c.finish(nxt, _with(phrase, next_text(c.kb, level, nxt, c.compose.related)), [level.id, nxt.id],
                             Intent.PATH)
-    if aspect == "reports_to" and s.relation in {Relation.FOLLOWUP, Relation.MINE}:
+    if aspect == "reports_to" and s.relation in {Relation.FOLLOWUP, Relation.MINE} and not _YES_NO.match(c.query.norm):
         # "who manages them?" after a question about QA Specialists
         boss, lines = c.compose.manager(level, c.ranking)
         if boss is not None:
@@ -314,6 +354,10 @@ def route(c: Context) -> Answer:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+
+# "does that one manage the QA people?" asks about the level itself (yes or no), "who manages them?" for another
+_YES_NO = re.compile(r"(does|do|is|are|can|will|would|has|have|did)\b")
+
 
 def _with(phrase: str, text: str) -> str:
     return f"{phrase}\n\n{text}" if phrase else text

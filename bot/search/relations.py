@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from rapidfuzz import fuzz, process
+
 from bot.search.conversation import Conversation
 from bot.knowledge import Knowledge, Level
 from bot.levelnames import normalize
@@ -73,7 +75,8 @@ class Subject:
                 where = f"Step {self.position[1:]} from the top"
             else:
                 where = {"first": "The first (entry) level", "top": "The top level",
-                         "top-ic": "The most senior level that does not manage people"}.get(
+                         "top-ic": "The most senior level that does not manage people",
+                         "middle": "Halfway up"}.get(
                     self.position, f"Step {self.position}")
             return f"{where} on {track} is {name}."
         if self.relation == Relation.MINE:
@@ -88,11 +91,11 @@ class Subject:
 _UP = {"after", "above", "beyond", "past", "following", "follows", "succeeds", "over", "higher than", "up from",
        "next after", "next from", "next to", "on from", "up after", "on top of", "higher up than", "further than"}
 _DOWN = {"before", "below", "under", "beneath", "underneath", "prior to", "preceding", "precedes", "lower than",
-         "down from", "under neath", "junior to", "back from", "precede"}
+         "down from", "under neath", "junior to", "back from", "precede", "short of", "shy of"}
 # words that may sit between a direction word and the level's name ("after the", "one step above the")
 _FILLER = {"the", "a", "an", "right", "just", "directly", "immediately", "straight", "step", "steps", "level",
            "levels", "rung", "rungs", "grade", "grades", "rank", "ranks", "up", "down", "role", "roles", "job",
-           "position", "is", "s", "that", "comes", "come", "sits", "sit", "of", "one", "whatever"}
+           "position", "is", "s", "that", "comes", "come", "sits", "sit", "of", "one", "whatever", "very", "notch", "notches"}
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "a": 1, "couple": 2}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -104,12 +107,13 @@ _PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|
 _FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
 _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial)"
                     r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the (ladder|career ladder|track)\b"
-                    r"|\b(where|how) (do|does|would|can) (i|you|one|people|someone|new \w+) (start|begin)\b"
+                    r"|\b(where|how) (do|does|did|would|will|can) (\w+ ){1,2}(start|begin)\b"
                     r"|\bstart(ing)? (at|out|off)( at)? the bottom\b")
 _TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
                   r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the (ladder|career ladder|track|tree)\b"
                   r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
-                  r"|\bend of the (ladder|track)\b|\btop job\b|\b(to|at|reach|reaching) the top\b")
+                  r"|\bend of the (ladder|track)\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
+                  r"|\b(big|top|main|ultimate|head|biggest) (boss|honcho|cheese|dog)\b")
 _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|doesn t|doesnt|isn t|rather not)"
                          r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
                          r"a team|team|people|supervis\w*)\b|\bindividual contributor\b|\b(ic|non managerial|"
@@ -118,8 +122,16 @@ _MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|jo
                    r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
                    r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
                    r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b")
-_FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next for me|my next (step|level|move|role|"
-                        r"promotion))\b")
+_FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next( \w+)? for me|my next (step|level|move|"
+                        r"role|promotion)|(next|following) (\w+ )?(level|step|rung|grade|role|move|promotion) (for|up for) me)\b")
+# a step up said in the first person with no level named ("what would I need to get promoted one step?"): from the
+# asker's stored level, when there is one
+_FIRST_PERSON = re.compile(r"\b(i|me|my|i m|im|i ve|myself)\b")
+# what the asker is expected to do where they are ("what KPI am I expected to hit?"): their stored level
+_EXPECTED_OF_ME = re.compile(r"\b(am i|i m|im|i am) (\w+ )?(expected|supposed|meant|required|obliged) to\b"
+                            r"|\b(expected|required) of me\b|\b(should|must) i (be )?(hitting|hit|doing|know|have)\b")
+_STEP_UP = re.compile(r"\b(promot\w*|move up|moving up|step up|level up|go up|going up|next (level|step|rung|grade|role|"
+                      r"move|promotion)|one (step|level|rung|notch|grade) (up|higher)|climb\w*)\b")
 _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
                          r"go up|what s next|whats next|what is next|comes next|come next|next up|progress(ion)?|"
                          r"promot\w* from|where (do|can|could|would|should) (i|you|they|we|one) go|where next|"
@@ -127,12 +139,24 @@ _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grad
 _TARGET = re.compile(r"\b(promot\w*|move|moving|get|getting|go|going|jump|step|advance|rise|make it|switch\w*|"
                      r"transfer\w*|apply|applying) (up )?(in)?to\b|\b(become|becoming|be|reach|reaching|"
                      r"get into|into)\b")
+# "the following level", "the next one up", "the previous step": a step from the level in question, wherever it is
+# named (or from the conversation's level when none is)
+_NEXT_NOUN = re.compile(r"\b(next|following|subsequent|succeeding)( \w+)? (level|step|one|rung|role|job|position|grade|"
+                        r"promotion|title|move)\b|\bnext\b(?! (week|month|year|quarter|shift|time|day|door|to)\b)")
+_PREV_NOUN = re.compile(r"\b(previous|preceding|prior|earlier)( \w+)? (level|step|one|rung|role|job|position|grade|title)\b")
 _BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|this|it)|step down|one down|"
                    r"(level|step|role|rung|one) (below|under|before|down)( (that|this|it))?$)\b")
 # A follow-up leans on the conversation: it starts like one, or points back at what was said.
 _FOLLOWUP_START = re.compile(r"^(and|also|what about|how about|and what about|same|ok and|okay and|so|then|but)\b")
 _ANAPHOR = re.compile(r"\b(there|that level|this level|that role|this role|that one|this one|that job|this job|"
-                      r"that position|it|its|the same level|same role|for that|for this|for them)\b")
+                      r"that position|it|its|the same level|same role|for that|for this|for them|they|them|their|"
+                      r"those people|these people|such people|he|she|his|her|"
+                      r"(does|did|is|was|would|will|can|for) that|that (take|takes|need|needs|require|requires|involve|"
+                      r"involves|mean|means)|that$)\b")
+# "and one more up?", "another step down", "two more up": a count of steps from the conversation's level
+_MORE_UP = {"up", "higher", "above", "further", "further up"}
+_MORE = re.compile(r"\b(one|two|three|a|another)( more)?( (step|level|rung|notch|grade)s?)? (up|higher|above|further up|"
+                   r"down|lower|below|further down)\b")
 
 
 def _words(norm: str) -> list[str]:
@@ -146,9 +170,10 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
     steps = 0
     while i >= 0 and start - i <= 7:
         two = " ".join(words[i - 1: i + 1]) if i >= 1 else ""
-        size = 2 if (two in _UP or two in _DOWN) else 1 if (words[i] in _UP or words[i] in _DOWN) else 0
+        one = _direction_word(words[i])
+        size = 2 if (two in _UP or two in _DOWN) else 1 if one else 0
         if size:
-            cue = two if size == 2 else words[i]
+            cue = two if size == 2 else one
             j = i - size   # a count further back: "two levels above", "2 steps down from"
             while j >= 0 and (words[j] in _FILLER or words[j] in _NUMBER_WORDS or words[j].isdigit()):
                 steps = max(steps, _count(words[j]))
@@ -160,6 +185,21 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
             continue
         return None
     return None
+
+
+_DIRECTION_WORDS = sorted(w for w in _UP | _DOWN if " " not in w and len(w) >= 5)
+
+
+def _direction_word(word: str) -> str | None:
+    """A one-word direction, typos allowed ("aftr", "befor", "bellow"): the same first letter and close in
+    spelling to a direction word of five letters or more."""
+    if word in _UP or word in _DOWN:
+        return word
+    if len(word) < 4 or word in _FILLER:
+        return None
+    best = process.extractOne(word, [w for w in _DIRECTION_WORDS if w[0] == word[0]], scorer=fuzz.ratio,
+                              score_cutoff=85)
+    return best[0] if best else None
 
 
 def _count(word: str) -> int:
@@ -177,6 +217,63 @@ def _the_track(kb: Knowledge, query: Query, track: str | None, conversation: Con
     if tid is None and conversation is not None and conversation.last_level and _FOLLOWUP_START.search(query.norm):
         tid = conversation.last_level.track
     return kb.tracks[tid] if tid in kb.tracks else kb.default_track
+
+
+def _the_track_of(kb: Knowledge, query: Query, track: str | None, conversation: Conversation | None):
+    """The track a bare title word is on: the one the question's words name, else the conversation's, else
+    the default track."""
+    tid = track or query.track_hint
+    if tid is None and conversation is not None and conversation.last_level:
+        tid = conversation.last_level.track
+    return kb.tracks[tid] if tid in kb.tracks else kb.default_track
+
+
+def _track_title_words(kb: Knowledge, track) -> dict[str, Level]:
+    """Words of a track's titles that name one level of it alone ("trainee", "principal", "qa", "lead" on
+    Frontend), leaving out the words of the track's own name, everyday words ("quality", "training") and words
+    several of its titles share."""
+    cached = _TITLE_WORD_CACHE.get((id(kb), track.id))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    from bot.query import _GENERIC_TITLE_WORDS
+
+    # a title's rank word, not a word of everyday use ("before quality or management" names no level)
+    skip = (set(normalize(track.title).split()) | set(track.id.split("-"))
+            | (_GENERIC_TITLE_WORDS - {"lead", "head", "manager"}))
+    seen: dict[str, list[Level]] = {}
+    for level in track.levels:
+        for word in set(normalize(level.title).split()) - skip:
+            seen.setdefault(word, []).append(level)
+    table = {w: lvs[0] for w, lvs in seen.items() if len(lvs) == 1 and len(w) >= 2}
+    _TITLE_WORD_CACHE[(id(kb), track.id)] = (kb, table)
+    return table
+
+
+_TITLE_WORD_CACHE: dict[tuple[int, str], tuple[Knowledge, dict[str, Level]]] = {}
+
+
+def _titled(kb: Knowledge, query: Query, track) -> list[Mention]:
+    """Bare title words outside the names found, each read as the one level of ``track`` with that word in its
+    title: "Senior" on the frontend track is Senior Frontend Developer, "the QA one" QA Specialist."""
+    table = _track_title_words(kb, track)
+    others = [_track_title_words(kb, t) for t in kb.tracks.values() if t.id != track.id]
+    taken = {i for m in query.mentions for i in range(m.start, m.end)}
+    out: list[Mention] = []
+    for i, word in enumerate(_words(query.norm)):
+        if i in taken:
+            continue
+        level = None
+        for w in (word, word[:-1] if word.endswith("s") and len(word) > 3 else None):
+            if w is None:
+                continue
+            # on the track asked about; else on the only track with a title that has it ("trainee")
+            elsewhere = [t[w] for t in others if w in t]
+            level = table.get(w) or (elsewhere[0] if len(elsewhere) == 1 else None)
+            if level is not None:
+                break
+        if level is not None:
+            out.append(Mention(level, i, i + 1, True, word))
+    return out
 
 
 def manages_people(kb: Knowledge, level: Level) -> bool:
@@ -212,6 +309,8 @@ def position_level(kb: Knowledge, track, position: str) -> Level | None:
         return levels[0]
     if position == "top":
         return levels[-1]
+    if position == "middle":   # halfway up: of an even number of levels, the lower of the two in the centre
+        return levels[(len(levels) - 1) // 2]
     if position == "top-ic":
         managers = [lv.number for lv in levels if manages_people(kb, lv)]
         first_manager = min(managers) if managers else len(levels) + 1
@@ -224,13 +323,68 @@ def position_level(kb: Knowledge, track, position: str) -> Level | None:
     return track.level_by_number(n)
 
 
+_ENDS = {"top": 1, "summit": 1, "bottom": -1, "start": -1, "beginning": -1}
+# "penultimate", "last but one", "second to last", "third from the end": counted back from the top
+_FROM_LAST = re.compile(r"\b(penultimate|antepenultimate|last but (one|two)|next to (the )?(last|top))\b"
+                        r"|\b(\w+) (to|from) (the )?(very )?(last|end|top)\b")
+
+# "second from the bottom", "third from the start": counted up from the first level
+_FROM_FIRST = re.compile(r"\b(\w+) (from|up from) the (very )?(bottom|start|beginning)\b")
+
+
+def _from_an_end(norm: str) -> str | None:
+    """A place counted from an end of the track: "one step below the top" is "-2", "just above the bottom" "2",
+    "penultimate" / "second to last" "-2". The same direction words and counts as relations between levels."""
+    m = _FROM_LAST.search(norm)
+    if m:
+        word = m.group(1) or ""
+        if word == "penultimate" or word.startswith("next to") or m.group(2) == "one":
+            return "-2"
+        if word == "antepenultimate" or m.group(2) == "two":
+            return "-3"
+        n = _ORDINALS.get(m.group(5) or "")
+        if n:
+            return "top" if n == 1 else f"-{n}"
+    m = _FROM_FIRST.search(norm)
+    if m and m.group(1) in _ORDINALS:
+        n = _ORDINALS[m.group(1)]
+        return "first" if n == 1 else str(n)
+    words = _words(norm)
+    for i, w in enumerate(words):
+        end = _ENDS.get(w)
+        if end is None or i == 0 or words[i - 1] not in {"the", "very"}:
+            continue
+        cue = _cue_before(words, i - 1 if words[i - 1] == "very" else i)
+        if cue is None:
+            continue
+        direction, steps = cue
+        if end == 1 and direction < 0:
+            return f"-{steps + 1}"
+        if end == -1 and direction > 0:
+            return str(steps + 1)
+    return None
+
+
+# "center" only as the centre of something ("a call center job" is no place on a track)
+_MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|midpoint|mid point|halfway point)\b"
+                     r"|\b(in|at|around|near) the (very )?center of (the|a|this|our)\b|\b(half ?way|mid ?way)\b"
+                     r"|\b(middle|central|median) " + _PLACE + r"\b|\bcenter (rung|step|tier|spot)s?\b"
+                     r"|\bmiddle of the (ladder|track|career ladder)\b")
+
+
 def _position(norm: str) -> str | None:
-    """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2"."""
+    """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2",
+    "middle"."""
+    counted = _from_an_end(norm)
+    if counted is not None:
+        return counted
+    if _MIDDLE.search(norm):
+        return "middle"
     m = _ORD_PLACE.search(norm)
     if m:
         n = _ORDINALS[m.group(1)]
         between = m.group(2) or ""
-        if re.search(r"\b(highest|most senior|from the top|top)\b", between) or _FROM_TOP.search(norm):
+        if re.search(r"\b(highest|most senior|from the top|top|last|end)\b", between) or _FROM_TOP.search(norm):
             return "top" if n == 1 else f"-{n}"
         return "first" if n == 1 else str(n)
     m = _PLACE_NUMBER.search(norm)
@@ -246,6 +400,12 @@ def _position(norm: str) -> str | None:
     return None
 
 
+_NO_LONGER = re.compile(r"\b(once|when|after|if)( \w+){1,3} (not|no longer|past being|done being|finished being)"
+                        r"( (a|an|the))?( (new|fresh|newbie|junior|brand new))?$")
+_ONE_NEXT_TO = re.compile(r"\b(the|that) (one|level|role|job|step|rung|position|person|guy)( right| just| directly| "
+                          r"immediately)? (under|below|beneath|underneath|before|above|over|after)\b(?! (the|a|an|my|\w+ing)\b)")
+
+
 _UP_ANYWHERE = re.compile(r"\b(above|after|higher|beyond|followed by|follows|following|succeeds|up from|next|one up|"
                           r"step up|rung up|move up|promot\w* from)\b")
 _DOWN_ANYWHERE = re.compile(r"\b(below|before|under|beneath|lower|preced\w*|prior|one down|step down|leads into)\b")
@@ -256,6 +416,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     """What ``query`` is about, by the ladder's structure. Relations between levels are resolved here;
     a description (nothing named, no position, no conversation to lean on) is left to retrieval."""
     words = _words(query.norm)
+    # "the agent ladder", "on the agent track": a bare common title word that names a track, not a level
+    track_words = [m for m in query.mentions if not m.strong and words[m.end: m.end + 1] in (["ladder"], ["track"])]
+    if track_words:
+        query = replace(query, mentions=[m for m in query.mentions if m not in track_words])
     strong = [m for m in query.mentions if m.strong]
     asker = None
     if conversation is not None and conversation.asker_level and kb.has_level(conversation.asker_level):
@@ -268,14 +432,43 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if cue is not None:
             return _relative(kb, m.level, *cue)
 
+    if not strong:
+        # "what comes after Senior on the frontend track?", "the level before the QA one": a title's own word,
+        # on the track the question (or the conversation) is about
+        for m in _titled(kb, query, _the_track_of(kb, query, track, conversation)):
+            cue = _cue_before(words, m.start)
+            if cue is not None:
+                return _relative(kb, m.level, *cue)
+
+    if not strong and query.mentions:
+        # "the highest level that's still an agent": a superlative over the levels a title word names
+        grouped = _within_title(kb, query, _the_track(kb, query, track, conversation))
+        if grouped is not None:
+            return grouped
+
     distinct = list(dict.fromkeys(m.level.id for m in (strong or query.mentions)))
     if len(distinct) >= 2:
         return Subject(Relation.NAMED, kb.level(distinct[0]))
     if len(distinct) == 1:
         named = kb.level(distinct[0])
+        rest = _outside(words, query.mentions)
+        # "Lead Frontend -> what's the following level called?", "... before going up to the next level":
+        # a step from the named level, said after it (even when the question asks for a name)
+        first = min(m.start for m in query.mentions)
+        if _NO_LONGER.search(" ".join(words[max(0, first - 7): first])):
+            # "what's the step once I'm not a fresh agent anymore": the level after it
+            return _relative(kb, named, 1, 1)
+        after = " ".join(words[max(m.end for m in query.mentions):])
+        said_after = _ONE_NEXT_TO.search(after)
+        if said_after:
+            # "not the CCO, the one right under": a step from the named level, said after it
+            return _relative(kb, named, 1 if said_after.group(4) in _UP else -1, 1)
+        if _PREV_NOUN.search(rest):
+            return _relative(kb, named, -1, 1)
+        if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
+            return _relative(kb, named, 1, 1)
         if _promoted_to(words, query.mentions):
             return Subject(Relation.PROMOTED_TO, named)
-        rest = _outside(words, query.mentions)
         if _NEXT_AFTER.search(rest) and not query.identify:
             return _relative(kb, named, 1, 1)
         if kind in (None, "next"):
@@ -287,19 +480,38 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         return Subject(Relation.NAMED, named)
 
     # no level named: the asker's own level, a place on a track, or the conversation
-    if mine or (asker is not None and _FROM_HERE.search(query.norm)):
+    me_at = next((i for i, w in enumerate(words) if w in {"me", "myself"}), None)
+    above_me = asker is not None and me_at is not None and _cue_before(words, me_at) is not None
+    step_up = (asker is not None and not query.partial and _FIRST_PERSON.search(query.norm) is not None
+               and _STEP_UP.search(query.norm) is not None)
+    expected = asker is not None and not query.partial and _EXPECTED_OF_ME.search(query.norm) is not None
+    if mine or (asker is not None and _FROM_HERE.search(query.norm)) or above_me or step_up or expected:
         if query.newcomer and asker is None:   # "I just started, which level am I?": the way in
             tr = _the_track(kb, query, track, conversation)
             return Subject(Relation.POSITION, tr.levels[0], position="first")
         if asker is None:
             return Subject(Relation.MINE, None, missing="mine")
-        at = next((i for i, w in enumerate(words) if w in {"mine", "my", "me"}), None)
-        cue = _cue_before(words, at) if at is not None else None
+        cue = None
+        for at in (i for i, w in enumerate(words) if w in {"mine", "my", "me", "myself"}):
+            cue = _cue_before(words, at)
+            if cue is not None:
+                break
         if cue is not None:
             return _relative(kb, asker, *cue, mine=True)
-        if _NEXT_AFTER.search(query.norm) or _FROM_HERE.search(query.norm):
+        if _NEXT_AFTER.search(query.norm) or _FROM_HERE.search(query.norm) or step_up:
             return _relative(kb, asker, 1, 1, mine=True)
         return Subject(Relation.MINE, asker, anchor=asker)
+
+    along = _along_the_route(kb, query, conversation)
+    if along is not None:
+        return along
+
+    if query.newcomer:
+        # "just got hired on the phones, what's expected of me?": someone new is at the track's first level
+        # (unless a bare title word of that track points elsewhere: "I'm new, what do seniors do?")
+        tr = _the_track(kb, query, track, conversation)
+        if not any(lv.track == tr.id and lv.id != tr.levels[0].id for lv in query.partial):
+            return Subject(Relation.POSITION, tr.levels[0], position="first")
 
     position = _position(query.norm)
     if position is not None and not query.newcomer:
@@ -322,15 +534,50 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         here = kb.level(last.level_id)
         at = next((i for i, w in enumerate(words) if w in {"that", "this", "it", "them", "there", "one"}), None)
         cue = _cue_before(words, at) if at is not None else None
+        if cue is None:
+            more = _MORE.search(query.norm)
+            if more:
+                n = _NUMBER_WORDS.get(more.group(1), 1) if more.group(1) not in {"a", "another"} else 1
+                cue = (1 if more.group(5) in _MORE_UP else -1, n)
         if cue is None and _BACK.search(query.norm):
             cue = (-1, 1)
         if cue is None and _NEXT_AFTER.search(query.norm) and _FOLLOWUP_START.search(query.norm):
             cue = (1, 1)
+        if cue is None and _PREV_NOUN.search(query.norm):
+            cue = (-1, 1)    # "what's the previous step?": nothing else is named, so from the conversation's level
+        if cue is None and _NEXT_NOUN.search(query.norm):
+            cue = (1, 1)     # "what's the next one up called?"
         if cue is not None:
             return replace(_relative(kb, here, *cue), from_context=True)
         if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
             return Subject(Relation.FOLLOWUP, here, from_context=True)
     return Subject(Relation.DESCRIBE)
+
+
+_OF_THOSE = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|last|final) (one )?of (those|these|the|them|that)"
+                       r"( \w+)?( (steps|moves|promotions|jumps|levels|stages|rungs))?\b")
+
+
+def _along_the_route(kb: Knowledge, query: Query, conversation: Conversation | None) -> Subject | None:
+    """ "and how long does the first of those steps take?" after a route from Agent to Senior Agent: the n-th
+    step of the route the conversation was about (a step lands on the level it leads to)."""
+    last = conversation.last if conversation is not None else None
+    if last is None or len(last.level_ids) < 2 or query.mentions:
+        return None
+    m = _OF_THOSE.search(query.norm)
+    if m is None or not all(kb.has_level(i) for i in last.level_ids[:2]):
+        return None
+    a, b = kb.level(last.level_ids[0]), kb.level(last.level_ids[-1])
+    if a.track != b.track or a.id == b.id:
+        return None
+    low, high = sorted((a, b), key=lambda lv: lv.number)
+    levels = bool({"levels", "rungs"} & set(m.group(0).split()))
+    route = [lv for lv in kb.tracks[a.track].levels if low.number <= lv.number <= high.number]
+    route = route if levels else route[1:]     # the n-th step leads to the (n+1)-th level of the route
+    n = len(route) if m.group(1) in {"last", "final"} else _ORDINALS[m.group(1)]
+    if not 0 < n <= len(route):
+        return None
+    return Subject(Relation.POSITION, route[n - 1], position=str(route[n - 1].number), from_context=True)
 
 
 def _relative(kb: Knowledge, anchor: Level, direction: int, steps: int, mine: bool = False) -> Subject:
@@ -351,10 +598,61 @@ def _outside(words: list[str], mentions: list[Mention]) -> str:
     return " ".join(w for i, w in enumerate(words) if i not in named)
 
 
-def _promoted_to(words: list[str], mentions: list[Mention]) -> bool:
-    """ "promoted to X", "become X", "get into X": the named level is the target, not the anchor."""
+def _within_title(kb: Knowledge, query: Query, track) -> Subject | None:
+    """ "the highest level that's still an agent", "the most junior developer role": a position among the levels
+    whose title has the word the question uses (a bare title word shared by several levels)."""
+    position = _position(query.norm)
+    if position not in {"top", "first", "top-ic"}:
+        return None
+    if _REACH.search(query.norm):
+        # "the highest level an agent can reach" is the track's top
+        return Subject(Relation.POSITION, track.levels[-1], position="top") if position == "top" else None
+    m = query.mentions[0]
+    words = _words(query.norm)
+    # the title word says what the level is ("still an agent", "an agent role"), not whom it deals with ("a team of agents")
+    before, after = set(words[max(0, m.start - 2): m.start]), words[m.end: m.end + 1]
+    if not (before & _BEING or set(after) & _PLACE_WORDS):
+        return None
+    word = m.name
+    group = [lv for lv in track.levels if word in normalize(lv.title).split()]
+    if len(group) < 2:
+        return None
+    if position == "top-ic":
+        top_ic = position_level(kb, track, "top-ic")
+        group = [lv for lv in group if top_ic is None or lv.number <= top_ic.number] or group
+    level = group[0] if position == "first" else group[-1]
+    return Subject(Relation.POSITION, level, position=position)
+
+
+_BEING = {"still", "is", "s", "be", "being", "remain", "remains", "stay", "staying", "as", "basically", "technically"}
+_PLACE_WORDS = {"level", "levels", "role", "roles", "job", "jobs", "title", "position", "grade", "rank"}
+_REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|end up)\b|\b(reach|reaches|rise to)\b")
+
+
+def _promoted_to(words: list[str], mentions: list[Mention], near: bool = False) -> bool:
+    """ "promoted to X", "become X", "get into X": the named level is the target, not the anchor. ``near``: only
+    the two words right before the name ("how long must I be an X before the next level" is not "be X")."""
     for m in mentions:
-        before = " ".join(words[max(0, m.start - 4): m.start])
+        before = " ".join(words[max(0, m.start - (2 if near else 4)): m.start])
+        if near:
+            before = re.sub(r"\b(be|an?|the)\b", " ", before)
         if _TARGET.search(before):
             return True
     return False
+
+
+# words that only say which way or how far along the ladder ("what comes right after", "two levels below")
+_RELATION_ONLY = (_FILLER | set(_NUMBER_WORDS) | set(_ORDINALS) | {w for w in _UP | _DOWN if " " not in w}
+                  | {"what", "whats", "which", "who", "whos", "where", "wat", "wot", "is", "are", "the", "next", "nxt",
+                     "previous", "prev", "then", "and", "ok", "so", "comes", "come", "from", "top", "bottom", "highest",
+                     "lowest", "last", "first", "middle", "halfway", "on", "in", "for", "track", "ladder", "side",
+                     "called", "name", "that", "this", "it", "there", "s", "levl", "lvl", "thing", "frontend", "call",
+                     "center", "developer", "developers"})
+
+
+def bare_relation(query: Query) -> bool:
+    """Does the question say nothing but a relation ("nxt levl aftr expert agent?", "which level comes before the
+    QA one?")? Then it is a question about the ladder's order, whatever else the classifier reads into it."""
+    rest = [w for w in _words(query.masked) if w not in _RELATION_ONLY and _direction_word(w) is None]
+    return not rest
+

@@ -131,3 +131,37 @@ class ScopeGuard:
         inside, outside = self._in @ vec, self._out @ vec
         return float(inside.max() - outside.max()), str(self._out_kind[int(outside.argmax())])
 
+
+
+# -- someone or something outside the career map --------------------------------------------------------
+
+import re  # noqa: E402
+
+from bot.knowledge import Knowledge  # noqa: E402
+
+# a capitalised name that owns something ("Microsoft's levels", "Olga's grade") or that a request is placed at
+# ("the ladder at Accenture"), not at the start of the question
+_OWNER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][A-Za-z0-9&]+)(?:'s|’s|s')(?=\s|$|[?.,!])")
+_PLACED = re.compile(r"\b(?:at|in|for|from|like|with|vs|versus|than) ([A-Z][A-Za-z0-9&]+)\b")
+_VOCAB: dict[int, tuple[Knowledge, frozenset[str]]] = {}
+
+
+def _vocabulary(kb: Knowledge) -> frozenset[str]:
+    """Every word the career map uses (levels, titles, aliases, reference notes), lower-cased."""
+    cached = _VOCAB.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    text = " ".join([repr(kb.levels()), repr(kb.references), *(t.title for t in kb.tracks.values())])
+    words = frozenset(re.findall(r"[a-z0-9&]+", text.lower()))
+    _VOCAB.clear()
+    _VOCAB[id(kb)] = (kb, words)
+    return words
+
+
+def names_an_outsider(kb: Knowledge, text: str) -> bool:
+    """Does the question name, as an owner or a place, someone or something the career map never mentions
+    ("what are Microsoft's engineering levels?", "how's the ladder at Accenture?")? A hint that the request is
+    about another company or a person, for when the classifier is unsure."""
+    vocab = _vocabulary(kb)
+    names = [m.group(1) for m in _OWNER.finditer(text)] + [m.group(1) for m in _PLACED.finditer(text)]
+    return any(n.lower() not in vocab and n.lower() not in {"i", "we", "you"} for n in names)
