@@ -55,10 +55,16 @@ def put(store: Store, kind: str, body: dict, *, event_id: str | None = None, lim
     """Write a job; None when ``event_id`` was seen before (Slack's retry of an event): one job per event.
     Raises :class:`Full` (writing nothing) when the person already has ``limit`` jobs not yet done."""
     user = requester(body)
+
+    def full(db) -> bool:
+        return limit is not None and user is not None and db.execute(
+            "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN ('pending', 'running')", [user]).fetchone()[0] >= limit
+
+    with store.db() as db:   # a flood is refused on a read, without queuing for the write lock everyone needs
+        if full(db):
+            raise Full(user)
     with store.immediate() as db:
-        if limit is not None and user is not None and db.execute(
-                "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN ('pending', 'running')",
-                [user]).fetchone()[0] >= limit:
+        if full(db):
             raise Full(user)
         if event_id and not db.execute("INSERT OR IGNORE INTO processed_events (event_id, received_at) VALUES (?, ?)",
                                        [event_id, now()]).rowcount:

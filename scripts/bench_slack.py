@@ -80,11 +80,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def spawn(argv: list[str], **kwargs) -> subprocess.Popen:
+    """A server process whose log goes to a file: a pipe nobody reads fills up after 64 KB of log lines
+    (one per refused request in a flood) and then blocks every thread that logs, acks included."""
+    log = tempfile.NamedTemporaryFile(prefix="ladder-bench-", suffix=".log", delete=False)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, **kwargs)
+    proc.log_path = log.name
+    log.close()
+    return proc
+
+
+def log_tail(proc: subprocess.Popen, n: int = 2000) -> str:
+    return Path(proc.log_path).read_text(errors="replace")[-n:]
+
+
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}: {proc.stderr.read()[-2000:] if proc.stderr else ''}")
+            raise SystemExit(f"server exited with {proc.returncode}: {log_tail(proc)}")
         try:
             urllib.request.urlopen(url, timeout=1)
             return
@@ -136,10 +150,8 @@ def main() -> int:
                "SLACK_API_URL": slack.api_url, "LADDER_DB": str(Path(tmp) / "bench.db"), "PYTHONPATH": str(ROOT)}
         env.pop("SLACK_APP_TOKEN", None)
         port, floor_port = free_port(), free_port()
-        ladder = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http", "--port", str(port)], env=env,
-                                  cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        floor = subprocess.Popen([sys.executable, __file__, "--floor-server", slack.api_url, str(floor_port)],
-                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        ladder = spawn([sys.executable, "-m", "bot", "serve", "--http", "--port", str(port)], env=env, cwd=tmp)
+        floor = spawn([sys.executable, __file__, "--floor-server", slack.api_url, str(floor_port)], env=env)
         try:
             wait_up(f"http://127.0.0.1:{port}/healthz", ladder)
             wait_up(f"http://127.0.0.1:{floor_port}/healthz", floor)

@@ -40,6 +40,9 @@ class Jobs:
                     self.put(kind, body)
                 except inbox.Full as full:   # their earlier requests are still waiting: this one is skipped
                     log.warning("inbox: %s already has %d requests waiting; told them to wait", full, PER_PERSON)
+                    if body.get("command"):   # a slash command: said in the ack itself, at once and for free
+                        ack(text=BUSY)
+                        return
                     ack()
                     threading.Thread(target=tell_sorry, args=(self.client, body, _respond(body)),
                                      kwargs={"text": BUSY}, name="ladder-busy", daemon=True).start()
