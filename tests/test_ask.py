@@ -189,6 +189,15 @@ def test_career_questions_naming_a_level_are_still_answered(advisor, question, l
     assert a.status == "answered" and a.level_id == level
 
 
+@pytest.mark.parametrize("question, level", [
+    ("Which level is two steps above Senior Agent?", "qa-specialist"),
+    ("which level is 2 steps above senior agent", "qa-specialist"),
+    ("what's the level two steps below the Team Lead?", "qa-specialist"),
+])
+def test_n_steps_above_or_below_a_level_counts_the_steps_not_the_manager(advisor, question, level):
+    assert advisor.ask(question).level_id == level
+
+
 # -- the ladder as a whole -------------------------------------------------------------------------------
 
 def test_how_many_levels_gets_the_ladder_overview(advisor):

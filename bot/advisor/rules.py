@@ -191,8 +191,9 @@ def entry(c: Context) -> Answer | None:
 
 def reports_to(c: Context) -> Answer | None:
     q = c.query
-    if not q.manager_of:
-        return None
+    s = c.u.subject
+    if not q.manager_of or (s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.steps > 1):
+        return None   # "which level is two steps above Senior Agent?" counts steps; it does not ask for a manager
     named = q.levels[0]
     boss, lines = c.compose.manager(named, c.ranking)
     if boss is None:
