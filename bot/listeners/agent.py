@@ -145,31 +145,29 @@ class Agent:
             self.client.chat_stopStream(channel=channel, ts=ts)
         except Exception as exc:   # message_not_in_streaming_state: it was stopped already
             log.info("the unfinished stream %s could not be stopped (%s)", ts, error_of(exc))
-        for blocks in ((native, classic) if native is not classic else (classic,)):
-            try:
-                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-                return True
-            except SlackApiError as exc:
-                if blocks is native and native is not classic and _refuses_feedback_block(exc):
-                    continue
-                log.warning("could not complete the unfinished stream %s (%s): posting the answer", ts, error_of(exc))
-                return False
-            except Exception:
-                log.exception("could not complete the unfinished stream %s: posting the answer", ts)
-                return False
-        return False
+        try:
+            self._send(self.client.chat_update, native, classic, channel=channel, ts=ts, text=text)
+            return True
+        except Exception as exc:
+            log.warning("could not complete the unfinished stream %s (%s): posting the answer", ts, error_of(exc))
+            return False
 
     def _post(self, text: str, native: list[dict], classic: list[dict], *, channel: str, thread_ts: str | None):
+        return self._send(self.client.chat_postMessage, native, classic, channel=channel, thread_ts=thread_ts, text=text)
+
+    def _send(self, call, native: list[dict], classic: list[dict], **args):
+        """``call`` (chat.postMessage, chat.update) with native 👍/👎, or with Ladder's own buttons where Slack
+        refuses the feedback block (remembered for the workspace)."""
         if native is not classic:
             try:
-                response = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=native)
+                response = call(blocks=native, **args)
                 self._worked(FEEDBACK)
                 return response
             except SlackApiError as exc:
                 if not _refuses_feedback_block(exc):
                     raise
                 self._failed(FEEDBACK, exc, refusal=True)
-        return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=classic)
+        return call(blocks=classic, **args)
 
     def _stream(self, reply, native: list[dict], classic: list[dict], *, channel: str, thread_ts: str,
                 user: str, started: Callable[[str], None] | None = None) -> bool:

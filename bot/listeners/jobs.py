@@ -43,18 +43,20 @@ class Jobs:
                     if body.get("command"):   # a slash command: said in the ack itself, at once and for free
                         ack(text=BUSY)
                         return
-                    ack()
-                    threading.Thread(target=tell_sorry, args=(self.client, body, _respond(body)),
-                                     kwargs={"text": BUSY}, name="ladder-busy", daemon=True).start()
+                    self._ack_and_tell(ack, body, BUSY)
                     return
                 except Exception as exc:   # e.g. a full disk: nothing was stored, so say so instead of a 500
                     log.exception("inbox: cannot write the %s job", kind)
-                    ack()
-                    threading.Thread(target=tell_sorry, args=(self.client, body, _respond(body)),
-                                     kwargs={"text": sorry_for(exc)}, name="ladder-cant-save", daemon=True).start()
+                    self._ack_and_tell(ack, body, sorry_for(exc))
                     return
             ack()
         return ack_half
+
+    def _ack_and_tell(self, ack, body: dict, text: str) -> None:
+        """Ack (Slack's 3 s), then tell the person ``text`` where they asked, off the request's thread."""
+        ack()
+        threading.Thread(target=tell_sorry, args=(self.client, body, _respond(body)), kwargs={"text": text},
+                         name="ladder-tell", daemon=True).start()
 
     def put(self, kind: str, body: dict) -> int | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
