@@ -51,7 +51,6 @@ class Query:
     # open lower bound ("100% or more"): "a team of 10-15 people" -> (10, fte, False), (15, fte, False)
     quantities: list[tuple[float, str | None, bool]] = field(default_factory=list)
     manager_of: bool = False                    # "who manages the TLs?", "who do QA specialists report to?"
-    extreme: str | None = None                  # overview of the ladder's "top" or "bottom" ("highest level?")
     entry: bool = False                         # "how do I become a frontend developer?": a track, not a level
     before_entry: bool = False                  # asks what comes before a track's first level (earlier jobs, education)
     dated: bool = False                         # the request is about a particular day or period ("my kpi for march")
@@ -141,10 +140,6 @@ _OVERVIEW = re.compile(
     r"(levels|grades|ranks|rungs|career levels|roles)\b|\bwhat (levels|grades|roles) (are there|exist|do we have|there are)\b"
     r"|\b(levels|ladder) overview\b|\boverview of (the )?(levels|ladder|career ladder)\b"
 )
-_TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate)( \w+)? (level|position|rank|grade|role|job|rung)\b"
-                  r"|\btop of the (ladder|career ladder)\b")
-_BOTTOM = re.compile(r"\b(lowest|bottom|most junior|first|starting|entry|beginner|junior most)( \w+)? (level|position|rank|grade|role|job|rung)\b"
-                     r"|\bentry level\b|\bbottom of the (ladder|career ladder)\b")
 # "how do I become / get into / start as ...": asks how to enter what follows
 _ENTRY = re.compile(r"\b(become|becoming|get into|getting into|break into|start as|start out as|starting as|join as|"
                     r"get hired as)\b")
@@ -420,11 +415,9 @@ def understand(kb: Knowledge, question: str) -> Query:
     if query.identify and _relation_to(norm, mentions):
         query.manager_of = True
     if not query.strong_levels:
-        if _TOP.search(norm) and not _content(kb, rest, _TOP):
-            query.extreme = "top"
-        elif _BOTTOM.search(norm) and not _content(kb, rest, _BOTTOM):
-            query.extreme = "bottom"
-        if query.extreme or _OVERVIEW.search(norm):
+        # the top or the bottom of a track is a place on it, read by ``bot.search.relations``; the overview is the
+        # ladder as a whole
+        if _OVERVIEW.search(norm):
             query.intent = Intent.OVERVIEW
         elif query.track_hint and not query.partial and _ENTRY.search(norm) and not _content(kb, rest, _ENTRY):
             query.entry = True   # "how do I become a frontend developer?": the way in is the track's first level

@@ -218,6 +218,18 @@ def test_ends_of_the_ladder(advisor, question, level):
     assert a.text.startswith(("The top level on", "The first (entry) level on"))
 
 
+def test_the_middle_level_of_frontend_is_the_level_called_middle(advisor):
+    assert advisor.ask("what's the Middle level in frontend?").level_id == "frontend-middle"
+
+
+def test_a_step_from_the_askers_level_is_answered_even_when_the_words_are_few(advisor):
+    from bot.search.conversation import Conversation
+
+    a = advisor.ask("where do I go from here", context=Conversation(asker_level="frontend-senior"))
+    assert a.status == "answered" and a.level_id == "frontend-lead"
+    assert "your level (L4 Senior Frontend Developer, from your profile)" in a.text
+
+
 def test_list_the_levels(advisor):
     a = advisor.ask("list the levels")
     assert a.status == "answered" and a.intent == "overview" and "L1 Agent" in a.answer.replace("L1  ", "L1 ")

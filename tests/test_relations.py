@@ -56,6 +56,8 @@ def test_promoted_to_a_level_targets_that_level(question):
     ("the most senior role without managing people", "qa-specialist"),
     ("highest frontend level where you don't manage people", "frontend-principal"),
     ("I just started, which level am I?", "agent"),
+    ("What's the very top of the call-centre career map?", "chief-customer-officer"),
+    ("who sits at the bottom of the frontend org chart", "frontend-trainee"),
 ])
 def test_positions_on_a_track(question, level):
     s = subject(question)
@@ -237,6 +239,9 @@ def test_the_middle_of_a_track(question, levels):
 
 def test_middle_frontend_is_still_a_level_not_a_position():
     assert subject("what does a middle frontend developer need?").level.id == "frontend-middle"
+    # the track has a level called Middle: "the Middle level" names it, "halfway up" is a place
+    assert subject("what's the Middle level in frontend?").relation != Relation.POSITION
+    assert subject("which level sits halfway up the frontend ladder?").relation == Relation.POSITION
     assert subject("is a call centre job a dead end, career-wise?").relation != Relation.POSITION
 
 
@@ -336,3 +341,16 @@ def test_that_as_subject_points_back_at_the_conversations_level(question):
 
 def test_that_as_a_relative_word_does_not_make_a_follow_up():
     assert subject("which level is the one that handles escalations?", AFTER_SENIOR).relation == Relation.DESCRIBE
+
+
+@pytest.mark.parametrize("question, level", [
+    ("wat does a tem leed do", "team-lead"), ("frontent junoir skills", "frontend-junior"),
+])
+def test_typos_in_every_word_of_a_title_still_name_it(question, level):
+    assert [lv.id for lv in understand(KB, question).levels] == [level]
+
+
+def test_text_speak_for_me_is_read_as_words():
+    s = subject("wats next 4 me", Conversation(asker_level="frontend-trainee"))
+    assert s.mine and s.level.id == "frontend-junior"
+    assert understand(KB, "level 2 me").levels[0].id == "experienced-agent"

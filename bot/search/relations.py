@@ -102,17 +102,20 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
              "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
              "9th": 9, "10th": 10}
 _PLACE = r"(level|step|rung|grade|tier|position|rank|job|role|title|spot|stage)s?"
+# the ladder as a whole, as people name it: "the top of the call-centre career map", "the bottom of the frontend track"
+_LADDER = (r"((\w+ ){0,3}(ladder|career map|map|track|tree|career path|path|hierarchy|pyramid|org chart|chart|"
+           r"structure|food chain|totem pole))")
 _ORD_PLACE = re.compile(r"\b(" + "|".join(_ORDINALS) + r")((?: \w+){0,2}) " + _PLACE + r"\b")
 _PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|five|six|seven|eight|nine|ten)\b")
 _FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
 _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial)"
-                    r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the (ladder|career ladder|track)\b"
+                    r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the " + _LADDER + r"\b"
                     r"|\b(where|how) (do|does|did|would|will|can) (\w+ ){1,2}(start|begin)\b"
                     r"|\bstart(ing)? (at|out|off)( at)? the bottom\b")
 _TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
-                  r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the (ladder|career ladder|track|tree)\b"
+                  r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the " + _LADDER + r"\b"
                   r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
-                  r"|\bend of the (ladder|track)\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
+                  r"|\bend of the " + _LADDER + r"\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
                   r"|\b(big|top|main|ultimate|head|biggest) (boss|honcho|cheese|dog)\b")
 _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|doesn t|doesnt|isn t|rather not)"
                          r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
@@ -369,7 +372,7 @@ def _from_an_end(norm: str) -> str | None:
 _MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|midpoint|mid point|halfway point)\b"
                      r"|\b(in|at|around|near) the (very )?center of (the|a|this|our)\b|\b(half ?way|mid ?way)\b"
                      r"|\b(middle|central|median) " + _PLACE + r"\b|\bcenter (rung|step|tier|spot)s?\b"
-                     r"|\bmiddle of the (ladder|track|career ladder)\b")
+                     r"|\bmiddle of the " + _LADDER + r"\b")
 
 
 def _position(norm: str) -> str | None:
@@ -514,6 +517,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return Subject(Relation.POSITION, tr.levels[0], position="first")
 
     position = _position(query.norm)
+    if (position == "middle" and re.search(r"\bmiddle (level|role|job|grade|title|one|dev\w*)s?\b", query.norm)
+            and "middle" in _track_title_words(kb, _the_track(kb, query, track, conversation))):
+        position = None    # "what's the Middle level in frontend?": the track has a level called Middle
     if position is not None and not query.newcomer:
         tr = _the_track(kb, query, track, conversation)
         level = position_level(kb, tr, position)
