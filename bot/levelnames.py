@@ -21,6 +21,9 @@ _SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "le
              "ops": "operations", "mgr": "manager", "mngr": "manager", "dev": "developer", "devs": "developers",
              "sr": "senior", "snr": "senior", "jr": "junior", "jnr": "junior", "mid": "middle", "mgmt": "management",
              "supv": "supervisor", "spec": "specialist"}
+# "wats next 4 me", "wat r u": digits and letters standing for words, only where no number could be meant
+_TEXT_SPEAK_WORDS = {"4": "for", "2": "to", "u": "you", "r": "are", "ur": "your"}
+_TEXT_SPEAK = re.compile(r"(?<![\w.])(?<!level )(?<!lvl )(?<!step )(?<!grade )(?:(4|2)(?= (?:me|u|you|us|my|him|her|them)\b)|(u|r|ur)\b)")
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"
@@ -29,6 +32,7 @@ SUGGEST = 65     # WRatio needed to be offered as "did you mean"
 def normalize(text: str) -> str:
     text = text.lower().replace("&", " and ").replace("’", "'")
     text = re.sub(r"[^a-z0-9+ ]+", " ", text)
+    text = _TEXT_SPEAK.sub(lambda m: _TEXT_SPEAK_WORDS[m.group(0)], text)
     words = [_SPELLING.get(w, w) for w in text.split()]
     return " ".join(words)
 

@@ -263,17 +263,18 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
             hits = table.get(gram) or table.get(singular)
             # a typo of a name, never a name with a word of the sentence glued on ("a developer" is
             # not "lead developer")
-            if not hits and len(gram) >= 9 and size <= 4 and not ({words[start], words[start + size - 1]} & _GLUE):
+            glued = {words[start], words[start + size - 1]} & _GLUE
+            if not hits and len(gram) >= 9 and size <= 4 and not glued:
                 close = process.extractOne(gram, names_by_len.get(size, []), scorer=fuzz.ratio, score_cutoff=88)
                 if close:
                     hits = table[close[0]]
-                elif size > 1:
-                    # typos in several words of a name ("frontent junoir"): each word close to the name's
-                    # word in the same place, starting with the same letter
-                    part = words[start: start + size]
-                    best = _wordwise(part, lookup.by_initials.get("".join(w[0] for w in part), []))
-                    if best:
-                        hits = table[best]
+            if not hits and size > 1 and len(gram) >= 7 and size <= 4 and not glued:
+                # typos in several words of a name ("frontent junoir", "tem leed"): each word close to the name's
+                # word in the same place, starting with the same letter
+                part = words[start: start + size]
+                best = _wordwise(part, lookup.by_initials.get("".join(w[0] for w in part), []))
+                if best:
+                    hits = table[best]
             if hits:
                 strong = gram not in common and singular not in common
                 for level in hits:
@@ -290,8 +291,9 @@ def _wordwise(words: list[str], names: list[str]) -> str | None:
     best, best_score = None, 0.0
     for name in names:
         parts = name.split()
-        scores = [100.0 if w == p else fuzz.ratio(w, p) if len(w) >= 4 and w[0] == p[0] else 0.0
-                  for w, p in zip(words, parts)]
+        # a short word may drop one letter of the name's ("tem leed")
+        scores = [100.0 if w == p else fuzz.ratio(w, p) if w[0] == p[0] and (len(w) >= 4 or len(p) == len(w) + 1)
+                  else 0.0 for w, p in zip(words, parts)]
         if min(scores) >= 80 and sum(scores) > best_score:
             best, best_score = name, sum(scores)
     return best

@@ -110,8 +110,9 @@ def out_of_scope(c: Context) -> Answer | None:
 
 def scope_backstop(c: Context) -> Answer | None:
     """With the classifier unsure (or absent), the zero-shot scope check decides, as it did before it."""
-    if c.u.in_scope or c.u.social or c.u.subject.from_context or c.u.subject.relation == Relation.MINE:
-        return None
+    s = c.u.subject
+    if c.u.in_scope or c.u.social or s.from_context or s.relation == Relation.MINE or (s.mine and s.resolved):
+        return None    # "where do I go from here": a step from the asker's own level, read from the profile
     q = c.query
     guess = c.u.guess
     if guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE and names_an_outsider(c.kb, q.text):
