@@ -58,6 +58,7 @@ def test_promoted_to_a_level_targets_that_level(question):
     ("I just started, which level am I?", "agent"),
     ("What's the very top of the call-centre career map?", "chief-customer-officer"),
     ("who sits at the bottom of the frontend org chart", "frontend-trainee"),
+    ("second step for agents on our career map = ?", "experienced-agent"),
 ])
 def test_positions_on_a_track(question, level):
     s = subject(question)
@@ -354,3 +355,7 @@ def test_text_speak_for_me_is_read_as_words():
     s = subject("wats next 4 me", Conversation(asker_level="frontend-trainee"))
     assert s.mine and s.level.id == "frontend-junior"
     assert understand(KB, "level 2 me").levels[0].id == "experienced-agent"
+
+
+def test_junior_to_senior_is_a_route_not_a_step_down():
+    assert subject("Junior to Senior in frontend, what are the steps in between?").relation != Relation.PREVIOUS

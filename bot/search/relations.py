@@ -91,7 +91,7 @@ class Subject:
 _UP = {"after", "above", "beyond", "past", "following", "follows", "succeeds", "over", "higher than", "up from",
        "next after", "next from", "next to", "on from", "up after", "on top of", "higher up than", "further than"}
 _DOWN = {"before", "below", "under", "beneath", "underneath", "prior to", "preceding", "precedes", "lower than",
-         "down from", "under neath", "junior to", "back from", "precede", "short of", "shy of"}
+         "down from", "under neath", "back from", "precede", "short of", "shy of"}
 # words that may sit between a direction word and the level's name ("after the", "one step above the")
 _FILLER = {"the", "a", "an", "right", "just", "directly", "immediately", "straight", "step", "steps", "level",
            "levels", "rung", "rungs", "grade", "grades", "rank", "ranks", "up", "down", "role", "roles", "job",
@@ -420,7 +420,12 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     a description (nothing named, no position, no conversation to lean on) is left to retrieval."""
     words = _words(query.norm)
     # "the agent ladder", "on the agent track": a bare common title word that names a track, not a level
-    track_words = [m for m in query.mentions if not m.strong and words[m.end: m.end + 1] in (["ladder"], ["track"])]
+    # ... and so is a plural one beside a place on the track ("the second step for agents")
+    track_words = [m for m in query.mentions if not m.strong and (
+        words[m.end: m.end + 1] in (["ladder"], ["track"])
+        or (words[m.end - 1].endswith("s") and words[m.end - 1] != m.name.split()[-1]
+            and words[m.start - 1: m.start] in (["for"], ["on"], ["in"], ["among"])
+            and _position(query.norm) is not None))]
     if track_words:
         query = replace(query, mentions=[m for m in query.mentions if m not in track_words])
     strong = [m for m in query.mentions if m.strong]
