@@ -491,7 +491,9 @@ def test_a_newcomer_asking_what_ladder_can_do_gets_the_help_text(advisor):
 
 @pytest.mark.parametrize("question", ["which udemy course is best for learning react?",
                                       "what are Amazon's software engineering levels?",
-                                      "recommend me a good typescript course"])
+                                      "recommend me a good typescript course",
+                                      "Write my CV for a Middle frontend developer position.",
+                                      "Write a Python script that calculates my KPI percentage from the call log export."])
 def test_outside_courses_and_other_companies_engineering_ladders_are_refused(advisor, question):
     a = advisor.ask(question)
     assert a.status == "no_answer" and a.level_id is None
