@@ -55,6 +55,7 @@ class Query:
     before_entry: bool = False                  # asks what comes before a track's first level (earlier jobs, education)
     dated: bool = False                         # the request is about a particular day or period ("my kpi for march")
     newcomer: bool = False                      # the asker (or the one asked about) has just started ("brand new agent")
+    defines: str | None = None                  # the background note whose heading is the term asked about ("what is FCR?")
 
     @property
     def named_words(self) -> set[int]:
@@ -391,6 +392,38 @@ def _relation_to(norm: str, mentions: list[Mention]) -> bool:
     return bool(_MANAGES.search(before) or _REPORTS.search(after))
 
 
+def _glossary_terms(kb: Knowledge) -> dict[str, str]:
+    """Every term a background note defines, from its headings ("AHT — Average Handle Time": "aht" and
+    "average handle time"), to the note's doc id; terms that are also a level's name are left out."""
+    cached = _TERMS_CACHE.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    terms: dict[str, str] = {}
+    for note in kb.references:
+        for section in note.sections:
+            for part in re.split(r"\s+[—–-]\s+", section.heading):
+                term = normalize(part)
+                if term and term not in kb.level_names and len(term) >= 3:
+                    terms.setdefault(term, note.doc_id)
+    _TERMS_CACHE[id(kb)] = (kb, terms)
+    return terms
+
+
+_TERMS_CACHE: dict[int, tuple[Knowledge, dict[str, str]]] = {}
+_ASKS_WHAT = r"(what|wat|wot|whats|wats)( s| is| are| does)?( even| exactly| actually| really| the heck| the hell)?( is| s| are)?( an?| the| our| my)?"
+
+
+def defined_term(kb: Knowledge, norm: str) -> str | None:
+    """The note defining the term a question asks about: "what even is FCR?", "FCR stands for?", "define
+    occupancy" (a term of the glossary's own headings; a level's name is never one)."""
+    for term, doc_id in _glossary_terms(kb).items():
+        t = re.escape(term)
+        if re.search(rf"\b{_ASKS_WHAT} {t}s?( mean| stand for| in| exactly)?$", norm) \
+                or re.search(rf"\b{t}s? (mean|means|stand for|stands for)\b|\b(define|definition of|meaning of) (an? |the )?{t}\b", norm):
+            return doc_id
+    return None
+
+
 def understand(kb: Knowledge, question: str) -> Query:
     text = " ".join((question or "").split())
     truncated = len(text) > MAX_QUESTION_CHARS
@@ -404,6 +437,7 @@ def understand(kb: Knowledge, question: str) -> Query:
         partial=partial_levels(kb, norm, mentions), quantities=quantities(text),
     )
     query.dated = dated_request(text)
+    query.defines = defined_term(kb, norm)
     firsts = {t.levels[0].id for t in kb.tracks.values() if t.levels}
     if not query.strong_levels or all(lv.id in firsts for lv in query.levels):
         first_named = [m for m in mentions if m.level.id in firsts]

@@ -214,6 +214,9 @@ def background(c: Context) -> Answer | None:
         level = q.levels[0]
         if note_score > float(r.chunk_scores[c.compose.ranker.level_chunks[level.id]].max()) - BEFORE_ENTRY_SLACK:
             return c.compose.background(q, r, note_id, c.u.kind)
+    if q.defines and c.u.kind not in OUT_OF_SCOPE:
+        # "my TL says my FCR is low, what even is FCR?": a term the glossary's headings define, asked about
+        return c.compose.background(q, r, q.defines, "glossary")
     if c.u.kind == "glossary":
         if c.named and not _content(c.kb, q.masked):
             return None   # "what's a Training & Quality Lead?": the term asked about is the level
