@@ -538,3 +538,15 @@ def test_my_next_promotion_with_a_stored_level_is_the_level_above_it(advisor):
 def test_whats_on_their_plate_after_a_short_title_is_that_levels_duties(advisor):
     a = advisor.ask("TL - what's on their plate?")
     assert a.status == "answered" and a.level_id == "team-lead"
+
+
+def test_a_glossary_term_beside_a_level_gets_the_glossary(advisor):
+    a = advisor.ask("my TL says my FCR is low, what even is FCR?")
+    assert a.status == "answered" and a.level_id is None and "First Call Resolution" in a.answer
+
+
+def test_a_bare_step_from_my_level_is_answered_not_refused(advisor):
+    from bot.search.conversation import Conversation
+
+    a = advisor.ask("next rung for me?", context=Conversation(asker_level="call-center-manager"))
+    assert a.status == "answered" and a.level_id == "head-of-customer-operations"

@@ -359,3 +359,48 @@ def test_text_speak_for_me_is_read_as_words():
 
 def test_junior_to_senior_is_a_route_not_a_step_down():
     assert subject("Junior to Senior in frontend, what are the steps in between?").relation != Relation.PREVIOUS
+
+
+@pytest.mark.parametrize("question, level", [
+    ("from which level do people get promoted to Team Lead?", "training-quality-lead"),
+    ("you get promoted to senior agent from what level", "experienced-agent"),
+    ("what do I need to get promoted to QA Specialist?", "qa-specialist"),     # the target, as before
+])
+def test_promoted_to_asks_for_the_target_unless_it_asks_where_the_move_starts(question, level):
+    assert subject(question).level.id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("In the call center ladder, what is the first level above the entry one?", "experienced-agent"),
+    ("frontend middle -> then what?", "frontend-senior"),
+    ("what's the noob level on the dev ladder", "frontend-trainee"),
+])
+def test_more_ways_to_name_a_step_or_an_end(question, level):
+    assert subject(question).level.id == level
+
+
+def test_a_step_from_where_i_am_counts_from_the_askers_level():
+    s = subject("what is two levels up from where I am", Conversation(asker_level="agent"))
+    assert s.mine and s.level.id == "senior-agent" and s.steps == 2
+
+
+def test_a_bare_step_for_me_is_only_a_relation():
+    from bot.search.relations import bare_relation
+
+    assert bare_relation(understand(KB, "next rung for me?"))
+    assert not bare_relation(understand(KB, "what's my pay at the next rung?"))
+
+
+def test_sup_is_a_supervisor_only_as_a_noun():
+    assert [lv.id for lv in understand(KB, "what's the deal with being a sup?").levels] == ["team-lead"]
+    assert understand(KB, "sup ladder").levels == []
+
+
+@pytest.mark.parametrize("question, defines", [
+    ("my TL says my FCR is low, what even is FCR?", "reference/kpi-glossary"),
+    ("what does NPS stand for", "reference/kpi-glossary"),
+    ("what is the AHT target for senior agents", None),        # a number of a level, not a definition
+    ("what is a team lead", None),                             # a level's name is never a glossary term
+])
+def test_a_term_the_glossary_defines_is_read_from_its_headings(question, defines):
+    assert understand(KB, question).defines == defines

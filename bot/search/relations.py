@@ -108,7 +108,8 @@ _LADDER = (r"((\w+ ){0,3}(ladder|career map|map|track|tree|career path|path|hier
 _ORD_PLACE = re.compile(r"\b(" + "|".join(_ORDINALS) + r")((?: \w+){0,2}) " + _PLACE + r"\b")
 _PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|five|six|seven|eight|nine|ten)\b")
 _FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
-_FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial)"
+_FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial|noob|"
+                    r"newbie|rookie|newcomer|starter)"
                     r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the " + _LADDER + r"\b"
                     r"|\b(where|how) (do|does|did|would|will|can) (\w+ ){1,2}(start|begin)\b"
                     r"|\bstart(ing)? (at|out|off)( at)? the bottom\b")
@@ -138,7 +139,7 @@ _STEP_UP = re.compile(r"\b(promot\w*|move up|moving up|step up|level up|go up|go
 _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
                          r"go up|what s next|whats next|what is next|comes next|come next|next up|progress(ion)?|"
                          r"promot\w* from|where (do|can|could|would|should) (i|you|they|we|one) go|where next|"
-                         r"what then|lead to|leads to|after (that|this|it)|climb|grow into|move on to|go on to)\b")
+                         r"what then|then what|lead to|leads to|after (that|this|it)|climb|grow into|move on to|go on to)\b")
 _TARGET = re.compile(r"\b(promot\w*|move|moving|get|getting|go|going|jump|step|advance|rise|make it|switch\w*|"
                      r"transfer\w*|apply|applying) (up )?(in)?to\b|\b(become|becoming|be|reach|reaching|"
                      r"get into|into)\b")
@@ -326,7 +327,7 @@ def position_level(kb: Knowledge, track, position: str) -> Level | None:
     return track.level_by_number(n)
 
 
-_ENDS = {"top": 1, "summit": 1, "bottom": -1, "start": -1, "beginning": -1}
+_ENDS = {"top": 1, "summit": 1, "bottom": -1, "start": -1, "beginning": -1, "entry": -1}
 # "penultimate", "last but one", "second to last", "third from the end": counted back from the top
 _FROM_LAST = re.compile(r"\b(penultimate|antepenultimate|last but (one|two)|next to (the )?(last|top))\b"
                         r"|\b(\w+) (to|from) (the )?(very )?(last|end|top)\b")
@@ -476,6 +477,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
         if _promoted_to(words, query.mentions):
+            if _FROM_WHICH.search(rest):
+                # "from which level do people get promoted to Team Lead?": where the promotion starts
+                return _relative(kb, named, -1, 1)
             return Subject(Relation.PROMOTED_TO, named)
         if _NEXT_AFTER.search(rest) and not query.identify:
             return _relative(kb, named, 1, 1)
@@ -500,7 +504,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if asker is None:
             return Subject(Relation.MINE, None, missing="mine")
         cue = None
-        for at in (i for i, w in enumerate(words) if w in {"mine", "my", "me", "myself"}):
+        # the words that stand for the asker's level: "above mine", "two levels up from where I am"
+        here = [i for i, w in enumerate(words) if w in {"mine", "my", "me", "myself"}]
+        here += [i for i, w in enumerate(words[:-1]) if w == "where" and words[i + 1] in {"i", "im"}]
+        for at in here:
             cue = _cue_before(words, at)
             if cue is not None:
                 break
@@ -640,6 +647,11 @@ _PLACE_WORDS = {"level", "levels", "role", "roles", "job", "jobs", "title", "pos
 _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|end up)\b|\b(reach|reaches|rise to)\b")
 
 
+# the question asks where a move starts: "from which level", "promoted to X from what level"
+_FROM_WHICH = re.compile(r"\bfrom (which|what|where|whatever)\b|\b(which|what) (level|role|job|position|grade|step|rung)s? "
+                         r"(\w+ ){0,5}from\b")
+
+
 def _promoted_to(words: list[str], mentions: list[Mention], near: bool = False) -> bool:
     """ "promoted to X", "become X", "get into X": the named level is the target, not the anchor. ``near``: only
     the two words right before the name ("how long must I be an X before the next level" is not "be X")."""
@@ -658,7 +670,9 @@ _RELATION_ONLY = (_FILLER | set(_NUMBER_WORDS) | set(_ORDINALS) | {w for w in _U
                      "previous", "prev", "then", "and", "ok", "so", "comes", "come", "from", "top", "bottom", "highest",
                      "lowest", "last", "first", "middle", "halfway", "on", "in", "for", "track", "ladder", "side",
                      "called", "name", "that", "this", "it", "there", "s", "levl", "lvl", "thing", "frontend", "call",
-                     "center", "developer", "developers"})
+                     "center", "developer", "developers",
+                     # the asker, whose stored level a bare step starts from ("next rung for me?")
+                     "me", "my", "mine", "i", "im", "m", "am", "now", "currently"})
 
 
 def bare_relation(query: Query) -> bool:
