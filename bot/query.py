@@ -448,7 +448,7 @@ def understand(kb: Knowledge, question: str) -> Query:
     if query.identify and query.strong_levels and not _content(kb, rest):
         # "what level is a supervisor?": nothing but the name, so the question asks for that level
         query.identify = False
-    if query.identify and _relation_to(norm, mentions):
+    if _relation_to(norm, mentions):
         query.manager_of = True
     if not query.strong_levels:
         # the top or the bottom of a track is a place on it, read by ``bot.search.relations``; the overview is the

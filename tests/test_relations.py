@@ -404,3 +404,8 @@ def test_sup_is_a_supervisor_only_as_a_noun():
 ])
 def test_a_term_the_glossary_defines_is_read_from_its_headings(question, defines):
     assert understand(KB, question).defines == defines
+
+
+def test_who_runs_a_level_asks_for_its_manager_without_a_which_level():
+    assert understand(KB, "the floor boss who runs all the TLs, what do they need on their CV").manager_of
+    assert not understand(KB, "what do TLs need on their CV").manager_of
