@@ -132,8 +132,8 @@ _NEXT = re.compile(r"\b(next (level|step|one)|move up|moving up|step up|promot\w
 # "what comes after senior agent?", "the level above team lead": the word right before a level's name
 _NEXT_BEFORE = {"after", "above", "beyond", "past"}
 # "who manages the TLs?", "who do QA specialists report to?": a relation to the named level, asking for another one
-_MANAGES = re.compile(r"\b(manag\w*|oversee\w*|supervis(e|es|ing)|in charge of|boss\w*|line manager|runs|heads|"
-                      r"look\w* after|lead(s|ing)?|above)\b")
+_MANAGES = re.compile(r"\b(manag\w*|oversee\w*|supervis(e|es|ing)|in charge of|boss\w*|line manager|runs|running|heads|"
+                      r"look\w* after|lead(s|ing)?)\b")   # not "above": "right above L4" is a step on the track (relations)
 _REPORTS = re.compile(r"\b(report|reports|reporting|answer|answers)( \w+)? to\b")
 # the ladder as a whole: its size, its list, its ends
 _OVERVIEW = re.compile(
@@ -384,12 +384,19 @@ def _content(kb: Knowledge, text: str, drop: re.Pattern[str] | None = None) -> l
 
 def _relation_to(norm: str, mentions: list[Mention]) -> bool:
     """ "who manages the TLs?", "who do QA specialists report to?": another level, related to the named one."""
-    if len({m.level.id for m in mentions}) != 1 or not (_IDENTIFY.search(norm) or re.search(r"\bwho\b", norm)):
+    if len({m.level.id for m in mentions}) != 1:
         return False
     words = _words(norm)
     first, last = mentions[0].start, max(m.end for m in mentions)
     before, after = " ".join(words[:first]), " ".join(words[last:])
+    if _UNDER_THEM.match(after):
+        return True   # "the folks running the floor with all the TLs under them"
+    if not (_IDENTIFY.search(norm) or re.search(r"\b(who|folks|people|ones|guys|person)\b", before)):
+        return False
     return bool(_MANAGES.search(before) or _REPORTS.search(after))
+
+
+_UNDER_THEM = re.compile(r"(\w+ ){0,2}(under|below|beneath|reporting to) (them|him|her|you|that person|that one)\b")
 
 
 def _glossary_terms(kb: Knowledge) -> dict[str, str]:

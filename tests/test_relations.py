@@ -409,3 +409,35 @@ def test_a_term_the_glossary_defines_is_read_from_its_headings(question, defines
 def test_who_runs_a_level_asks_for_its_manager_without_a_which_level():
     assert understand(KB, "the floor boss who runs all the TLs, what do they need on their CV").manager_of
     assert not understand(KB, "what do TLs need on their CV").manager_of
+
+
+@pytest.mark.parametrize("question, context, level", [
+    ("what level is right above L4", None, "qa-specialist"),
+    ("which position is the first one on the call center career map?", None, "agent"),
+    ("what level u get promoted to from senior agent", None, "expert-agent"),
+    ("if a frontend Junior gets promoted, which level do they become?", None, "frontend-middle"),
+    ("We have an opening for Senior Agent; from which level do people usually get promoted into it?", None,
+     "experienced-agent"),
+    ("still a rookie on the phones (L1), what gets me bumped up one notch?", None, "experienced-agent"),
+    ("which level was I on before this one?", Conversation(asker_level="call-center-manager"), "team-lead"),
+    ("what's the one after that", Conversation((Turn("what does a QA Specialist do?", "qa-specialist", "call-center",
+                                                     "duties"),)), "training-quality-lead"),
+])
+def test_relations_from_set_f(question, context, level):
+    assert subject(question, context).level.id == level
+
+
+@pytest.mark.parametrize("question, relation", [
+    ("how far am I from Team Lead from where I am now?", Relation.NAMED),     # a distance, not a step from it
+    ("path from frontend middle up to principal", Relation.NAMED),           # a route
+])
+def test_from_only_makes_a_step_when_it_says_one(question, relation):
+    assert subject(question).relation == relation
+
+
+def test_the_next_six_months_is_time_not_a_step():
+    assert subject("what do I need to be a frontend middle? I want to plan the next 6 months").level.id == "frontend-middle"
+
+
+def test_the_people_under_them_makes_a_manager_question():
+    assert understand(KB, "what do the folks running the whole floor with all the TLs under them need").manager_of

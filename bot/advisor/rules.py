@@ -113,6 +113,8 @@ def scope_backstop(c: Context) -> Answer | None:
     s = c.u.subject
     if c.u.in_scope or c.u.social or s.from_context or s.relation == Relation.MINE or (s.mine and s.resolved):
         return None    # "where do I go from here": a step from the asker's own level, read from the profile
+    if s.resolved and s.relation in {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION}:
+        return None    # "the very first rung for us phone jockeys": a place the ladder's structure answers
     q = c.query
     guess = c.u.guess
     if guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE and names_an_outsider(c.kb, q.text):

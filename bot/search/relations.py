@@ -112,7 +112,7 @@ _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|be
                     r"newbie|rookie|newcomer|starter)"
                     r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the " + _LADDER + r"\b"
                     r"|\b(where|how) (do|does|did|would|will|can) (\w+ ){1,2}(start|begin)\b"
-                    r"|\bstart(ing)? (at|out|off)( at)? the bottom\b")
+                    r"|\bstart(ing)? (at|out|off)( at)? the bottom\b|\bfirst one (on|in|of) (the |our )?" + _LADDER + r"\b")
 _TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
                   r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the " + _LADDER + r"\b"
                   r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
@@ -125,7 +125,8 @@ _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|
 _MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|job|position|grade|rank|title|spot|step|"
                    r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
                    r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
-                   r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b")
+                   r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b"
+                   r"|\b(what|which) (level|grade|rank|role|job|position) (was|were) i\b")
 _FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next( \w+)? for me|my next (step|level|move|"
                         r"role|promotion)|(next|following) (\w+ )?(level|step|rung|grade|role|move|promotion) (for|up for) me)\b")
 # a step up said in the first person with no level named ("what would I need to get promoted one step?"): from the
@@ -139,14 +140,15 @@ _STEP_UP = re.compile(r"\b(promot\w*|move up|moving up|step up|level up|go up|go
 _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
                          r"go up|what s next|whats next|what is next|comes next|come next|next up|progress(ion)?|"
                          r"promot\w* from|where (do|can|could|would|should) (i|you|they|we|one) go|where next|"
-                         r"what then|then what|lead to|leads to|after (that|this|it)|climb|grow into|move on to|go on to)\b")
+                         r"what then|then what|lead to|leads to|(bump\w*|mov\w*|go\w*|step\w*) up (a|one) (notch|step|level|rung|grade)|after (that|this|it)|climb|grow into|move on to|go on to)\b")
 _TARGET = re.compile(r"\b(promot\w*|move|moving|get|getting|go|going|jump|step|advance|rise|make it|switch\w*|"
                      r"transfer\w*|apply|applying) (up )?(in)?to\b|\b(become|becoming|be|reach|reaching|"
                      r"get into|into)\b")
 # "the following level", "the next one up", "the previous step": a step from the level in question, wherever it is
 # named (or from the conversation's level when none is)
 _NEXT_NOUN = re.compile(r"\b(next|following|subsequent|succeeding)( \w+)? (level|step|one|rung|role|job|position|grade|"
-                        r"promotion|title|move)\b|\bnext\b(?! (week|month|year|quarter|shift|time|day|door|to)\b)")
+                        r"promotion|title|move)\b|\bnext\b(?! ((\d+|few|couple|couple of|two|three|four|six|twelve) )?(week|month|year|"
+                        r"quarter|shift|time|day|door|to)s?\b)")
 _PREV_NOUN = re.compile(r"\b(previous|preceding|prior|earlier)( \w+)? (level|step|one|rung|role|job|position|grade|title)\b")
 _BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|this|it)|step down|one down|"
                    r"(level|step|role|rung|one) (below|under|before|down)( (that|this|it))?$)\b")
@@ -476,7 +478,12 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, named, -1, 1)
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
-        if _promoted_to(words, query.mentions):
+        last = max(m.end for m in query.mentions)
+        if _PROMOTED_AFTER.match(" ".join(words[last:])) or (words[first - 1: first] == ["from"]
+                                                              and _PROMOTION.search(rest) and not _TO_AFTER.match(" ".join(words[last:]))):
+            # "if a Junior gets promoted, ...", "promoted to what from Senior Agent": the named level is where it starts
+            return _relative(kb, named, 1, 1)
+        if _promoted_to(words, query.mentions) or (_FROM_WHICH.search(rest) and _PROMOTION.search(rest)):
             if _FROM_WHICH.search(rest):
                 # "from which level do people get promoted to Team Lead?": where the promotion starts
                 return _relative(kb, named, -1, 1)
@@ -511,6 +518,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             cue = _cue_before(words, at)
             if cue is not None:
                 break
+        if cue is None and _BACK.search(query.norm):
+            cue = (-1, 1)     # "which level was I on before this one?"
         if cue is not None:
             return _relative(kb, asker, *cue, mine=True)
         if _NEXT_AFTER.search(query.norm) or _FROM_HERE.search(query.norm) or step_up:
@@ -550,8 +559,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     last = conversation.last_level if conversation is not None else None
     if last is not None and last.level_id and kb.has_level(last.level_id):
         here = kb.level(last.level_id)
-        at = next((i for i, w in enumerate(words) if w in {"that", "this", "it", "them", "there", "one"}), None)
-        cue = _cue_before(words, at) if at is not None else None
+        # "what's the one after that": a direction before any of the words pointing back
+        cue = next((c for c in (_cue_before(words, i) for i, w in enumerate(words)
+                                if w in {"that", "this", "it", "them", "there", "one"}) if c is not None), None)
         if cue is None:
             more = _MORE.search(query.norm)
             if more:
@@ -647,6 +657,9 @@ _PLACE_WORDS = {"level", "levels", "role", "roles", "job", "jobs", "title", "pos
 _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|end up)\b|\b(reach|reaches|rise to)\b")
 
 
+_PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|moves) (promoted|moved up|bumped up|up)\b")
+_TO_AFTER = re.compile(r"(\w+ )?(to|into)\b")   # "promoted from X to Y": a route, Y named after
+_PROMOTION = re.compile(r"\b(promot\w*|move\w* up|step\w* up|bump\w* up)\b")
 # the question asks where a move starts: "from which level", "promoted to X from what level"
 _FROM_WHICH = re.compile(r"\bfrom (which|what|where|whatever)\b|\b(which|what) (level|role|job|position|grade|step|rung)s? "
                          r"(\w+ ){0,5}from\b")
