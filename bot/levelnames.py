@@ -52,6 +52,23 @@ def build_name_table(kb: "Knowledge") -> dict[str, list["Level"]]:
             key = normalize(name)
             if key and level not in table.setdefault(key, []):
                 table[key].append(level)
+    # "senior CSR", "expert rep": a rank word of a title before another name of the track's first level
+    # ("Senior Agent" is "Senior" + "Agent", and a CSR is an Agent)
+    for track in kb.tracks.values():
+        base = track.levels[0] if track.levels else None
+        if base is None:
+            continue
+        base_word = normalize(base.title)
+        others = {normalize(a) for a in base.aliases} - {base_word}
+        for level in track.levels[1:]:
+            title = normalize(level.title)
+            if not title.endswith(" " + base_word):
+                continue
+            rank = title[: -len(base_word) - 1]
+            for alias in others:
+                key = f"{rank} {alias}"
+                if key not in table:
+                    table[key] = [level]
     return table
 
 

@@ -441,3 +441,15 @@ def test_the_next_six_months_is_time_not_a_step():
 
 def test_the_people_under_them_makes_a_manager_question():
     assert understand(KB, "what do the folks running the whole floor with all the TLs under them need").manager_of
+
+
+def test_the_same_title_on_the_other_track():
+    after_expert = Conversation((Turn("skills for expert agent pls", "expert-agent", "call-center", "skills"),))
+    assert subject("what about the frontend one with the same name?", after_expert).level.id == "frontend-expert"
+    assert subject("and the frontend equivalent?", after_expert).level.id == "frontend-expert"
+
+
+@pytest.mark.parametrize("question, level", [("senior CSR, what skills", "senior-agent"),
+                                             ("what does an expert operator do", "expert-agent")])
+def test_a_rank_word_before_another_name_for_agent(question, level):
+    assert [lv.id for lv in understand(KB, question).levels] == [level]

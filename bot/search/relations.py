@@ -547,6 +547,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if level is not None:
             return Subject(Relation.POSITION, level, position=position)
 
+    same = _same_title_elsewhere(kb, query, conversation)
+    if same is not None:
+        return Subject(Relation.FOLLOWUP, same, from_context=True)
+
     if query.partial:
         # "and for expert?": a bare title word, on the track the conversation was on
         last = conversation.last_level if conversation is not None else None
@@ -580,6 +584,26 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
             return Subject(Relation.FOLLOWUP, here, from_context=True)
     return Subject(Relation.DESCRIBE)
+
+
+_SAME_NAME = re.compile(r"\b(same|similar|equivalent|matching) (name|title|rank|word|level)\b|\b(equivalent|counterpart)\b")
+
+
+def _same_title_elsewhere(kb: Knowledge, query: Query, conversation: Conversation | None) -> Level | None:
+    """ "what about the frontend one with the same name?" after Expert Agent: the level of the other track whose
+    title shares the conversation level's distinctive word (Expert Frontend Developer)."""
+    last = conversation.last_level if conversation is not None else None
+    if last is None or not last.level_id or not kb.has_level(last.level_id) or not _SAME_NAME.search(query.norm):
+        return None
+    here = kb.level(last.level_id)
+    tid = query.track_hint if query.track_hint and query.track_hint != here.track else None
+    tracks = [kb.tracks[tid]] if tid in kb.tracks else [t for t in kb.tracks.values() if t.id != here.track]
+    for track in tracks:
+        table = _track_title_words(kb, track)
+        found = {table[w].id: table[w] for w in normalize(here.title).split() if w in table}
+        if len(found) == 1:
+            return next(iter(found.values()))
+    return None
 
 
 _OF_THOSE = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|last|final) (one )?of (those|these|the|them|that)"
