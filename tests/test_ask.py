@@ -550,3 +550,14 @@ def test_a_bare_step_from_my_level_is_answered_not_refused(advisor):
 
     a = advisor.ask("next rung for me?", context=Conversation(asker_level="call-center-manager"))
     assert a.status == "answered" and a.level_id == "head-of-customer-operations"
+
+
+@pytest.mark.parametrize("question, note", [
+    ("in general, where do call center agents usually come from before they join — retail, help desk?",
+     "agent-career-paths"),
+    ("who keeps the phones and internet running in a call center — what's the IT specialist role about?",
+     "other-roles"),
+])
+def test_background_questions_that_name_a_level_or_a_role_outside_the_ladder(advisor, question, note):
+    a = advisor.ask(question)
+    assert a.status == "answered" and a.level_id is None and f"reference/{note}" in [h.doc_id.split("#")[0] for h in a.hits][:1]

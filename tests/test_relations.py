@@ -453,3 +453,10 @@ def test_the_same_title_on_the_other_track():
                                              ("what does an expert operator do", "expert-agent")])
 def test_a_rank_word_before_another_name_for_agent(question, level):
     assert [lv.id for lv in understand(KB, question).levels] == [level]
+
+
+def test_the_level_between_two_named_ones():
+    s = subject("which position sits between team lead and head of customer operations")
+    assert s.relation == Relation.BETWEEN and s.level.id == "call-center-manager"
+    assert s.phrase(KB) == "Between L7 Team Lead and L9 Head of Customer Operations is *L8 Call Center Manager*."
+    assert subject("what's the difference between team lead and call center manager?").relation != Relation.BETWEEN

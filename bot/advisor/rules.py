@@ -41,7 +41,8 @@ from bot.search.understanding import ASPECTS, Understanding
 
 Rule = Callable[["Context"], Answer | None]
 REFUSAL = "I can't find that in the career map."
-_RELATION_SUBJECTS = {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION, Relation.MINE, Relation.FOLLOWUP}
+_RELATION_SUBJECTS = {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION, Relation.MINE, Relation.FOLLOWUP,
+                      Relation.BETWEEN}
 
 
 class Context:
@@ -214,7 +215,8 @@ def background(c: Context) -> Answer | None:
         # "what jobs do people have before becoming an agent?": nothing on the ladder comes before its first
         # level, so background reading answers when it fits about as well as the level's own text
         level = q.levels[0]
-        if note_score > float(r.chunk_scores[c.compose.ranker.level_chunks[level.id]].max()) - BEFORE_ENTRY_SLACK:
+        if c.u.kind == "background" or \
+                note_score > float(r.chunk_scores[c.compose.ranker.level_chunks[level.id]].max()) - BEFORE_ENTRY_SLACK:
             return c.compose.background(q, r, note_id, c.u.kind)
     if q.defines and c.u.kind not in OUT_OF_SCOPE:
         # "my TL says my FCR is low, what even is FCR?": a term the glossary's headings define, asked about

@@ -31,6 +31,7 @@ class Relation(str, Enum):
     MINE = "mine"              # the asker's stored level ("my level", "mine")
     FOLLOWUP = "followup"      # a level from the conversation ("and for expert?", "what about the KPI there?")
     DESCRIBE = "describe"      # nothing named: the level is found by what the question describes
+    BETWEEN = "between"        # the one level between two named ones ("what sits between TL and HCO?")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Subject:
             return f"{where} on {track} is {name}."
         if self.relation == Relation.MINE:
             return f"Your level (from your profile) is {name}."
+        if self.relation == Relation.BETWEEN and self.anchor is not None and self.start is not None:
+            return f"Between {anchor} and {level_name(self.start)} is {name}."
         if self.relation == Relation.FOLLOWUP:
             return f"_(Following on from your last question: {level_name(lv)}.)_"
         return ""
@@ -458,6 +461,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return grouped
 
     distinct = list(dict.fromkeys(m.level.id for m in (strong or query.mentions)))
+    if len(distinct) == 2 and _BETWEEN.search(query.norm):
+        low, high = sorted((kb.level(i) for i in distinct), key=lambda lv: lv.number)
+        if low.track == high.track and high.number - low.number == 2:
+            return Subject(Relation.BETWEEN, _step(kb, low, 1, 1), anchor=low, start=high)
     if len(distinct) >= 2:
         return Subject(Relation.NAMED, kb.level(distinct[0]))
     if len(distinct) == 1:
@@ -586,6 +593,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     return Subject(Relation.DESCRIBE)
 
 
+# a level asked for by what it sits between, not a comparison ("the difference between X and Y")
+_BETWEEN = re.compile(r"\b(sits?|sitting|comes?|is|s|lies|level|position|role|step|rung|one|job|grade|title)s? "
+                      r"(right |directly |exactly |just )?(in )?between\b")
 _SAME_NAME = re.compile(r"\b(same|similar|equivalent|matching) (name|title|rank|word|level)\b|\b(equivalent|counterpart)\b")
 
 
