@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot import __version__
-from bot.config import ConfigError, Settings
-from bot.embedders import EmbedderError
-from bot.knowledge import Knowledge, KnowledgeError, LevelNotFound
-from bot.render import ladder, level_card, to_plain
-from bot.retrieval import IndexError_
-from bot.store import StoreError
+from bot.core.config import ConfigError, Settings
+from bot.search.embedders import EmbedderError
+from bot.core.knowledge import Knowledge, KnowledgeError, LevelNotFound
+from bot.core.render import ladder, level_card, to_plain
+from bot.search.retrieval import IndexError_
+from bot.storage.store import StoreError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -47,7 +47,7 @@ def cmd_show(args, settings: Settings) -> int:
 
 
 def cmd_import_map(args, settings: Settings) -> int:
-    from bot.importer import import_map
+    from bot.core.importer import import_map
 
     titles = Path(args.titles)
     out = Path(args.out) if args.out else titles.parent / "tracks"
@@ -107,7 +107,7 @@ def cmd_demo(args, settings: Settings) -> int:
 
 def cmd_serve(args, settings: Settings) -> int:
     """Socket Mode when SLACK_APP_TOKEN is set (unless --http), HTTP otherwise."""
-    from bot.app import create_app
+    from bot.slack.app import create_app
     from bot.runtime import setup_logging
 
     setup_logging()
@@ -133,7 +133,7 @@ def cmd_serve(args, settings: Settings) -> int:
         print("Ladder: Socket Mode, connecting to Slack…", file=sys.stderr)
         SocketModeHandler(app, settings.slack_app_token).start()
         return EXIT_OK
-    from bot.web import make_http_server, wsgi_app
+    from bot.slack.web import make_http_server, wsgi_app
 
     port = args.port or settings.port
     server = make_http_server(wsgi_app(app, deps), host="0.0.0.0", port=port)
@@ -147,16 +147,16 @@ def cmd_serve(args, settings: Settings) -> int:
 
 def cmd_outbox(args, settings: Settings) -> int:
     """Broadcast deliveries: pending / sending / sent / failed; --drain sends what is pending."""
-    from bot.outbox import drain, summary
-    from bot.store import Store
+    from bot.storage.outbox import drain, summary
+    from bot.storage.store import Store
 
     store = Store(settings.db_path)
     if args.drain:
-        from bot.app import web_client
-        from bot.slack_sender import SlackSender
+        from bot.slack.app import web_client
+        from bot.slack.slack_sender import SlackSender
 
         settings.require_slack()
-        from bot.reminders import schedule
+        from bot.chat.reminders import schedule
         from bot.runtime import slack_tz
 
         client = web_client(settings)
@@ -178,8 +178,8 @@ def cmd_outbox(args, settings: Settings) -> int:
 def cmd_export_knowledge(args, settings: Settings) -> int:
     """Write the live knowledge version (HR's edits included) back to the YAML track files."""
     from bot.service import versions_root
-    from bot.store import Store
-    from bot.versions import export, live
+    from bot.storage.store import Store
+    from bot.storage.versions import export, live
 
     kb = live(Store(settings.db_path), settings.knowledge_dir, versions_root(settings))
     out = Path(args.out) if args.out else settings.knowledge_dir / "tracks"
@@ -191,7 +191,7 @@ def cmd_export_knowledge(args, settings: Settings) -> int:
 
 def cmd_audit(args, settings: Settings) -> int:
     """Privileged actions and refusals, newest first."""
-    from bot.store import Store
+    from bot.storage.store import Store
 
     rows = Store(settings.db_path).audit_log(limit=args.limit)
     if not rows:
@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.line()}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # the importer's own error type lives in a lazily imported module
-        from bot.importer import ImportMapError
+        from bot.core.importer import ImportMapError
 
         if isinstance(exc, ImportMapError):
             print(f"error: {exc}. Nothing was written.", file=sys.stderr)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 DEMO_ADMIN = "UADMIN"
 
@@ -79,7 +79,7 @@ quit
 
 def demo_settings(settings: Settings, workdir: Path) -> Settings:
     """A throwaway database and index folder; the live index build is linked, not copied or changed."""
-    from bot.retrieval import current_build
+    from bot.search.retrieval import current_build
     from bot.service import live_knowledge, open_advisor
 
     open_advisor(settings, kb=live_knowledge(settings))   # builds the live index if it is missing (first run)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import time
 
-from bot.config import Settings
-from bot.handlers import Deps
-from bot.store import Store
+from bot.core.config import Settings
+from bot.chat.handlers import Deps
+from bot.storage.store import Store
 
 
 def make_deps(settings: Settings, progress=None) -> Deps:
     """Start on the live knowledge: HR's newest stored version, or the committed files."""
     from bot.service import live_knowledge, open_advisor
 
-    from bot.outbox import release
+    from bot.storage.outbox import release
 
     store = Store(settings.db_path)
     kb = live_knowledge(settings, store)
@@ -43,12 +43,12 @@ def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
     """A daemon thread that drains the outbox now and then, and at once when kicked."""
     import threading
 
-    from bot.outbox import drain
-    from bot.slack_sender import SlackSender
+    from bot.storage.outbox import drain
+    from bot.slack.slack_sender import SlackSender
 
     wake = threading.Event()
     sender = SlackSender(client)   # the same workspace without slack_sdk's retry handlers (no blind re-posts)
-    log = logging.getLogger("bot.outbox")
+    log = logging.getLogger("bot.storage.outbox")
 
     tz_of = slack_tz(client)
     last_reminders = [0.0]
@@ -56,7 +56,7 @@ def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
     def loop() -> None:
         import time
 
-        from bot.reminders import schedule
+        from bot.chat.reminders import schedule
 
         while True:
             try:

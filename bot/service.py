@@ -14,11 +14,11 @@ from typing import Callable
 
 import numpy as np
 
-from bot.answers import Advisor
-from bot.config import Settings
-from bot.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
-from bot.knowledge import Knowledge, load_knowledge
-from bot.retrieval import (Index, IndexError_, build_index, current_build, discard_unfinished, good_builds,
+from bot.advisor.advisor import Advisor
+from bot.core.config import Settings
+from bot.search.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
+from bot.core.knowledge import Knowledge, load_knowledge
+from bot.search.retrieval import (Index, IndexError_, build_index, current_build, discard_unfinished, good_builds,
                            load_index)
 from bot.search.classifier import FILE as CLASSIFIER_FILE, REPORT_FILE as CLASSIFIER_REPORT, train_into
 
@@ -38,7 +38,7 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
     embedder = embedder or TorchEmbedder()
 
     def export_onnx(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
-        from bot.onnx_export import agreement, export
+        from bot.search.onnx_export import agreement, export
 
         manifest.update(export(embedder, build_dir))
         manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
@@ -144,8 +144,8 @@ def versions_root(settings: Settings) -> Path:
 def live_knowledge(settings: Settings, store=None) -> Knowledge:
     """The knowledge Ladder serves: HR's newest stored version (SQLite), else the committed files.
     Without a store and with no database file yet, the committed files (nothing is created)."""
-    from bot.store import Store
-    from bot.versions import live
+    from bot.storage.store import Store
+    from bot.storage.versions import live
 
     if store is None:
         if not Path(settings.db_path).exists():
@@ -203,7 +203,7 @@ def follow_newest(deps) -> bool:
     index symlink, every other one calls this a few times a second (:func:`bot.runtime.start_version_follower`)
     and swaps its advisor in one reference assignment, as the saving one does. Until the new index is
     live it keeps answering from the version it has, whole. True when it switched."""
-    from bot.versions import newest_version
+    from bot.storage.versions import newest_version
 
     newest = newest_version(deps.store)
     if newest is None or newest == deps.kb.version:

@@ -54,14 +54,14 @@ def child(kind: str, index_dir: str) -> None:
         import faiss
         from sentence_transformers import SentenceTransformer
 
-        from bot.embedders import model_path
+        from bot.search.embedders import model_path
 
         model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
         index = faiss.read_index(str(Path(index_dir) / "current" / "vectors.faiss"))
         v = model.encode([QUESTION], normalize_embeddings=True)
         index.search(v, 10)
     else:
-        from bot.config import Settings
+        from bot.core.config import Settings
         from bot.service import open_advisor
 
         open_advisor(Settings.from_env(), backend=kind).ask(QUESTION)
@@ -82,8 +82,8 @@ def serving_latencies(backend: str, index_dir: str, repeat: int) -> tuple[list[f
 
 def latency_child(backend: str, index_dir: str, repeat: str) -> None:
     os.environ["LADDER_INDEX_DIR"] = index_dir
-    from bot.answers import Advisor
-    from bot.config import Settings
+    from bot.advisor.advisor import Advisor
+    from bot.core.config import Settings
     from bot.service import open_advisor
     from scripts.eval_retrieval import load_questions
 
@@ -136,11 +136,11 @@ def main() -> int:
     import numpy as np
 
     from bot import service
-    from bot.answers import Advisor
-    from bot.config import Settings
-    from bot.embedders import TorchEmbedder
-    from bot.knowledge import load_knowledge
-    from bot.retrieval import build_chunks, build_index
+    from bot.advisor.advisor import Advisor
+    from bot.core.config import Settings
+    from bot.search.embedders import TorchEmbedder
+    from bot.core.knowledge import load_knowledge
+    from bot.search.retrieval import build_chunks, build_index
     from scripts.eval_retrieval import load_questions
 
     settings = Settings.from_env()
@@ -168,7 +168,7 @@ def main() -> int:
     base_cold = cold("baseline", tmp)
     rows = [("encode+search (baseline)", base, base_cold)]
     for backend in args.backend or service.available_backends():
-        from bot.retrieval import load_index
+        from bot.search.retrieval import load_index
 
         c = cold(backend, tmp)
         # what a new question costs: the per-question vector cache off, every ask runs the model

@@ -146,8 +146,8 @@ class BootFailed(RuntimeError):
 
 def prebuilt_index(into: Path) -> Path:
     """A real index of the committed knowledge (embeddings + ONNX export), built once into ``into``."""
-    from bot.config import Settings
-    from bot.knowledge import load_knowledge
+    from bot.core.config import Settings
+    from bot.core.knowledge import load_knowledge
     from bot.service import build
 
     if not (into / "current").exists():

@@ -24,10 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import Advisor, Answer  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.retrieval import _stem  # noqa: E402
+from bot.advisor.advisor import Advisor, Answer  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
+from bot.core.knowledge import Knowledge, load_knowledge  # noqa: E402
+from bot.search.retrieval import _stem  # noqa: E402
 from bot.search.conversation import Conversation  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"

@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings  # noqa: E402
-from bot.embedders import OnnxEmbedder  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
+from bot.search.embedders import OnnxEmbedder  # noqa: E402
+from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL  # noqa: E402
 from bot.search.classifier import train  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.console import HELP, run
 from tests.conftest import KNOWLEDGE, ROOT
 

@@ -7,15 +7,15 @@ import threading
 
 import pytest
 
-from bot import blocks as B
-from bot.config import Settings
-from bot.handlers import action, command
-from bot.knowledge import load_knowledge
-from bot.retrieval import load_index
+from bot.chat import blocks as B
+from bot.core.config import Settings
+from bot.chat.handlers import action, command
+from bot.core.knowledge import load_knowledge
+from bot.search.retrieval import load_index
 from bot.runtime import make_deps
 from bot import service
-from bot.team_handlers import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
-from bot.versions import export
+from bot.chat.team_handlers import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
+from bot.storage.versions import export
 from tests.conftest import KNOWLEDGE
 
 HR = "UHR1"
@@ -166,7 +166,7 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path, monkeypatch
 
 
 def test_a_failed_broadcast_insert_rolls_back_the_version(deps, monkeypatch):
-    import bot.outbox as outbox
+    import bot.storage.outbox as outbox
 
     def boom(*a, **k):
         raise RuntimeError("disk full")

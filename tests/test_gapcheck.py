@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.gapcheck import (
+from bot.core.gapcheck import (
     TRANSITIONS, Answer, Check, Event, GapError, Rating, State, answer_for, plan, rate_experience, rate_number,
     report, transition,
 )
-from bot.knowledge import load_knowledge
+from bot.core.knowledge import load_knowledge
 from tests.conftest import KNOWLEDGE
 
 
@@ -123,8 +123,8 @@ def test_the_chart_does_not_use_pyplot():
     from tests.conftest import ROOT
 
     code = ("import sys\n"
-            "from bot.gapcheck import Check, Answer, Rating, Step, report\n"
-            "from bot.chart import readiness_chart\n"
+            "from bot.core.gapcheck import Check, Answer, Rating, Step, report\n"
+            "from bot.chat.chart import readiness_chart\n"
             "c = Check(1, 'U1', 'a', 'b', 'T', 'v', [Step('s', 'skill', 'S', 't')], answers={'s': Answer('s', Rating.YES)})\n"
             "png = readiness_chart(c, report(c))\n"
             "assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'\n"

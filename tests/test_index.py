@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.config import Settings
-from bot.embedders import FakeEmbedder
-from bot.knowledge import load_knowledge
-from bot.retrieval import IndexError_, build_chunks, build_index, current_build, load_index
+from bot.core.config import Settings
+from bot.search.embedders import FakeEmbedder
+from bot.core.knowledge import load_knowledge
+from bot.search.retrieval import IndexError_, build_chunks, build_index, current_build, load_index
 from bot.service import ensure_index
 from tests.conftest import KNOWLEDGE
 
@@ -96,7 +96,7 @@ def test_missing_index_message_says_how_to_build(tmp_path):
 
 
 def test_lexical_tokens_drop_function_words_but_keep_acronyms():
-    from bot.retrieval import lexical_tokens
+    from bot.search.retrieval import lexical_tokens
 
     assert lexical_tokens("where do people usually come into agent jobs from?") == ["usual", "come", "agent", "job"]
     assert lexical_tokens("is the IT guy on this ladder") == ["it", "ladder"]
@@ -105,8 +105,8 @@ def test_lexical_tokens_drop_function_words_but_keep_acronyms():
 
 
 def test_skill_vectors_are_built_with_the_index_not_at_start_up(fake_index):
-    from bot.answers import Advisor
-    from bot.retrieval import skill_texts
+    from bot.advisor.advisor import Advisor
+    from bot.search.retrieval import skill_texts
     from bot.service import query_embedder
 
     index = load_index(fake_index)
@@ -132,7 +132,7 @@ def test_a_worker_that_waited_for_the_build_lock_serves_the_index_built_meanwhil
     import threading
 
     import bot.service as service
-    from bot.retrieval import _build_lock
+    from bot.search.retrieval import _build_lock
 
     index_dir = tmp_path / "index"
     shutil.copytree(fake_index, index_dir, symlinks=True)

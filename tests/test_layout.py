@@ -34,4 +34,4 @@ def test_import_direction(path):
     if name in CORE:
         assert not [m for m in found if m.startswith(SLACK)], f"core module {name} imports Slack"
     if name not in {"__main__", "wsgi"}:
-        assert not [m for m in found if m in {"bot.app", "bot.cli"} and name not in {"app", "cli"}], f"{name} imports app/cli"
+        assert not [m for m in found if m in {"bot.slack.app", "bot.cli"} and name not in {"app", "cli"}], f"{name} imports app/cli"

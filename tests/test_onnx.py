@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-from bot.answers import Advisor
-from bot.config import ConfigError, Settings
-from bot.embedders import EmbedderError, OnnxEmbedder
-from bot.knowledge import load_knowledge
-from bot.retrieval import load_index
+from bot.advisor.advisor import Advisor
+from bot.core.config import ConfigError, Settings
+from bot.search.embedders import EmbedderError, OnnxEmbedder
+from bot.core.knowledge import load_knowledge
+from bot.search.retrieval import load_index
 from scripts.eval_retrieval import load_questions, ranked_ids, score
 from tests.conftest import KNOWLEDGE, ROOT
 
@@ -61,7 +61,7 @@ def test_default_backend_keeps_reference_top1_and_refusals(index, embedder):
 def test_serving_never_imports_torch(built_index):
     code = (
         "import sys, json\n"
-        "from bot.config import Settings\n"
+        "from bot.core.config import Settings\n"
         "from bot.service import open_advisor\n"
         "a = open_advisor(Settings.from_env()).ask('what do I need for senior agent?')\n"
         "print(json.dumps({'level': a.level_id, 'torch': 'torch' in sys.modules,\n"

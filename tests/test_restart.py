@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from bot import service
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.runtime import make_deps
-from bot.team_handlers import submit_edit
+from bot.chat.team_handlers import submit_edit
 from tests.conftest import KNOWLEDGE
 from tests.servers import ROOT
 from tests.test_edits import form
@@ -28,7 +28,7 @@ RESTART = """
 import json, sys
 for name in ("torch", "sentence_transformers", "transformers"):
     sys.modules[name] = None
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.runtime import make_deps
 deps = make_deps(Settings.from_env())
 answer = deps.advisor.ask("what do I need for senior agent?")

@@ -25,13 +25,13 @@ import re
 from typing import Callable
 
 from bot.advisor.answer import Answer
-from bot.advisor.compose import (aspect_text, compare_text, fact_text, manager_text, next_text, path_text,
+from bot.advisor.bodies import (aspect_text, compare_text, fact_text, manager_text, next_text, path_text,
                                  requirements_text)
 from bot.advisor.composer import Composer
-from bot.knowledge import Level
-from bot.render import level_name
-from bot.query import Intent, _content
-from bot.requestbank import OUT_OF_SCOPE
+from bot.core.knowledge import Level
+from bot.core.render import level_name
+from bot.search.query import Intent, _content
+from bot.core.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
 from bot.search.relations import _MINE, Relation, _titled, bare_relation
@@ -166,7 +166,7 @@ def off_the_ladder(c: Context) -> Answer | None:
     """ "what comes after the CCO?": the relation is known, and there is nothing there."""
     s = c.u.subject
     if s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.level is None and s.anchor is not None:
-        from bot.render import escape
+        from bot.core.render import escape
 
         text = escape(s.missing) + "\n\n" + requirements_text(c.kb, s.anchor, c.compose.related)
         return c.finish(s.anchor, text, [s.anchor.id], Intent.REQUIREMENTS)

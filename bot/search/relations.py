@@ -4,7 +4,7 @@
 step on the ladder", "the top job", "the most senior role without managing people", "the next level after
 mine", "promoted to QA Specialist", "and for expert?" all have exact answers in ``knowledge/``: the track
 order, ``paths.yaml`` and the asker's stored level. :func:`resolve_subject` turns the words around the
-names (found by :mod:`bot.query`) into a :class:`Subject`; nothing here looks at embeddings.
+names (found by :mod:`bot.search.query`) into a :class:`Subject`; nothing here looks at embeddings.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from enum import Enum
 from rapidfuzz import fuzz, process
 
 from bot.search.conversation import Conversation
-from bot.knowledge import Knowledge, Level
-from bot.levelnames import normalize
-from bot.query import Mention, Query
+from bot.core.knowledge import Knowledge, Level
+from bot.core.levelnames import normalize
+from bot.search.query import Mention, Query
 
 
 class Relation(str, Enum):
@@ -55,7 +55,7 @@ class Subject:
 
     def phrase(self, kb: Knowledge) -> str:
         """How the answer says which relation it used: "After L5 QA Specialist comes *L6 Training & Quality Lead*."."""
-        from bot.render import escape, level_name
+        from bot.core.render import escape, level_name
 
         lv = self.level
         if lv is None:
@@ -235,7 +235,7 @@ def _track_title_words(kb: Knowledge, track) -> dict[str, Level]:
     cached = _TITLE_WORD_CACHE.get((id(kb), track.id))
     if cached is not None and cached[0] is kb:
         return cached[1]
-    from bot.query import _GENERIC_TITLE_WORDS
+    from bot.search.query import _GENERIC_TITLE_WORDS
 
     # a title's rank word, not a word of everyday use ("before quality or management" names no level)
     skip = (set(normalize(track.title).split()) | set(track.id.split("-"))
@@ -287,7 +287,7 @@ def manages_people(kb: Knowledge, level: Level) -> bool:
         if _MANAGING.search(norm):
             return True
         if _ORGANISES.search(norm):
-            from bot.query import find_mentions
+            from bot.search.query import find_mentions
 
             if any(m.strong and m.level.track == level.track and m.level.number < level.number
                    for m in find_mentions(kb, norm)):

@@ -1,0 +1,124 @@
+"""Turning what people type ("senoir agent", "L3", "team leader", "CCO") into a level.
+
+Used by the CLI, the Slack commands and retrieval's query understanding, so every entry point
+accepts the same names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from bot.core.text import escape
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.core.knowledge import Knowledge, Level
+
+_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend",
+             # short forms people use for title words
+             "ops": "operations", "mgr": "manager", "mngr": "manager", "dev": "developer", "devs": "developers",
+             "sr": "senior", "snr": "senior", "jr": "junior", "jnr": "junior", "mid": "middle", "mgmt": "management",
+             "supv": "supervisor", "spec": "specialist"}
+_NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
+ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
+SUGGEST = 65     # WRatio needed to be offered as "did you mean"
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("&", " and ").replace("’", "'")
+    text = re.sub(r"[^a-z0-9+ ]+", " ", text)
+    words = [_SPELLING.get(w, w) for w in text.split()]
+    return " ".join(words)
+
+
+def build_name_table(kb: "Knowledge") -> dict[str, list["Level"]]:
+    table: dict[str, list[Level]] = {}
+    for level in kb.levels():
+        names = {level.id.replace("-", " "), level.title, *level.aliases}
+        # "Lead Frontend" for "Lead Frontend Developer": a title without the word every level of its track ends in
+        words = normalize(level.title).split()
+        if len(words) >= 3 and words[-1] == "developer":
+            names.add(" ".join(words[:-1]))
+        for name in names:
+            key = normalize(name)
+            if key and level not in table.setdefault(key, []):
+                table[key].append(level)
+    return table
+
+
+def _track_from_words(kb: "Knowledge", words: str) -> str | None:
+    key = normalize(words)
+    for track in kb.tracks.values():
+        if key in {normalize(track.id.replace("-", " ")), normalize(track.title)} or key == track.id.split("-")[0]:
+            return track.id
+    return None
+
+
+def _describe(level: "Level") -> str:
+    return f"{level.title} (L{level.number}, {level.id})"
+
+
+def resolve_level(kb: "Knowledge", name: str, track: str | None = None) -> "Level":
+    from bot.core.knowledge import LevelNotFound
+
+    key = normalize(name or "")
+    if not key:
+        raise LevelNotFound(name, "Please name a level, e.g. `L3`, `Senior Agent` or `team lead`.")
+    if track:
+        kb.track(track)  # raises a clear error for an unknown track
+
+    numbered = _NUMBERED.match(key)
+    if numbered:
+        track_id = track
+        if numbered["track"]:
+            track_id = _track_from_words(kb, numbered["track"]) or track_id
+        tr = kb.track(track_id) if track_id else kb.default_track
+        level = tr.level_by_number(int(numbered["n"]))
+        if level is None:
+            raise LevelNotFound(
+                name, f"There is no level L{int(numbered['n'])}: {escape(tr.title)} has L1–L{len(tr.levels)}."
+            )
+        return level
+
+    table = kb.level_names
+    candidates = {k: [lv for lv in v if not track or lv.track == track] for k, v in table.items()}
+    candidates = {k: v for k, v in candidates.items() if v}
+
+    exact = candidates.get(key)
+    if exact:
+        if len(exact) == 1:
+            return exact[0]
+        default = [lv for lv in exact if lv.track == kb.default_track.id]
+        if len(default) == 1 and not track:
+            return default[0]
+
+    # Short names (TL, CSR, SME) are matched exactly only: fuzzily they resemble everything.
+    fuzzy_names = [k for k in candidates if len(k) >= 4]
+    matches = process.extract(key, fuzzy_names, scorer=fuzz.ratio, limit=6)
+    if matches and matches[0][1] >= ACCEPT:
+        best_levels = candidates[matches[0][0]]
+        rivals = {
+            lv.id for m in matches[1:] if m[1] >= matches[0][1] - 3 for lv in candidates[m[0]]
+        } - {lv.id for lv in best_levels}
+        if len(best_levels) == 1 and not rivals:
+            return best_levels[0]
+
+    suggestions: list[Level] = []
+    ranked = process.extract(key, fuzzy_names, scorer=fuzz.WRatio, limit=12)
+    floor = max(SUGGEST, ranked[0][1] - 10) if ranked else SUGGEST
+    for cand, score, _ in ranked:
+        if score < floor:
+            break
+        for lv in candidates[cand]:
+            if lv not in suggestions:
+                suggestions.append(lv)
+    suggestions = suggestions[:4]
+    if suggestions:
+        names = [escape(_describe(lv)) for lv in suggestions]
+        hint = "Did you mean " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "?"
+    else:
+        hint = "Try `/ladder levels` to see every level."
+    return_msg = f"I don't know a level called '{escape(name.strip()[:80])}'. {hint}"
+    raise LevelNotFound(name, return_msg, suggestions)
