@@ -9,7 +9,7 @@ import sys
 
 from bot.slack.app import create_app
 from bot.core.config import ConfigError, Settings
-from bot.runtime import make_deps, setup_logging, start_outbox_worker, start_version_follower
+from bot.wiring import make_deps, setup_logging, start_outbox_worker, start_version_follower
 from bot.storage.store import StoreError
 from bot.slack.web import wsgi_app
 

@@ -62,7 +62,7 @@ def child(kind: str, index_dir: str) -> None:
         index.search(v, 10)
     else:
         from bot.core.config import Settings
-        from bot.service import open_advisor
+        from bot.wiring import open_advisor
 
         open_advisor(Settings.from_env(), backend=kind).ask(QUESTION)
     print(json.dumps({"rss_mb": peak_rss_mb(), "torch_loaded": "torch" in sys.modules}))
@@ -84,7 +84,7 @@ def latency_child(backend: str, index_dir: str, repeat: str) -> None:
     os.environ["LADDER_INDEX_DIR"] = index_dir
     from bot.advisor.advisor import Advisor
     from bot.core.config import Settings
-    from bot.service import open_advisor
+    from bot.wiring import open_advisor
     from scripts.eval_retrieval import load_questions
 
     questions = [q["question"] for q in load_questions()]
@@ -135,7 +135,7 @@ def main() -> int:
     import faiss
     import numpy as np
 
-    from bot import service
+    from bot import wiring
     from bot.advisor.advisor import Advisor
     from bot.core.config import Settings
     from bot.search.embedders import TorchEmbedder
@@ -152,7 +152,7 @@ def main() -> int:
     tmp_dir = tempfile.TemporaryDirectory(prefix="bench-index-")  # removed when the run ends
     tmp = tmp_dir.name
     t = time.perf_counter()
-    service.build(kb, Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp)))
+    wiring.build(kb, Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp)))
     build_s = time.perf_counter() - t
     chunks = build_chunks(kb)
     t = time.perf_counter()
@@ -167,7 +167,7 @@ def main() -> int:
     base = latencies(plain, questions, args.repeat)
     base_cold = cold("baseline", tmp)
     rows = [("encode+search (baseline)", base, base_cold)]
-    for backend in args.backend or service.available_backends():
+    for backend in args.backend or wiring.available_backends():
         from bot.search.retrieval import load_index
 
         c = cold(backend, tmp)
@@ -175,7 +175,7 @@ def main() -> int:
         # (the figure the targets are about); then as served, where a repeated question skips the model
         if backend == "torch":   # torch is in this process already: measure it here
             index = load_index(Path(tmp))
-            adv = Advisor(kb, index, service.query_embedder(index, backend))
+            adv = Advisor(kb, index, wiring.query_embedder(index, backend))
             uncached = Advisor(kb, index, adv.embedder)
             uncached.ranker.embed = uncached.ranker.embed_once
             new_q, repeated = latencies(uncached.ask, questions, args.repeat), latencies(adv.ask, questions, args.repeat)

@@ -32,11 +32,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from bot import service
+    from bot import wiring
 
     settings = Settings.from_env()
     kb = load_knowledge(settings.knowledge_dir)
-    index = service.ensure_index(kb, settings)
+    index = wiring.ensure_index(kb, settings)
     clf = train(kb, OnnxEmbedder.from_build(index.path, index.manifest, "fp32"))
     if clf is None:
         print("the request bank (knowledge/requests/*.yaml) is empty")

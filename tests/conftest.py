@@ -53,7 +53,7 @@ def built_index(tmp_path_factory):
     """A real index of the committed knowledge with its ONNX exports, built once for the session."""
     from bot.core.config import Settings
     from bot.core.knowledge import load_knowledge
-    from bot.service import build
+    from bot.wiring import build
 
     index_dir = tmp_path_factory.mktemp("index")
     build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
@@ -67,7 +67,7 @@ def advisor(built_index):
     from bot.core.config import Settings
     from bot.core.knowledge import load_knowledge
     from bot.search.retrieval import load_index
-    from bot.service import query_embedder
+    from bot.wiring import query_embedder
 
     index = load_index(built_index)
     return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index, Settings().embedder))
@@ -79,7 +79,7 @@ def fake_index(tmp_path_factory):
     from bot.core.config import Settings
     from bot.search.embedders import FakeEmbedder
     from bot.core.knowledge import load_knowledge
-    from bot.service import build
+    from bot.wiring import build
 
     index_dir = tmp_path_factory.mktemp("fake-index")
     build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir), embedder=FakeEmbedder())
@@ -92,7 +92,7 @@ def fake_advisor(fake_index):
     from bot.advisor.advisor import Advisor
     from bot.core.knowledge import load_knowledge
     from bot.search.retrieval import load_index
-    from bot.service import query_embedder
+    from bot.wiring import query_embedder
 
     index = load_index(fake_index)
     return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index))

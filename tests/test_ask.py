@@ -298,13 +298,17 @@ def test_compare_does_not_call_a_grown_skill_new(advisor):
     assert "builds on what L2 Experienced Agent asks for" in a.answer
 
 
-def test_unknown_level_hint_names_the_slack_command():
+def test_unknown_level_hint_names_the_slack_command(deps):
+    """The error carries data (no close name: show the levels); Slack's reply words the hint as its command."""
+    from bot.chat.handlers import command
     from bot.core.knowledge import LevelNotFound, load_knowledge
     from tests.conftest import KNOWLEDGE
 
     with pytest.raises(LevelNotFound) as err:
         load_knowledge(KNOWLEDGE).resolve("zzzzqqqq")
-    assert "`/ladder levels`" in err.value.message
+    assert err.value.show_levels and not err.value.suggestions and "ladder" not in err.value.message
+    reply = command(deps, "U1", "show zzzzqqqq")
+    assert "Try `/ladder levels` to see every level." in reply.text
 
 
 # -- round 3: one model run per question, dated look-ups, newcomers, typos in several words ---------------

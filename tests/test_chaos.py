@@ -12,9 +12,9 @@ import pytest
 
 from bot.chat import blocks as B
 from bot.core.config import Settings
-from bot.runtime import make_deps
-from bot.service import follow_newest
-from bot.chat.team_handlers import submit_edit
+from bot.wiring import make_deps
+from bot.wiring import follow_newest
+from bot.chat.edits import submit_edit
 from scripts import chaos
 from tests.conftest import KNOWLEDGE, ROOT
 
@@ -99,8 +99,8 @@ def test_an_edit_done_again_after_its_worker_died_is_confirmed_and_made_live(two
     """Before: the edit was stored, the worker died before indexing it, and the edit done again was
     refused as 'changed while editing' (the stored version was its own)."""
     from bot.storage import inbox
-    from bot import service
-    from bot.chat.team_handlers import apply_edit
+    from bot import wiring
+    from bot.chat.edits import apply_edit
     from bot.storage.versions import saved_by_job
 
     a, _ = two_workers
@@ -111,7 +111,7 @@ def test_an_edit_done_again_after_its_worker_died_is_confirmed_and_made_live(two
 
     def die(*args, **kwargs):
         raise Killed
-    monkeypatch.setattr(service, "reindex", die)
+    monkeypatch.setattr(wiring, "reindex", die)
     with pytest.raises(Killed):
         apply_edit(a, HR, job_id=job, **apply.keywords)
     monkeypatch.undo()

@@ -257,7 +257,7 @@ def test_the_error_handler_answers_only_verified_requests(built_index, tmp_path)
 
     from bot.slack.app import create_app
     from bot.core.config import Settings
-    from bot.runtime import make_deps
+    from bot.wiring import make_deps
 
     with SlackStandIn() as slack:
         settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,

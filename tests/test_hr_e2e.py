@@ -9,7 +9,7 @@ import pytest
 
 from bot.slack.app import create_app
 from bot.core.config import Settings
-from bot.runtime import make_deps
+from bot.wiring import make_deps
 from bot.slack.web import wsgi_app
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE

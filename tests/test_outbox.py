@@ -342,10 +342,9 @@ class Recording:
 
 
 def edit_with_announcement(deps, monkeypatch, reindex):
-    import bot.service
-    from bot.chat.team_handlers import apply_edit
+    from bot.chat.edits import apply_edit
 
-    monkeypatch.setattr(bot.service, "reindex", reindex)
+    monkeypatch.setattr(deps, "reindex", lambda kb, live: reindex(kb, deps.settings, live), raising=False)
     level = deps.kb.level("senior-agent")
     data = level.model_dump(mode="json", exclude={"track"})
     data["responsibilities"] = [*data["responsibilities"], "Coaches new joiners"]

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.chat import blocks as B
 from bot.storage import outbox as O
 from bot.chat.reminders import schedule
-from bot.runtime import slack_tz
+from bot.wiring import slack_tz
 from bot.slack.slack_sender import SlackSender
 from bot.storage.store import Store
 from tests.slack_standin import SlackStandIn

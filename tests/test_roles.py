@@ -10,7 +10,7 @@ import pytest
 from bot.chat import blocks as B
 from bot.storage.authz import PERMISSIONS, Role
 from bot.chat.handlers import command
-from bot.chat.team_handlers import parse_user
+from bot.chat.teams import parse_user
 
 ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "ULEAD2"
 
@@ -54,15 +54,15 @@ def _send_button(deps, user):
 
 def _submit_edit(deps, user):
     """Submitting the edit form: a refusal comes back into the form (nothing is applied)."""
-    from bot.chat.replies import _text
-    from bot.chat.team_handlers import submit_edit
+    from bot.chat.replies import text_reply
+    from bot.chat.edits import submit_edit
 
     level = deps.kb.level("senior-agent")
     values = {"experience": level.experience.text, "responsibilities": "\n".join(level.responsibilities),
               "skills": "\n".join(f"{s.name}: {s.description}" for s in level.skills), "note": "matrix"}
     meta = json.dumps({"level": level.id, "version": deps.kb.version})
     errors, apply = submit_edit(deps, user, meta, values)
-    reply = _text(errors[B.EDIT_BLOCKS["note"]] if errors else "applied")
+    reply = text_reply(errors[B.EDIT_BLOCKS["note"]] if errors else "applied")
     reply.modal = None if apply is None else {"apply": apply}
     return reply
 

@@ -21,7 +21,7 @@ from bot.chat import handlers
 from bot.slack.app import SORRY, create_app
 from bot.core.config import Settings
 from bot.slack.listeners.agent import FEATURES as AGENT_FEATURES
-from bot.runtime import make_deps
+from bot.wiring import make_deps
 from bot.storage.store import Store
 from bot.slack.web import wsgi_app
 from tests import slack_requests as R

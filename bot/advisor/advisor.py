@@ -17,7 +17,7 @@ from bot.advisor.composer import Composer
 from bot.advisor.rules import Context, route
 from bot.search.embedders import Embedder
 from bot.core.knowledge import Knowledge, LevelNotFound
-from bot.search.query import _NUMBER, _TRACK_WORDS, Intent, Query, understand
+from bot.search.query import Intent, Query, level_numbers, understand
 from bot.core.render import escape
 from bot.search.retrieval import Index
 from bot.search.classifier import RequestClassifier
@@ -96,14 +96,11 @@ class Advisor:
     # -- helpers ---------------------------------------------------------------------------------
     def _unknown_level_numbers(self, query: Query, track: str | None) -> str | None:
         """A level number no ladder has ("L42"), even beside real ones ("from L2 to L12")."""
-        words = query.norm.split()
-        for match in _NUMBER.finditer(query.norm):
-            n = int(match.group(1))
-            start = len(query.norm[: match.start()].split())
-            said = "frontend" if any(w in _TRACK_WORDS["frontend"] for w in words[max(0, start - 2): start]) else None
+        for number in level_numbers(query.norm):
+            said = "frontend" if number.after_track_word else None
             track_id = track or said or query.track_hint
             tr = self.kb.track(track_id) if track_id else self.kb.default_track
-            if tr.level_by_number(n) is None:
-                return f"There is no level L{n}: {escape(tr.title)} has L1–L{len(tr.levels)}."
+            if tr.level_by_number(number.number) is None:
+                return f"There is no level L{number.number}: {escape(tr.title)} has L1–L{len(tr.levels)}."
         return None
 

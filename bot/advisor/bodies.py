@@ -75,7 +75,7 @@ def requirements_text(kb: Knowledge, level: Level, related=None) -> str:
         for t in level.thresholds:
             before = next((b for b in below.thresholds if b.metric == t.metric), None)
             was = f" (was {before.describe()})" if before else ""
-            lines.append(f"• {escape(_metric(t.metric))}: {t.describe()}{was}")
+            lines.append(f"• {escape(t.label)}: {t.describe()}{was}")
         if below.experience.min_months != level.experience.min_months and level.experience.min_months is not None:
             was = (f"instead of {months(below.experience.min_months)}" if below.experience.min_months is not None
                    else f"{level_name(below)} states no minimum")
@@ -92,10 +92,6 @@ def _new_skills(level: Level, below: Level, related=None) -> list[str]:
     if builds:
         lines.append("• Builds on: " + _builds_on(builds))
     return lines
-
-
-def _metric(metric: str) -> str:
-    return {"kpi_achievement": "KPI achievement", "team_size": "Team size", "operation_size": "Size of operation led"}[metric]
 
 
 def compare_text(kb: Knowledge, a: Level, b: Level, related=None) -> str:
@@ -120,7 +116,7 @@ def compare_text(kb: Knowledge, a: Level, b: Level, related=None) -> str:
         lines += ["", f"*Only {level_name(lo)} lists*", "• " + ", ".join(escape(s.name) for s in only_lo)]
     nums = [(lv, t) for lv in (lo, hi) for t in lv.thresholds]
     if nums:
-        lines += ["", "*Numbers*"] + [f"• {level_name(lv)}: {escape(_metric(t.metric))} {t.describe()}" for lv, t in nums]
+        lines += ["", "*Numbers*"] + [f"• {level_name(lv)}: {escape(t.label)} {t.describe()}" for lv, t in nums]
     lines += ["", "*Responsibilities*", f"• {level_name(hi)}: " + " ".join(escape(r) for r in hi.responsibilities[:3])
               + (" …" if len(hi.responsibilities) > 3 else "")]
     return "\n".join(lines)
@@ -166,7 +162,7 @@ def path_text(kb: Knowledge, a: Level, b: Level, related=None) -> str:
         if builds:
             lines.append("• Builds on: " + _builds_on(builds))
         for t in there.thresholds:
-            lines.append(f"• {escape(_metric(t.metric))}: {t.describe()}")
+            lines.append(f"• {escape(t.label)}: {t.describe()}")
         if move.note:
             lines.append(f"• _{escape(move.note)}_")
     return "\n".join(lines)
@@ -212,13 +208,13 @@ def numbers_text(kb: Knowledge, level: Level) -> str:
     lines = [_header(kb, level), ""]
     if level.thresholds:
         lines.append("*Numbers the career map states*")
-        lines += [f"• {escape(_metric(t.metric))}: {t.describe()}" for t in level.thresholds]
+        lines += [f"• {escape(t.label)}: {t.describe()}" for t in level.thresholds]
     else:
         lines.append(f"The career map states no KPI target or team size for {level_name(level)}.")
         stated = [lv for lv in kb.tracks[level.track].levels if lv.thresholds]
         if stated:
             lines.append("Levels on this track that state numbers: " + "; ".join(
-                f"{level_name(lv)} ({', '.join(escape(_metric(t.metric)) + ' ' + t.describe() for t in lv.thresholds)})"
+                f"{level_name(lv)} ({', '.join(escape(t.label) + ' ' + t.describe() for t in lv.thresholds)})"
                 for lv in stated))
     lines.append(f"_Everything about this level: `show {level.id}`_")
     return "\n".join(lines)

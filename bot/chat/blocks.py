@@ -13,12 +13,13 @@ import re
 
 from slack_sdk.models.blocks import (
     ActionsBlock, Block, ButtonElement, ContextActionsBlock, ContextBlock, DividerBlock, FeedbackButtonObject,
-    FeedbackButtonsElement, HeaderBlock, MarkdownTextObject, Option, OptionGroup, PlainTextObject, SectionBlock,
-    StaticSelectElement,
+    FeedbackButtonsElement, HeaderBlock, InputBlock, MarkdownTextObject, Option, OptionGroup, PlainTextInputElement,
+    PlainTextObject, SectionBlock, StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.advisor.advisor import Answer
+from bot.core.gapcheck import RATING_LABELS, experience_choices
 from bot.core.knowledge import Knowledge, Level
 from bot.core.render import escape
 
@@ -175,8 +176,6 @@ def feedback_vote(value: str) -> tuple[int, str] | None:
 
 def feedback_note_blocks(answer_id: int) -> list[dict]:
     """After a 👎: an optional "what was wrong?" box and Send."""
-    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
-
     return fit([
         SectionBlock(text=MarkdownTextObject(text="Thanks — I've noted that this answer missed. HR reviews these.")),
         InputBlock(block_id=f"{FEEDBACK_NOTE_BLOCK}-{answer_id}", optional=True,
@@ -348,8 +347,6 @@ GAP_ACTION_IDS = (GAP_BEGIN, GAP_CURRENT, GAP_TARGET, GAP_RATE, GAP_MONTHS, GAP_
 
 
 def gap_confirm_blocks(kb: Knowledge, current: Level | None, target: Level | None, value: str) -> list[dict]:
-    from slack_sdk.models.blocks import InputBlock  # noqa: F401  (kept beside its siblings)
-
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Gap check"))]
     blocks.append(SectionBlock(text=MarkdownTextObject(
         text="I'll walk you through the target level one requirement at a time. Every answer is saved as you go; "
@@ -381,14 +378,10 @@ def gap_step_blocks(title: str, progress: str, step, value: str, answered: str |
     carry the step (``value``, e.g. ``c12s3``): Slack keeps what was typed into an input across
     ``chat.update`` while its block id stays the same, so a shared id would carry a note into the next
     step. :func:`inputs_from_state` reads them by action id, whatever the block id."""
-    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
-
     blocks: list[Block] = [context(f"*{escape(title)}* · {progress}")]
     if notice:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(notice, SECTION_MAX))))
     if step.kind == "experience":
-        from bot.core.gapcheck import experience_choices
-
         minimum = f"\nThe target asks for: _{escape(step.text)}_" if step.text else ""
         question = escape(step.question or "How long have you worked in your current role?")
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*{question}*{minimum}", SECTION_MAX))))
@@ -415,8 +408,6 @@ def gap_step_blocks(title: str, progress: str, step, value: str, answered: str |
                                  label=PlainTextObject(text="Note (optional)"),
                                  element=PlainTextInputElement(action_id=GAP_NOTE, max_length=500,
                                                                initial_value=clip(note, 500) if note else None)))
-        from bot.core.gapcheck import RATING_LABELS
-
         rates = [button(label, GAP_RATE, f"{value}|{rating.value}") for rating, label in RATING_LABELS.items()]
         if step.number:
             rates.insert(0, button("Submit my figure", GAP_NUMBER, value, style="primary"))
@@ -469,8 +460,6 @@ EDIT_BLOCKS = {"experience": "edit_experience", "responsibilities": "edit_respon
 
 def edit_modal(level: Level, track_title: str, metadata: str) -> dict:
     """HR's form for one level: experience, responsibilities (one per line), skills, a change note."""
-    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
-
     def field(key: str, label: str, initial: str, multiline: bool = True, hint: str | None = None) -> InputBlock:
         return InputBlock(block_id=EDIT_BLOCKS[key], label=PlainTextObject(text=label),
                           hint=PlainTextObject(text=hint) if hint else None,
@@ -519,8 +508,6 @@ def report_blocks(mrkdwn: str, check_id: int, can_share: bool) -> list[dict]:
 def review_blocks(mrkdwn: str, check_id: int, rows: list[tuple[str, str, str, str]]) -> list[dict]:
     """The lead's review: one select per requirement (the person's own rating preselected, their figure and
     note beside it), then Confirm."""
-    from bot.core.gapcheck import RATING_LABELS
-
     options = [Option(value=r.value, text=PlainTextObject(text=label)) for r, label in RATING_LABELS.items()]
     blocks: list[Block] = list(sections(mrkdwn))
     for step_key, title, rating, said in rows[:40]:

@@ -14,11 +14,11 @@ from typing import Callable
 
 from bot.chat import blocks as B
 from bot.core.gapcheck import (
-    OPEN_STATES, RATING_LABELS, RATING_SCORE, STATE_WORDS, TRANSITIONS, Answer, Check, Event, GapError, Rating, State, Step,
+    OPEN_STATES, RATING_LABELS, RATING_SCORE, STATE_WORDS, TRANSITIONS, StepAnswer, Check, Event, GapError, Rating, State, Step,
     describe, next_steps, parse_months, plan, report, track_change, transition,
 )
 from bot.storage.authz import leads_a_team
-from bot.chat.replies import Deps, Reply, _text
+from bot.chat.replies import Deps, Reply, not_found, text_reply
 from bot.storage.store import CheckAlreadyOpen, now, row_id as _id
 from bot.core.knowledge import LevelNotFound, load_knowledge
 from bot.core.render import escape
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def _check(deps: Deps, row: dict) -> Check:
     steps = [Step(**s) for s in json.loads(row["plan"])]
     answers = {
-        a["step"]: Answer(a["step"], Rating(a["rating"]), a["value"], a["note"])
+        a["step"]: StepAnswer(a["step"], Rating(a["rating"]), a["value"], a["note"])
         for a in deps.store.check_answers(row["id"])
     }
     return Check(row["id"], row["user_id"], row["current_level"], row["target_level"], row["target_title"],
@@ -45,7 +45,7 @@ def _value(check_id: int, step: int) -> str:
 def _not_yours(deps: Deps, user_id: str, action: str, row: dict) -> Reply:
     """Someone else's check id in a button: refused, audited, and nothing about the check shown."""
     deps.store.audit(user_id, action, "refused", str(row["id"]), "not the owner")
-    return _text("That gap check belongs to someone else, so I can't show or change it.")
+    return text_reply("That gap check belongs to someone else, so I can't show or change it.")
 
 
 def _parse(value: str) -> tuple[int, int, str] | None:
@@ -137,9 +137,9 @@ def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
         nxt = kb.next_level(kb.level(current_id))  # default: the next level on their track
         target_id = nxt.id if nxt else ""
     if not current_id or not target_id:
-        return _text("Choose both your current level and the target level, then press Start.")
+        return text_reply("Choose both your current level and the target level, then press Start.")
     if not kb.has_level(current_id) or not kb.has_level(target_id):
-        return _text("One of those levels no longer exists on the ladder. Run `/ladder gap` again to choose.")
+        return text_reply("One of those levels no longer exists on the ladder. Run `/ladder gap` again to choose.")
     current, target = kb.level(current_id), kb.level(target_id)
     change = track_change(kb, current, target)
     if change and not value.endswith("|track"):  # say so before anything starts
@@ -154,7 +154,7 @@ def begin(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
     try:
         moved = transition(check, Event.START)
     except GapError as exc:
-        return _text(str(exc))
+        return text_reply(str(exc))
     try:
         check.id = deps.store.create_check({
             "user_id": user_id, "current_level": current.id, "target_level": target.id, "target_title": target.label,
@@ -263,16 +263,16 @@ def _move(click: Click) -> Reply:
         if raw:
             data["value"] = read(raw)
             if data["value"] is None:
-                return _text(f"I can't read “{escape(raw[:40])}” {unreadable}, or clear the box, then press a "
+                return text_reply(f"I can't read “{escape(raw[:40])}” {unreadable}, or clear the box, then press a "
                              "button again.")
         elif action_id == B.GAP_NUMBER:
-            return _text(empty)
+            return text_reply(empty)
     if action_id in (B.GAP_RATE, B.GAP_NUMBER, B.GAP_MONTHS):
         data["note"] = inputs.get("note")
     try:
         moved = transition(check, event, data)
     except GapError as exc:
-        return _text(str(exc))
+        return text_reply(str(exc))
     answer = None
     if moved.save is not None:
         a = moved.save
@@ -333,12 +333,12 @@ def _refused(check: Check, event: Event) -> Reply:
     try:
         transition(check, event)
     except GapError as exc:
-        return _text(str(exc))
-    return _text("That gap check has moved on since this message; nothing was changed.")
+        return text_reply(str(exc))
+    return text_reply("That gap check has moved on since this message; nothing was changed.")
 
 
 def _stale() -> Reply:
-    return _text("That button is from an older gap-check message and no longer works. Run `/ladder gap` to carry on.")
+    return text_reply("That button is from an older gap-check message and no longer works. Run `/ladder gap` to carry on.")
 
 
 def restart(deps: Deps, user_id: str, value: str) -> Reply:
@@ -456,12 +456,12 @@ def _responsibilities(deps: Deps, check: Check) -> list[str]:
 def history(deps: Deps, user_id: str) -> Reply:
     rows = deps.store.checks(user_id)
     if not rows:
-        return _text("You haven't run a gap check yet. Start one with `/ladder gap`.")
+        return text_reply("You haven't run a gap check yet. Start one with `/ladder gap`.")
     lines = ["*Your gap checks*"]
     for row in rows[:30]:
         when = (row["finished_at"] or row["updated_at"] or "")[:10]
         lines.append(f"• {when} · {escape(row['target_title'])} · {_status(deps, row)}")
-    return _text("\n".join(lines))
+    return text_reply("\n".join(lines))
 
 
 def _status(deps: Deps, row: dict) -> str:
@@ -486,7 +486,7 @@ def command(deps: Deps, user_id: str, args: str) -> Reply:
     try:
         reply = start(deps, user_id, args)
     except LevelNotFound as exc:
-        return _text(exc.message)
+        return text_reply(not_found(exc))
     reply.dm = True
     return reply
 
@@ -506,22 +506,22 @@ def share(deps: Deps, user_id: str, value: str) -> Reply:
     if row["user_id"] != user_id:
         return _not_yours(deps, user_id, "gap.share", row)
     if row["reviewed_at"]:  # reviewed already: show the review, never "you'll hear back"
-        return _text(review_summary(deps, row, for_lead=False))
+        return text_reply(review_summary(deps, row, for_lead=False))
     lead = deps.store.lead_of(user_id)
     if lead is None:
-        return _text("You're not in a team yet: ask your team lead or HR to add you to a team.")
+        return text_reply("You're not in a team yet: ask your team lead or HR to add you to a team.")
     if lead == user_id:  # stored before leads were kept out of their own team
         deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), "own team")
-        return _text("Sorry — you can't share a check with yourself; ask HR to put you in your lead's team.")
+        return text_reply("Sorry — you can't share a check with yourself; ask HR to put you in your lead's team.")
     if not leads_a_team(deps.store, deps.settings, lead):   # demoted since the team was built
         deps.store.audit(user_id, "gap.share", "refused", str(row["id"]), f"{lead} is no longer a lead")
-        return _text(f"<@{lead}> is no longer a team lead, so there's nobody to share this with. Ask HR to put "
+        return text_reply(f"<@{lead}> is no longer a team lead, so there's nobody to share this with. Ask HR to put "
                      "you in a lead's team, then press *Share with my lead* again.")
     if not deps.store.share_check(row["id"], lead):
-        return _text(f"You shared this check with <@{lead}> on {(row['shared_at'] or '')[:10]}; it is waiting for "
+        return text_reply(f"You shared this check with <@{lead}> on {(row['shared_at'] or '')[:10]}; it is waiting for "
                      "their review. You'll get a DM when they have reviewed it.")
     deps.store.audit(user_id, "gap.share", "sent", str(row["id"]), f"with {lead}")
-    reply = _text(f"Shared with <@{lead}>. You'll get a DM when they have reviewed it.")
+    reply = text_reply(f"Shared with <@{lead}>. You'll get a DM when they have reviewed it.")
     reply.followups = [review_form(deps, deps.store.check_row(row["id"]))]
     return reply
 
@@ -548,9 +548,9 @@ def open_review(deps: Deps, user_id: str, value: str) -> Reply:
         return review(deps, user_id, value, {})      # refused there, and the checks go back to their people
     if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
-        return _text("Sorry — only the team lead this check was shared with can review it.")
+        return text_reply("Sorry — only the team lead this check was shared with can review it.")
     if row["reviewed_at"]:
-        return _text(review_summary(deps, row, for_lead=True))
+        return text_reply(review_summary(deps, row, for_lead=True))
     form = review_form(deps, row)
     form.to_user = None
     return form
@@ -596,16 +596,16 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
         return _stale()
     if row["user_id"] == user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "own check")
-        return _text("Sorry — you can't review your own gap check; it goes to your team lead.")
+        return text_reply("Sorry — you can't review your own gap check; it goes to your team lead.")
     if row["shared_with"] == user_id and not leads_a_team(deps.store, deps.settings, user_id):   # demoted since
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "no longer a lead")
-        reply = _text("Sorry — you're no longer a team lead, so you can't review gap checks. "
+        reply = text_reply("Sorry — you're no longer a team lead, so you can't review gap checks. "
                       "Checks shared with you have gone back to the people who shared them.")
         reply.followups = return_reviews(deps, user_id)
         return reply
     if row["shared_with"] != user_id or deps.store.lead_of(row["user_id"]) != user_id:
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "not shared with this lead")
-        return _text("Sorry — only the team lead this check was shared with can review it.")
+        return text_reply("Sorry — only the team lead this check was shared with can review it.")
     check = _check(deps, row)
     own = {k: a.rating.value for k, a in check.answers.items()}
     valid = {r.value for r in RATING_LABELS}
@@ -614,7 +614,7 @@ def review(deps: Deps, user_id: str, value: str, choices: dict[str, str]) -> Rep
     earlier = deps.store.save_review(row["id"], user_id, ratings)
     if earlier is not None:  # a second Confirm (or a second click): the first review stands
         deps.store.audit(user_id, "gap.review", "refused", str(row["id"]), "already reviewed")
-        return _text(f"You already reviewed this check on {earlier[:10]}; nothing was changed.\n\n"
+        return text_reply(f"You already reviewed this check on {earlier[:10]}; nothing was changed.\n\n"
                      + review_summary(deps, deps.store.check_row(row["id"]), for_lead=True))
     deps.store.audit(user_id, "gap.review", "sent", str(row["id"]))
     row = deps.store.check_row(row["id"])

@@ -10,14 +10,14 @@ import logging
 from typing import Callable
 
 from bot.chat import blocks as B
-from bot.chat import gap_handlers, prompts, team_handlers
+from bot.chat import announce, edits, gap_handlers, prompts, stats, teams
 from bot.advisor.advisor import Answer
 from bot.search.conversation import Conversation, Turn
 from bot.search.suggest import did_you_mean
 from bot.core.knowledge import Level, LevelNotFound
 from bot.search.query import MAX_QUESTION_CHARS
 from bot.core.render import escape, ladder, level_card
-from bot.chat.replies import Deps, Reply, _text
+from bot.chat.replies import Deps, Reply, not_found, text_reply
 from bot.storage.store import row_id
 
 __all__ = ["Deps", "Reply", "command", "question", "action", "home"]
@@ -37,7 +37,7 @@ def too_long(text: str) -> Reply | None:
     """The one length limit on what people type (questions and commands alike): over it, nothing runs."""
     if len(text or "") <= MAX_QUESTION_CHARS:
         return None
-    return _text(f"That's {len(text):,} characters; I read up to {MAX_QUESTION_CHARS:,} at a time. "
+    return text_reply(f"That's {len(text):,} characters; I read up to {MAX_QUESTION_CHARS:,} at a time. "
                  "Please send a shorter question or command.")
 
 
@@ -130,13 +130,13 @@ def _split_two(deps: Deps, args: str) -> tuple[str, str] | None:
 
 
 def cmd_help(deps: Deps, user_id: str, args: str) -> Reply:
-    return _text(HELP)
+    return text_reply(HELP)
 
 
 def cmd_levels(deps: Deps, user_id: str, args: str) -> Reply:
     kb = deps.kb
     tracks = [kb.track(args.strip())] if args.strip() else list(kb.tracks.values())
-    return _text("\n\n".join(ladder(kb, t) for t in tracks), f"knowledge {kb.version}")
+    return text_reply("\n\n".join(ladder(kb, t) for t in tracks), f"knowledge {kb.version}")
 
 
 def cmd_show(deps: Deps, user_id: str, args: str) -> Reply:
@@ -148,14 +148,14 @@ def cmd_show(deps: Deps, user_id: str, args: str) -> Reply:
 def cmd_compare(deps: Deps, user_id: str, args: str) -> Reply:
     pair = _split_two(deps, args)
     if pair is None:
-        return _text("Name two levels, e.g. `/ladder compare L2 L3` or `/ladder compare \"senior agent\" \"team lead\"`.")
+        return text_reply("Name two levels, e.g. `/ladder compare L2 L3` or `/ladder compare \"senior agent\" \"team lead\"`.")
     return _answer_reply(deps, deps.advisor.compare(*pair))
 
 
 def cmd_path(deps: Deps, user_id: str, args: str) -> Reply:
     pair = _split_two(deps, args)
     if pair is None:
-        return _text("Name where you are and where you want to go, e.g. `/ladder path agent \"team lead\"`.")
+        return text_reply("Name where you are and where you want to go, e.g. `/ladder path agent \"team lead\"`.")
     return _answer_reply(deps, deps.advisor.path(*pair))
 
 
@@ -181,11 +181,11 @@ def cmd_remind(deps: Deps, user_id: str, args: str) -> Reply:
     word = args.strip().lower()
     if word not in {"on", "off"}:
         now = "off" if deps.store.profile(user_id).get("reminders") == "off" else "on"
-        return _text(f"Your reminders are *{now}*. `/ladder remind off` stops them; `/ladder remind on` brings them back.")
+        return text_reply(f"Your reminders are *{now}*. `/ladder remind off` stops them; `/ladder remind on` brings them back.")
     deps.store.set_profile(user_id, reminders=word)
     if word == "off":
-        return _text("Done — no more reminders from me. `/ladder remind on` brings them back.")
-    return _text("Reminders are on: a nudge when a gap check has waited a while, and for leads, reviews waiting.")
+        return text_reply("Done — no more reminders from me. `/ladder remind on` brings them back.")
+    return text_reply("Reminders are on: a nudge when a gap check has waited a while, and for leads, reviews waiting.")
 
 
 # One table: every subcommand of /ladder.
@@ -197,13 +197,13 @@ COMMANDS: dict[str, Callable[..., Reply]] = {
     "path": cmd_path,
     "ask": cmd_ask,
     "gap": gap_handlers.command,
-    "role": team_handlers.cmd_role,
-    "team": team_handlers.cmd_team,
-    "assign": team_handlers.cmd_assign,
-    "stats": team_handlers.cmd_stats,
-    "announce": team_handlers.cmd_announce,
-    "edit": team_handlers.cmd_edit,
-    "history": team_handlers.cmd_history,
+    "role": teams.cmd_role,
+    "team": teams.cmd_team,
+    "assign": teams.cmd_assign,
+    "stats": stats.cmd_stats,
+    "announce": announce.cmd_announce,
+    "edit": edits.cmd_edit,
+    "history": edits.cmd_history,
     "remind": cmd_remind,
 }
 QUESTION_WORDS = {"what", "what's", "whats", "how", "who", "which", "why", "when", "where", "is", "are", "do",
@@ -242,10 +242,10 @@ def command(deps: Deps, user_id: str, text: str, channel: str | None = None) -> 
         guess = deps.advisor.suggest_command(name, COMMAND_MEANINGS) if hasattr(deps.advisor, "suggest_command") \
             else did_you_mean(name, list(COMMANDS))
         if guess:
-            return _text(f"I don't know `{escape(word[:40])}`. Did you mean `/ladder {guess}`?\n\n" + HELP)
+            return text_reply(f"I don't know `{escape(word[:40])}`. Did you mean `/ladder {guess}`?\n\n" + HELP)
         return cmd_ask(deps, user_id, text, channel=channel)
     except LevelNotFound as exc:
-        return _text(exc.message)
+        return text_reply(not_found(exc))
 
 
 # -- buttons -----------------------------------------------------------------------------------------
@@ -269,14 +269,14 @@ def _start_gap(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
 def _compare_mine(deps: Deps, user_id: str, level: Level) -> Reply:
     mine = deps.store.profile(user_id).get("current_level")
     if not mine or not deps.kb.has_level(mine):
-        return _text("I don't know your current level yet. Set it on my *Home* tab (Ladder → Home), "
+        return text_reply("I don't know your current level yet. Set it on my *Home* tab (Ladder → Home), "
                      f"then try again. Meanwhile: `/ladder compare YOUR-LEVEL {level.id}`.")
     return _answer_reply(deps, deps.advisor.compare(mine, level.id))
 
 
 def _set_current(deps: Deps, user_id: str, level: Level) -> Reply:
     deps.store.set_profile(user_id, current_level=level.id)
-    return _text(f"Saved: you are *{escape(level.label)}*.")
+    return text_reply(f"Saved: you are *{escape(level.label)}*.")
 
 
 def _native_vote(deps: Deps, user_id: str, value: str, inputs: dict) -> Reply:
@@ -298,7 +298,7 @@ ACTIONS: dict[str, Callable[[Deps, str, str, dict], Reply | None]] = {
     B.FEEDBACK: _native_vote,
     B.FEEDBACK_SEND: lambda deps, user_id, value, inputs: _feedback_note(deps, user_id, value,
                                                                          inputs.get("feedback_note", "")),
-    B.ANNOUNCE_SEND: lambda deps, user_id, value, inputs: team_handlers.confirm_announce(deps, user_id, value),
+    B.ANNOUNCE_SEND: lambda deps, user_id, value, inputs: announce.confirm_announce(deps, user_id, value),
     B.REMIND_OFF: lambda deps, user_id, value, inputs: cmd_remind(deps, user_id, "off"),
     **gap_handlers.ACTIONS,
 }
@@ -316,7 +316,7 @@ def _vote(deps: Deps, user_id: str, value: str, vote: int) -> Reply:
     if row is None:
         return _stale()
     if vote > 0:
-        return _text("Thanks — glad it helped.")
+        return text_reply("Thanks — glad it helped.")
     return Reply(text="Thanks — I've noted that this answer missed. What was wrong? (optional)",
                  blocks=B.feedback_note_blocks(answer_id))
 
@@ -330,13 +330,13 @@ def _feedback_note(deps: Deps, user_id: str, value: str, note: str) -> Reply:
         return Reply(text="Nothing written — your 👎 is noted all the same.", blocks=B.text_blocks(
             "Nothing written — your 👎 is noted all the same."), replace=True)
     if not deps.store.feedback_note(answer_id, user_id, note):
-        return _text("I can only keep a note with a 👎 of yours on that answer — press 👎 first, then write it.")
+        return text_reply("I can only keep a note with a 👎 of yours on that answer — press 👎 first, then write it.")
     return Reply(text="Thanks — HR will read what you wrote.",
                  blocks=B.text_blocks("Thanks — HR will read what you wrote."), replace=True)
 
 
 def _stale() -> Reply:
-    return _text("That button is from an older message and no longer works. Ask me again and I'll give you a fresh one.")
+    return text_reply("That button is from an older message and no longer works. Ask me again and I'll give you a fresh one.")
 
 
 # -- App Home ---------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from bot.chat import blocks as B
 from bot.core.knowledge import LevelNotFound
 from bot.search.query import Intent, understand
-from bot.chat.replies import Deps, Reply
+from bot.chat.replies import Deps, Reply, not_found
+from bot.chat import gap_handlers
 
 MAX_PROMPTS = 4          # Slack shows at most four suggested prompts
 PROMPT_TITLE_MAX = 75    # kept within a button's width
@@ -61,13 +62,11 @@ _COMPARE_MINE = re.compile(r"^\s*compare my level with (?P<target>.+?)[\s.!?]*$"
 
 def route(deps: Deps, user_id: str, text: str) -> Reply | None:
     """The reply to a suggested prompt that is an instruction rather than a question; None for anything else."""
-    from bot.chat import gap_handlers
-
     if m := _RESUME.match(text or ""):
         try:
             return gap_handlers.start(deps, user_id, m.group("target") or "")
         except LevelNotFound as exc:
-            return Reply(text=exc.message, blocks=B.text_blocks(exc.message), ephemeral=False)
+            return Reply(text=not_found(exc), blocks=B.text_blocks(not_found(exc)), ephemeral=False)
     if m := _COMPARE_MINE.match(text or ""):
         mine = deps.store.profile(user_id).get("current_level")
         if not mine or not deps.kb.has_level(mine):

@@ -9,6 +9,8 @@ from bot.chat import blocks as B
 from bot.search.conversation import Turn
 from bot.advisor.advisor import Advisor
 from bot.core.config import Settings
+from bot.core.knowledge import Knowledge, LevelNotFound
+from bot.search.retrieval import Index
 from bot.storage.store import Store
 
 
@@ -18,10 +20,20 @@ class Deps:
     advisor: Advisor
     store: Store
     kick_outbox: Callable[[], None] | None = None   # wake the outbox worker after a broadcast is queued
+    # index a new knowledge version beside the live index (the second argument) and open an Advisor on it
+    # (bot.wiring.reindex); None where nothing can re-index (HR's edits are refused there)
+    reindex: Callable[[Knowledge, Index], Advisor] | None = None
 
     @property
-    def kb(self):
+    def kb(self) -> Knowledge:
         return self.advisor.kb
+
+    def go_live(self, kb: Knowledge) -> None:
+        """Serve ``kb`` in this process: index it beside the live index, then switch to it in one reference
+        assignment, so every question is answered from one whole version."""
+        if self.reindex is None:
+            raise RuntimeError("this process was started without a way to re-index (Deps.reindex)")
+        self.advisor = self.reindex(kb, self.advisor.index)
 
 
 @dataclass
@@ -38,5 +50,14 @@ class Reply:
     turn: Turn | None = None                    # the question this answered, as a conversation keeps it
 
 
-def _text(text: str, footer: str | None = None) -> Reply:
+def text_reply(text: str, footer: str | None = None) -> Reply:
     return Reply(text=text, blocks=B.text_blocks(text, footer))
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"  # a mention built from a validated id: safe to send unescaped
+
+
+def not_found(exc: LevelNotFound) -> str:
+    """A level name that matched nothing, in Slack's words: where no name was close, where to see them all."""
+    return exc.message + (" Try `/ladder levels` to see every level." if exc.show_levels else "")

@@ -37,6 +37,11 @@ class Settings:
     slack_problems: tuple[str, ...] = ()   # malformed Slack settings, raised by require_slack()
     extra: dict = field(default_factory=dict, compare=False)
 
+    @property
+    def versions_dir(self) -> Path:
+        """Where HR's knowledge versions are materialised as files: beside the index builds."""
+        return Path(self.index_dir) / "knowledge"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> "Settings":
         if env is None:

@@ -134,7 +134,9 @@ def plan(kb: Knowledge, current: Level, target: Level) -> list[Step]:
 
 
 @dataclass
-class Answer:
+class StepAnswer:
+    """What the person gave for one step of a check (an advisor's reply is :class:`bot.advisor.answer.Answer`)."""
+
     step: str
     rating: Rating
     value: float | None = None   # months for experience; the stated number (e.g. KPI %) where asked
@@ -152,7 +154,7 @@ class Check:
     steps: list[Step]
     state: State = State.CONFIRM
     step: int = 0
-    answers: dict[str, Answer] = field(default_factory=dict)
+    answers: dict[str, StepAnswer] = field(default_factory=dict)
 
     @property
     def current_step(self) -> Step | None:
@@ -170,7 +172,7 @@ class Check:
 class Transition:
     state: State
     step: int
-    save: Answer | None = None      # the answer to store before the next question shows
+    save: StepAnswer | None = None      # the answer to store before the next question shows
     note: str = ""                  # what to tell the person, if anything
 
 
@@ -191,8 +193,8 @@ def rate_number(value: float, number: dict) -> Rating:
     return Rating.PARTLY if lo is not None and value >= lo * 0.95 else Rating.NO
 
 
-def answer_for(step: Step, rating: str | None, value: float | None, note: str | None) -> Answer:
-    """Validate what the person gave for a step and turn it into an Answer (GapError if it doesn't fit)."""
+def answer_for(step: Step, rating: str | None, value: float | None, note: str | None) -> StepAnswer:
+    """Validate what the person gave for a step and turn it into an StepAnswer (GapError if it doesn't fit)."""
     note = (note or "").strip()[:500] or None
     if step.kind == "experience":
         if value is None:
@@ -200,18 +202,18 @@ def answer_for(step: Step, rating: str | None, value: float | None, note: str | 
                            "*Submit my months*.")
         if not 0 <= value <= 600:
             raise GapError("That doesn't look like a number of months.")
-        return Answer(step.key, rate_experience(value, step.min_months), value, note)
+        return StepAnswer(step.key, rate_experience(value, step.min_months), value, note)
     if step.number is not None and value is not None:
         if not 0 <= value <= 1000:
             raise GapError(f"Please give a number like {step.number['label']}.")
-        return Answer(step.key, rate_number(value, step.number), value, note)
+        return StepAnswer(step.key, rate_number(value, step.number), value, note)
     try:
         parsed = Rating(rating) if rating else None
     except ValueError:
         parsed = None
     if parsed is None or parsed == Rating.SKIPPED:
         raise GapError("Choose Yes, consistently / Partly / Not yet.")
-    return Answer(step.key, parsed, value, note)
+    return StepAnswer(step.key, parsed, value, note)
 
 
 # -- the transition table -----------------------------------------------------------------------------
@@ -226,7 +228,7 @@ def _start(check: Check, data: dict) -> Transition:
     return Transition(State.ASKING, 0)
 
 
-def _advance(check: Check, answer: Answer) -> Transition:
+def _advance(check: Check, answer: StepAnswer) -> Transition:
     nxt = check.step + 1
     if nxt >= len(check.steps):
         return Transition(State.DONE, check.step, answer)
@@ -242,7 +244,7 @@ def _answer(check: Check, data: dict) -> Transition:
 def _skip(check: Check, data: dict) -> Transition:
     step = check.current_step
     assert step is not None
-    return _advance(check, Answer(step.key, Rating.SKIPPED, None, None))
+    return _advance(check, StepAnswer(step.key, Rating.SKIPPED, None, None))
 
 
 def _back(check: Check, data: dict) -> Transition:
@@ -291,7 +293,7 @@ def transition(check: Check, event: Event, data: dict | None = None) -> Transiti
 @dataclass
 class Report:
     readiness: int                    # percent over every requirement; one not assessed counts as not met
-    rows: list[tuple[Step, Answer | None]]
+    rows: list[tuple[Step, StepAnswer | None]]
     met: list[Step]
     partly: list[Step]
     missing: list[Step]
@@ -321,7 +323,7 @@ def describe_value(step: Step, value: float | None) -> str | None:
     return f"{value:g}%" if unit == "percent" else f"{value:g} FTE" if unit == "fte" else f"{value:g}"
 
 
-def describe(step: Step, answer: Answer | None) -> str:
+def describe(step: Step, answer: StepAnswer | None) -> str:
     """One requirement's answer with its figure and note: 'Partly · 98% · “had a rough Q3”'."""
     if answer is None or answer.rating == Rating.SKIPPED:
         return "not assessed (skipped)"

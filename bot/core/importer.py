@@ -25,7 +25,7 @@ from typing import Callable
 import yaml
 from pydantic import ValidationError
 
-from bot.core.knowledge import KnowledgeError, Track, _read_yaml, _validation_error
+from bot.core.knowledge import KnowledgeError, Track, read_yaml, validation_error
 
 HEADINGS = {"experience": "experience", "area of responsibility": "responsibilities", "skills": "skills"}
 HEADER = (
@@ -189,7 +189,7 @@ def classify(block: Block, tracks: list[dict]) -> str:
 
 
 def load_titles(path: Path) -> list[dict]:
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     tracks = raw.get("tracks") if isinstance(raw, dict) else None
     if not isinstance(tracks, list) or not tracks:
         raise KnowledgeError(path, "expected 'tracks:' with a list of tracks")
@@ -233,7 +233,7 @@ def build(export_text: str, titles: list[dict]) -> ImportResult:
         try:
             Track.model_validate(data)
         except ValidationError as exc:
-            raise ImportMapError(str(_validation_error(Path(f"tracks/{track['id']}.yaml"), data, exc))) from None
+            raise ImportMapError(str(validation_error(Path(f"tracks/{track['id']}.yaml"), data, exc))) from None
         out[track["id"]] = data
     return ImportResult(tracks=out, blocks=len(blocks), duplicates=len(blocks) - len(unique))
 
@@ -242,7 +242,7 @@ def render(data: dict) -> str:
     return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110, default_flow_style=False)
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -268,7 +268,7 @@ def import_map(export: Path, titles_path: Path, out_dir: Path, progress: Callabl
     rendered = {tid: render(data) for tid, data in result.tracks.items()}  # everything ready before any write
     for tid, text in rendered.items():
         path = Path(out_dir) / f"{tid}.yaml"
-        _write_atomically(path, text)
+        write_atomically(path, text)
         result.files.append(path)
         data = result.tracks[tid]
         progress(f"{tid}: {len(data['levels'])} levels, {sum(len(l['skills']) for l in data['levels'])} skills -> {path}")

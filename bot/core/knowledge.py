@@ -18,11 +18,13 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from bot.core.levelnames import LevelNotFound, build_name_table, resolve_level  # LevelNotFound: raised here too
+from bot.core.requestbank import BankError, load_bank
 from bot.core.text import escape
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -195,16 +197,6 @@ class _LevelProblem(ValueError):
         super().__init__(f"{level}: {field}: {message}")
 
 
-class LevelNotFound(LookupError):
-    """A name matched no level. ``suggestions`` holds close matches, best first."""
-
-    def __init__(self, name: str, message: str, suggestions: Iterable[Level] = ()):
-        self.name = name
-        self.message = message
-        self.suggestions = list(suggestions)
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
 class Knowledge:
     tracks: dict[str, Track]
@@ -266,15 +258,11 @@ class Knowledge:
 
     def resolve(self, name: str, track: str | None = None) -> Level:
         """Find a level by id, title, alias, ``L3``/``level 3``, any case, small typos."""
-        from bot.core.levelnames import resolve_level
-
         return resolve_level(self, name, track)
 
     @cached_property
     def level_names(self) -> dict[str, list[Level]]:
         """Every normalised name (id, title, alias) -> the levels it names."""
-        from bot.core.levelnames import build_name_table
-
         return build_name_table(self)
 
 
@@ -290,7 +278,7 @@ def safe_load(text: str) -> Any:
     return yaml.load(text, Loader=_LOADER)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -305,7 +293,7 @@ def _read_yaml(path: Path) -> Any:
         raise KnowledgeError(path, f"invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
 
 
-def _validation_error(path: Path, raw: Any, exc: ValidationError) -> KnowledgeError:
+def validation_error(path: Path, raw: Any, exc: ValidationError) -> KnowledgeError:
     """Turn pydantic's first error into one line naming the level and the field."""
     err = exc.errors()[0]
     loc = list(err.get("loc", ()))
@@ -327,13 +315,13 @@ def _validation_error(path: Path, raw: Any, exc: ValidationError) -> KnowledgeEr
 
 
 def load_track(path: Path) -> Track:
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise KnowledgeError(path, "expected a mapping with 'id', 'title' and 'levels'")
     try:
         track = Track.model_validate(raw)
     except ValidationError as exc:
-        raise _validation_error(path, raw, exc) from None
+        raise validation_error(path, raw, exc) from None
     if track.id != path.stem:
         raise KnowledgeError(path, f"track id '{track.id}' does not match the file name '{path.stem}'", field="id")
     levels = [level.model_copy(update={"track": track.id}) for level in track.levels]
@@ -410,7 +398,7 @@ def load_knowledge(root: str | Path) -> Knowledge:
     moves: tuple[Move, ...] = ()
     paths_file = root / "paths.yaml"
     if paths_file.exists():
-        raw = _read_yaml(paths_file)
+        raw = read_yaml(paths_file)
         try:
             moves = tuple(PathsFile.model_validate(raw).moves)
         except ValidationError as exc:
@@ -422,8 +410,6 @@ def load_knowledge(root: str | Path) -> Knowledge:
                     raise KnowledgeError(paths_file, f"unknown level '{end}'", field=f"moves.{i}")
 
     references = tuple(load_reference(p) for p in sorted((root / "reference").glob("*.md")))
-    from bot.core.requestbank import BankError, load_bank
-
     try:
         requests = load_bank(root)
     except BankError as exc:

@@ -1,20 +1,63 @@
 """Turning what people type ("senoir agent", "L3", "team leader", "CCO") into a level.
 
 Used by the CLI, the Slack commands and retrieval's query understanding, so every entry point
-accepts the same names.
+accepts the same names. :class:`bot.core.knowledge.Knowledge` resolves names with this module, so it
+reads the knowledge through the few attributes below (:class:`Ladder`), never by importing it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Iterable, Protocol, Sequence
 
 from rapidfuzz import fuzz, process
 
 from bot.core.text import escape
 
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.core.knowledge import Knowledge, Level
+
+class Level(Protocol):
+    """What naming reads of a level (:class:`bot.core.knowledge.Level`)."""
+
+    id: str
+    number: int
+    title: str
+    aliases: list[str]
+    track: str
+
+
+class Track(Protocol):
+    id: str
+    title: str
+    levels: Sequence[Level]
+
+    def level_by_number(self, number: int) -> Level | None: ...
+
+
+class Ladder(Protocol):
+    """What naming reads of the knowledge (:class:`bot.core.knowledge.Knowledge`)."""
+
+    tracks: dict[str, Track]
+    level_names: dict[str, list[Level]]
+
+    @property
+    def default_track(self) -> Track: ...
+
+    def track(self, track_id: str) -> Track: ...
+
+    def levels(self, track: str | None = None) -> list[Level]: ...
+
+
+class LevelNotFound(LookupError):
+    """A name matched no level (or no track). ``message`` says so (Slack mrkdwn, escaped); ``suggestions``
+    holds close matches, best first. ``show_levels``: the name is close to none, so the front end points to
+    the list of every level, in its own words (``/ladder levels`` in Slack, ``ladder levels`` in a shell)."""
+
+    def __init__(self, name: str, message: str, suggestions: Iterable[Level] = (), show_levels: bool = False):
+        self.name = name
+        self.message = message
+        self.suggestions = list(suggestions)
+        self.show_levels = show_levels
+        super().__init__(message)
 
 _SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend",
              # short forms people use for title words
@@ -33,7 +76,7 @@ def normalize(text: str) -> str:
     return " ".join(words)
 
 
-def build_name_table(kb: "Knowledge") -> dict[str, list["Level"]]:
+def build_name_table(kb: Ladder) -> dict[str, list[Level]]:
     table: dict[str, list[Level]] = {}
     for level in kb.levels():
         names = {level.id.replace("-", " "), level.title, *level.aliases}
@@ -48,7 +91,7 @@ def build_name_table(kb: "Knowledge") -> dict[str, list["Level"]]:
     return table
 
 
-def _track_from_words(kb: "Knowledge", words: str) -> str | None:
+def _track_from_words(kb: Ladder, words: str) -> str | None:
     key = normalize(words)
     for track in kb.tracks.values():
         if key in {normalize(track.id.replace("-", " ")), normalize(track.title)} or key == track.id.split("-")[0]:
@@ -56,13 +99,11 @@ def _track_from_words(kb: "Knowledge", words: str) -> str | None:
     return None
 
 
-def _describe(level: "Level") -> str:
+def _describe(level: Level) -> str:
     return f"{level.title} (L{level.number}, {level.id})"
 
 
-def resolve_level(kb: "Knowledge", name: str, track: str | None = None) -> "Level":
-    from bot.core.knowledge import LevelNotFound
-
+def resolve_level(kb: Ladder, name: str, track: str | None = None) -> Level:
     key = normalize(name or "")
     if not key:
         raise LevelNotFound(name, "Please name a level, e.g. `L3`, `Senior Agent` or `team lead`.")
@@ -115,10 +156,8 @@ def resolve_level(kb: "Knowledge", name: str, track: str | None = None) -> "Leve
             if lv not in suggestions:
                 suggestions.append(lv)
     suggestions = suggestions[:4]
+    message = f"I don't know a level called '{escape(name.strip()[:80])}'."
     if suggestions:
         names = [escape(_describe(lv)) for lv in suggestions]
-        hint = "Did you mean " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "?"
-    else:
-        hint = "Try `/ladder levels` to see every level."
-    return_msg = f"I don't know a level called '{escape(name.strip()[:80])}'. {hint}"
-    raise LevelNotFound(name, return_msg, suggestions)
+        message += " Did you mean " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "?"
+    raise LevelNotFound(name, message, suggestions, show_levels=not suggestions)

@@ -22,6 +22,11 @@ def to_plain(mrkdwn: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def headcount(n: int) -> str:
+    """"1 person", "3 people"."""
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
 def months(n: int | None) -> str:
     if n is None:
         return "not stated"

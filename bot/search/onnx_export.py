@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.search.embedders import OnnxEmbedder
+
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -92,8 +94,6 @@ def _ffn_down_projections(path: Path) -> list[str]:
 
 def agreement(reference_vectors: np.ndarray, texts: list[str], build_dir: Path, manifest: dict) -> dict:
     """Cosine of each exported variant to the reference vectors, over every chunk: min and mean."""
-    from bot.search.embedders import OnnxEmbedder
-
     out = {}
     for variant in ("fp32", "int8"):
         vectors = OnnxEmbedder.from_build(build_dir, manifest, variant).encode(texts)

@@ -121,6 +121,28 @@ _TRACK_WORDS = {
 }
 # words that put a bare level number on the frontend ladder wherever they stand ("L6 on the frontend track")
 _NUMBER_TRACK_WORDS = {"frontend", "front-end", "fe", "developer", "developers", "dev", "devs", "javascript", "react"}
+
+
+@dataclass(frozen=True)
+class LevelNumber:
+    """A level number a question names ("L3", "level 7"), at words ``start:end`` of its normalised text."""
+
+    number: int
+    start: int
+    end: int
+    after_track_word: bool   # "frontend L4": one of the two words before it is a frontend word
+
+
+def level_numbers(norm: str) -> list[LevelNumber]:
+    """Every level number in ``norm`` (a normalised question), in order."""
+    words = _words(norm)
+    found = []
+    for match in _NUMBER.finditer(norm):
+        start = len(norm[: match.start()].split())
+        before = words[max(0, start - 2): start]
+        found.append(LevelNumber(int(match.group(1)), start, start + len(match.group(0).split()),
+                                 any(w in _TRACK_WORDS["frontend"] for w in before)))
+    return found
 _COMPARE = re.compile(r"\b(difference|differences|differ|different|compare|comparison|compared|vs|versus)\b")
 _PATH = re.compile(r"\bfrom\b.+\bto\b|\b(get|go|move|moving|step|path|route|jump)\b.*\b(to|into)\b")
 _FACT = re.compile(r"^(who|which|how many|how much|how long|when|where|does|do|is|are|can)\b|\bwhich level\b")
@@ -225,7 +247,7 @@ def _names(kb: Knowledge) -> _Names:
     common = frozenset(n for n in table if len(n.split()) == 1 and sum(n in other.split() for other in table) > 3)
     title_words: dict[str, list[Level]] = {}
     for level in kb.levels():
-        for word in set(normalize(level.title).split()) - _GENERIC_TITLE_WORDS:
+        for word in set(normalize(level.title).split()) - GENERIC_TITLE_WORDS:
             title_words.setdefault(word, []).append(level)
     by_initials: dict[str, list[str]] = {}
     for name in table:
@@ -244,16 +266,14 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
     taken = [False] * len(words)
     found: list[Mention] = []
 
-    for match in _NUMBER.finditer(norm):
-        start = len(norm[: match.start()].split())
-        end = start + len(match.group(0).split())
+    for number in level_numbers(norm):
+        start, end = number.start, number.end
         track = None
-        before = words[max(0, start - 2): start]
         # "frontend L4", "L6 on the frontend track": a track word anywhere in the question picks the ladder
-        if any(w in _TRACK_WORDS["frontend"] for w in before) or any(w in _NUMBER_TRACK_WORDS for w in words):
+        if number.after_track_word or any(w in _NUMBER_TRACK_WORDS for w in words):
             track = "frontend"
         tr = kb.track(track) if track else kb.default_track
-        level = tr.level_by_number(int(match.group(1)))
+        level = tr.level_by_number(number.number)
         if level is not None:
             found.append(Mention(level, start, end, True, normalize(level.title)))
             for i in range(start, min(end, len(words))):
@@ -306,7 +326,7 @@ _GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to
          "be", "in", "on", "at", "with", "from", "into", "i", "im", "me",
          # nor a place word ("the highest level a frontend dev..." is not "lead frontend developer")
          "level", "levels", "role", "roles", "job", "jobs", "position", "step", "steps", "rung", "grade"}
-_GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
+GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
                         "center", "customer", "chief", "operations", "specialist", "quality", "training"}
 
 
@@ -373,7 +393,7 @@ _LADDER_WORDS = {"ladder", "career", "company", "here", "reach", "possible", "tr
                  "title", "titles", "job", "jobs", "rank", "grade", "rung", "called", "name", "named", "one"}
 
 
-def _content(kb: Knowledge, text: str, drop: re.Pattern[str] | None = None) -> list[str]:
+def content_words(kb: Knowledge, text: str, drop: re.Pattern[str] | None = None) -> list[str]:
     """What a question says beyond level names, track words and ladder words: stemmed content words."""
     if drop is not None:
         text = drop.sub(" ", text)
@@ -414,19 +434,19 @@ def understand(kb: Knowledge, question: str) -> Query:
     if query.levels and all(lv.id in firsts for lv in query.levels) and _BEFORE_ENTRY.search(norm):
         query.before_entry = True
     rest = query.masked
-    if query.identify and query.strong_levels and not _content(kb, rest):
+    if query.identify and query.strong_levels and not content_words(kb, rest):
         # "what level is a supervisor?": nothing but the name, so the question asks for that level
         query.identify = False
     if query.identify and _relation_to(norm, mentions):
         query.manager_of = True
     if not query.strong_levels:
-        if _TOP.search(norm) and not _content(kb, rest, _TOP):
+        if _TOP.search(norm) and not content_words(kb, rest, _TOP):
             query.extreme = "top"
-        elif _BOTTOM.search(norm) and not _content(kb, rest, _BOTTOM):
+        elif _BOTTOM.search(norm) and not content_words(kb, rest, _BOTTOM):
             query.extreme = "bottom"
         if query.extreme or _OVERVIEW.search(norm):
             query.intent = Intent.OVERVIEW
-        elif query.track_hint and not query.partial and _ENTRY.search(norm) and not _content(kb, rest, _ENTRY):
+        elif query.track_hint and not query.partial and _ENTRY.search(norm) and not content_words(kb, rest, _ENTRY):
             query.entry = True   # "how do I become a frontend developer?": the way in is the track's first level
     return query
 

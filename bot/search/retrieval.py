@@ -35,7 +35,7 @@ INDEX_FORMAT = 3   # 2: chunks that state a threshold spell out what it measures
                    # 3: skills.npy / skills.json, every skill's "name: description" embedded at build time
 
 
-class IndexError_(RuntimeError):
+class IndexUnavailable(RuntimeError):
     """The index is missing, corrupt or was built from other knowledge."""
 
 
@@ -134,7 +134,7 @@ def current_build(index_dir: Path) -> Path | None:
 def load_index(index_dir: Path) -> Index:
     build = current_build(index_dir)
     if build is None:
-        raise IndexError_(f"no index in {index_dir} (build it with: python -m bot index)")
+        raise IndexUnavailable(f"no index in {index_dir} (build it with: python -m bot index)")
     return load_build(build)
 
 
@@ -144,7 +144,7 @@ def good_builds(index_dir: Path) -> Iterator[Index]:
     for build in sorted(builds.iterdir() if builds.is_dir() else (), key=lambda p: p.stat().st_mtime, reverse=True):
         try:
             yield load_build(build)
-        except IndexError_:
+        except IndexUnavailable:
             continue
 
 
@@ -177,11 +177,11 @@ def load_build(build: Path) -> Index:
         skill_keys = [tuple(k) for k in json.loads((build / "skills.json").read_text(encoding="utf-8"))]
         skill_vecs = np.load(build / "skills.npy", allow_pickle=False)
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
-        raise IndexError_(f"the index in {build} is unreadable ({exc}); rebuild it with: python -m bot index") from None
+        raise IndexUnavailable(f"the index in {build} is unreadable ({exc}); rebuild it with: python -m bot index") from None
     if manifest.get("format") != INDEX_FORMAT or manifest.get("chunks") != len(chunks) or vectors.ntotal != len(chunks) \
             or vectors.d != manifest.get("dimension") or manifest.get("skills") != len(skill_keys) \
             or skill_vecs.shape != (len(skill_keys), vectors.d):
-        raise IndexError_(f"the index in {build} is inconsistent; rebuild it with: python -m bot index")
+        raise IndexUnavailable(f"the index in {build} is inconsistent; rebuild it with: python -m bot index")
     return Index(build, manifest, chunks, vectors, dict(zip(skill_keys, skill_vecs.astype(np.float32))))
 
 
@@ -212,7 +212,7 @@ def build_index(
         if reuse is not None:
             try:
                 live = load_index(index_dir)
-            except IndexError_:
+            except IndexUnavailable:
                 live = None
             if live is not None and reuse(live):
                 return live
@@ -282,7 +282,7 @@ def _prune(index_dir: Path, keep: Path, spare: int = 2) -> None:
 def index_status(index_dir: Path, kb: Knowledge) -> dict:
     try:
         index = load_index(index_dir)
-    except IndexError_ as exc:
+    except IndexUnavailable as exc:
         return {"status": "missing", "detail": str(exc)}
     fresh = index.knowledge_version == kb.version
     return {"status": "ready" if fresh else "stale", "knowledge_version": index.knowledge_version,
@@ -319,10 +319,11 @@ def lexical_tokens(text: str) -> list[str]:
             return False
         return w.lower() not in _STOP or (not shouted and w.isupper() and len(w) <= 4)
 
-    return _stem([w.lower() for w in words if keep(w)])
+    return stem([w.lower() for w in words if keep(w)])
 
 
-def _stem(words: list[str]) -> list[str]:
+def stem(words: list[str]) -> list[str]:
+    """Snowball stems, as BM25 indexes words (the retrieval evaluation's baseline stems with it too)."""
     return [_stem_word(w) for w in words]
 
 

@@ -57,3 +57,10 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         tell_sorry(client, body, respond, text=sorry_for(error))
 
     return app
+
+
+def run_socket_mode(app: App, app_token: str) -> None:
+    """Serve ``app`` over Socket Mode until stopped (``ladder serve`` with ``SLACK_APP_TOKEN``)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler   # loaded only in this mode
+
+    SocketModeHandler(app, app_token).start()

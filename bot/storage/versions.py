@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.core.importer import parse_min_months, parse_thresholds, render
+from bot.core.config import Settings
+from bot.core.importer import parse_min_months, parse_thresholds, render, write_atomically
 from bot.core.knowledge import Knowledge, Level, Track, load_knowledge
 from bot.storage.store import Store, now
 
@@ -170,6 +171,16 @@ def live(store: Store, base: Path, root: Path) -> Knowledge:
     return load_knowledge(path)
 
 
+def live_knowledge(settings: Settings, store: Store | None = None) -> Knowledge:
+    """The knowledge Ladder serves: HR's newest stored version (SQLite), else the committed files.
+    Without a store and with no database file yet, the committed files (nothing is created)."""
+    if store is None:
+        if not Path(settings.db_path).exists():
+            return load_knowledge(settings.knowledge_dir)
+        store = Store(settings.db_path)
+    return live(store, settings.knowledge_dir, settings.versions_dir)
+
+
 def newest_version(store: Store) -> str | None:
     """The newest stored version id; None when HR has never edited (the committed knowledge is live)."""
     with store.db() as db:
@@ -227,11 +238,9 @@ def history(store: Store, level_id: str) -> list[dict]:
 
 def export(kb: Knowledge, out_dir: Path) -> list[Path]:
     """Write the tracks of ``kb`` in the importer's YAML format (atomic per file)."""
-    from bot.core.importer import _write_atomically
-
     written = []
     for track in kb.tracks.values():
         path = Path(out_dir) / f"{track.id}.yaml"
-        _write_atomically(path, render(_track_data(track)))
+        write_atomically(path, render(_track_data(track)))
         written.append(path)
     return written

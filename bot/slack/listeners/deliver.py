@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -14,6 +15,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from bot.chat import blocks as B
+from bot.storage import inbox
 from bot.storage.store import save_problem
 
 log = logging.getLogger(__name__)
@@ -82,10 +85,6 @@ def job_marker(job_id: int) -> str:
 
 def as_job_answer(reply):
     """The reply with the current job's marker (the first block's id) and, if late, a note saying so."""
-    from dataclasses import replace
-
-    from bot.chat import blocks as B
-
     job = getattr(CURRENT, "job", None)
     if job is None:
         return reply
@@ -101,8 +100,6 @@ def job_stream_hooks(store) -> dict:
     """What :meth:`bot.slack.listeners.agent.Agent.post_answer` needs to stream the current job's answer
     crash-safely: a callback that records the stream's ts in the job, and the ts of a stream a killed
     worker left unfinished (to complete instead of posting a second answer)."""
-    from bot.storage import inbox
-
     job = getattr(CURRENT, "job", None)
     if job is None:
         return {}

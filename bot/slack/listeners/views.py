@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.chat import blocks as B
-from bot.chat import team_handlers
+from bot.chat import edits
 from bot.slack.listeners.deliver import deliver
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ def register(app, deps, jobs) -> None:
         """The ack half, in the request's thread: problems go back into the form; a valid edit is written
         to the inbox before the form closes, so a crash after this cannot lose it."""
         user = body["user"]["id"]
-        errors, edit = team_handlers.submit_edit(deps, user, view.get("private_metadata", ""), B.view_values(view))
+        errors, edit = edits.submit_edit(deps, user, view.get("private_metadata", ""), B.view_values(view))
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -28,10 +28,10 @@ def register(app, deps, jobs) -> None:
         """Store, re-index (a few seconds) and tell HR: saved, or not saved and why."""
         user = body["user"]["id"]
         try:
-            reply = team_handlers.apply_edit(deps, user_id=user, job_id=job.id, **body["edit"])
+            reply = edits.apply_edit(deps, user_id=user, job_id=job.id, **body["edit"])
         except Exception:
             log.exception("saving an edit failed")
-            reply = team_handlers.edit_failed(deps, user, body["edit"]["level_id"], job.id)
+            reply = edits.edit_failed(deps, user, body["edit"]["level_id"], job.id)
         deliver(client, reply, user_id=user)
 
     jobs.handlers["edit"] = save_edit

@@ -1,26 +1,38 @@
-"""Wiring of the core: knowledge + index + embedder -> an :class:`~bot.answers.Advisor`.
+"""Wiring, shared by every entry point (the CLI, the console, the demo, gunicorn's ``bot.wsgi``):
+settings -> knowledge, index, embedder -> an :class:`~bot.advisor.advisor.Advisor`; with the store ->
+:class:`~bot.chat.replies.Deps`; and the background threads of a process that serves Slack.
 
 The index is rebuilt by itself when it is missing, unreadable, or built from other knowledge
-(its manifest's version differs from ``knowledge/``).
+(its manifest's version differs from ``knowledge/``). Every setting comes from the :class:`Settings`
+passed in; nothing here reads the environment.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from bot.advisor.advisor import Advisor
+from bot.chat.reminders import schedule
+from bot.chat.replies import Deps
 from bot.core.config import Settings
-from bot.search.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
-from bot.core.knowledge import Knowledge, load_knowledge
-from bot.search.retrieval import (Index, IndexError_, build_index, current_build, discard_unfinished, good_builds,
-                           load_index)
+from bot.core.knowledge import Knowledge
 from bot.search.classifier import FILE as CLASSIFIER_FILE, REPORT_FILE as CLASSIFIER_REPORT, train_into
+from bot.search.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
+from bot.search.onnx_export import agreement, export
+from bot.search.retrieval import (Index, IndexUnavailable, build_index, current_build, discard_unfinished, good_builds,
+                                  load_index)
+from bot.slack.slack_sender import SlackSender
+from bot.storage.outbox import drain, release
+from bot.storage.store import Store
+from bot.storage.versions import live_knowledge, newest_version
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -38,8 +50,6 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
     embedder = embedder or TorchEmbedder()
 
     def export_onnx(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
-        from bot.search.onnx_export import agreement, export
-
         manifest.update(export(embedder, build_dir))
         manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
         # the request classifier learns on the vectors serving computes: the exported model's
@@ -79,7 +89,7 @@ def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = 
         if serves_kb(live):
             return live
         log.info("index was built from knowledge %s, knowledge is now %s: rebuilding", live.knowledge_version, kb.version)
-    except IndexError_ as exc:
+    except IndexUnavailable as exc:
         log.info("%s: building it", exc)
     if embedder is None:
         donor = live if live is not None and fake_built(live) else None
@@ -110,11 +120,11 @@ def reference_embedder() -> Embedder:
     return TorchEmbedder()
 
 
-def query_embedder(index: Index, backend: str | None = None) -> Embedder:
-    """The embedder questions are encoded with. Serving uses ONNX: no torch in the process."""
+def query_embedder(index: Index, backend: str = Settings.embedder) -> Embedder:
+    """The embedder questions are encoded with (``backend``: ``Settings.embedder``). Serving uses ONNX: no
+    torch in the process."""
     if fake_built(index):   # vectors of any other model would mean nothing against this index
         return FakeEmbedder(int(index.manifest["dimension"]))
-    backend = backend or Settings.from_env().embedder
     if backend == "torch":
         return TorchEmbedder()
     if backend in ("onnx-fp32", "onnx-int8"):
@@ -124,7 +134,10 @@ def query_embedder(index: Index, backend: str | None = None) -> Embedder:
 
 def open_advisor(settings: Settings, progress: Progress | None = None, backend: str | None = None,
                  kb: Knowledge | None = None) -> Advisor:
-    kb = kb or load_knowledge(settings.knowledge_dir)
+    """An Advisor on ``kb`` (default: the live knowledge), questions embedded with ``backend`` (default:
+    ``settings.embedder``)."""
+    kb = kb or live_knowledge(settings)
+    backend = backend or settings.embedder
     index = ensure_index(kb, settings, progress)
     try:
         embedder = query_embedder(index, backend)
@@ -137,43 +150,18 @@ def open_advisor(settings: Settings, progress: Progress | None = None, backend: 
     return Advisor(kb, index, embedder)
 
 
-def versions_root(settings: Settings) -> Path:
-    return Path(settings.index_dir) / "knowledge"
-
-
-def live_knowledge(settings: Settings, store=None) -> Knowledge:
-    """The knowledge Ladder serves: HR's newest stored version (SQLite), else the committed files.
-    Without a store and with no database file yet, the committed files (nothing is created)."""
-    from bot.storage.store import Store
-    from bot.storage.versions import live
-
-    if store is None:
-        if not Path(settings.db_path).exists():
-            return load_knowledge(settings.knowledge_dir)
-        store = Store(settings.db_path)
-    return live(store, settings.knowledge_dir, versions_root(settings))
-
-
 def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
     """Index a new knowledge version beside the live one with the live build's model (ONNX: no torch),
     swap it in atomically, and return an Advisor on it. Until the caller swaps its Advisor, questions
-    keep being answered from the old version, whole."""
+    keep being answered from the old version, whole (:meth:`Deps.go_live`)."""
     index = rebuild_with_model_of(kb, settings, live)
     return Advisor(kb, index, query_embedder(index, settings.embedder))
-
-
-def go_live(deps, kb: Knowledge) -> None:
-    """Serve ``kb`` in this process: index it beside the live index (:func:`reindex`), then switch ``deps``
-    to it in one reference assignment, so every question is answered from one whole version."""
-    deps.advisor = reindex(kb, deps.settings, deps.advisor.index)
 
 
 def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
                           reuse: Callable[[Index], bool] | None = None) -> Index:
     """A complete build of ``kb`` with ``live``'s model (its ONNX files carried over; a fake-built one's
     :class:`FakeEmbedder`), swapped in atomically."""
-    import shutil
-
     model = query_embedder(live) if fake_built(live) else OnnxEmbedder.from_build(live.path, live.manifest, "fp32")
 
     def carry_models(build_dir: Path, manifest: dict, vectors, texts) -> None:
@@ -200,11 +188,9 @@ def follow_newest(deps) -> bool:
     """Switch ``deps`` to the newest knowledge version stored in SQLite once its index is live.
 
     Several worker processes serve one database; the one that saved an edit indexes it and swaps the
-    index symlink, every other one calls this a few times a second (:func:`bot.runtime.start_version_follower`)
+    index symlink, every other one calls this a few times a second (:func:`start_version_follower`)
     and swaps its advisor in one reference assignment, as the saving one does. Until the new index is
     live it keeps answering from the version it has, whole. True when it switched."""
-    from bot.storage.versions import newest_version
-
     newest = newest_version(deps.store)
     if newest is None or newest == deps.kb.version:
         return False
@@ -225,3 +211,78 @@ def follow_newest(deps) -> bool:
         deps.advisor = Advisor(kb, index, embedder)
         log.info("now serving knowledge %s (was %s)", newest, old.kb.version)
         return True
+
+
+# -- a process: deps and background threads ---------------------------------------------------------------
+
+def make_deps(settings: Settings, progress=None) -> Deps:
+    """Start on the live knowledge: HR's newest stored version, or the committed files. An HR edit is
+    indexed with :func:`reindex` (looked up when it runs)."""
+    store = Store(settings.db_path)
+    kb = live_knowledge(settings, store)
+    deps = Deps(settings=settings, advisor=open_advisor(settings, progress=progress, kb=kb), store=store,
+                reindex=lambda new_kb, live: reindex(new_kb, settings, live))
+    # an edit's announcement is held until its version is live: if the process stopped between storing
+    # the version and swapping it in, the version is live now, so its announcement may go out
+    release(store, knowledge_version=kb.version)
+    return deps
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+REMINDERS_EVERY = 600.0   # seconds between looks for reminders that are due
+
+
+def slack_tz(client):
+    """A person's time zone from Slack's users.info (None when Slack doesn't say)."""
+    def lookup(user_id: str) -> str | None:
+        return (client.users_info(user=user_id).get("user") or {}).get("tz")
+    return lookup
+
+
+def start_outbox_worker(deps: Deps, client, interval: float = 5.0):
+    """A daemon thread that drains the outbox now and then, and at once when kicked."""
+    wake = threading.Event()
+    sender = SlackSender(client)   # the same workspace without slack_sdk's retry handlers (no blind re-posts)
+    log = logging.getLogger("bot.storage.outbox")   # what it does is the outbox's
+
+    tz_of = slack_tz(client)
+    last_reminders = [0.0]
+
+    def loop() -> None:
+        while True:
+            try:
+                if time.monotonic() - last_reminders[0] > REMINDERS_EVERY:   # queue the reminders now due
+                    last_reminders[0] = time.monotonic()
+                    if schedule(deps.store, deps.settings.remind_days, tz_of):
+                        log.info("reminders queued")
+                result = drain(deps.store, sender, until_empty=True)
+                if result.sent or result.failed or result.recovered:
+                    log.info("outbox: %s", result)
+            except Exception:
+                log.exception("outbox worker failed; retrying in %s s", interval)
+            wake.wait(interval)
+            wake.clear()
+
+    thread = threading.Thread(target=loop, name="ladder-outbox", daemon=True)
+    thread.start()
+    deps.kick_outbox = wake.set
+    return thread
+
+
+def start_version_follower(deps: Deps, interval: float = 0.25):
+    """A daemon thread that keeps this process on the newest knowledge version (another worker
+    process may have saved an edit): see :func:`follow_newest`."""
+    def loop() -> None:
+        while True:
+            try:
+                follow_newest(deps)
+            except Exception:
+                log.exception("could not follow the newest knowledge version; retrying")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="ladder-version", daemon=True)
+    thread.start()
+    return thread
