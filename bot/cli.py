@@ -13,9 +13,9 @@ from typing import Callable, Sequence
 
 from bot import __version__
 from bot.core.config import ConfigError, Settings
-from bot.search.embedders import EmbedderError
 from bot.core.knowledge import Knowledge, KnowledgeError, LevelNotFound
 from bot.core.render import ladder, level_card, to_plain
+from bot.search.embedders import EmbedderError
 from bot.search.retrieval import IndexUnavailable
 from bot.storage.store import StoreError
 

@@ -24,11 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.advisor.advisor import Advisor, Answer  # noqa: E402
+from bot.advisor.advisor import Advisor  # noqa: E402
+from bot.advisor.answer import Answer  # noqa: E402
 from bot.core.config import Settings  # noqa: E402
 from bot.core.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.search.retrieval import stem  # noqa: E402
 from bot.search.conversation import Conversation  # noqa: E402
+from bot.search.retrieval import stem  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.config import Settings  # noqa: E402
-from bot.search.embedders import OnnxEmbedder  # noqa: E402
 from bot.core.knowledge import load_knowledge  # noqa: E402
 from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL  # noqa: E402
 from bot.search.classifier import train  # noqa: E402
+from bot.search.embedders import OnnxEmbedder  # noqa: E402
 
 
 def main() -> int:

@@ -145,7 +145,7 @@ def test_cli_compare_and_path(built_index):
 
 
 def test_stated_numbers_carry_their_unit_and_land_in_a_levels_band():
-    from bot.advisor.advisor import number_bands
+    from bot.search.ranking import number_bands
     from bot.core.knowledge import load_knowledge
     from bot.search.query import stated_quantities
     from tests.conftest import KNOWLEDGE
@@ -224,7 +224,7 @@ def test_list_the_levels(advisor):
 
 
 def test_overview_scores_sensibly_in_the_eval():
-    from bot.advisor.advisor import Answer
+    from bot.advisor.answer import Answer
 
     a = Answer(question="q", status="answered", text="", knowledge_version="v", level_id=None, intent="overview")
     assert ranked_ids(a) == ["overview"]

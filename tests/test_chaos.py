@@ -11,10 +11,10 @@ import sys
 import pytest
 
 from bot.chat import blocks as B
-from bot.core.config import Settings
-from bot.wiring import make_deps
-from bot.wiring import follow_newest
 from bot.chat.edits import submit_edit
+from bot.core.config import Settings
+from bot.wiring import follow_newest
+from bot.wiring import make_deps
 from scripts import chaos
 from tests.conftest import KNOWLEDGE, ROOT
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from bot.core.config import Settings
 from bot.console import HELP, run
+from bot.core.config import Settings
 from tests.conftest import KNOWLEDGE, ROOT
 
 

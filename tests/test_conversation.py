@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from bot.advisor.advisor import Answer
-from bot.core.config import Settings
-from bot.console import run
+from bot.advisor.answer import Answer
 from bot.chat.handlers import Deps, action, question
+from bot.console import run
+from bot.core.config import Settings
 from bot.core.knowledge import load_knowledge
 from bot.search.conversation import Conversation, Turn
 from bot.storage.store import Store

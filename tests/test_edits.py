@@ -7,15 +7,15 @@ import threading
 
 import pytest
 
+from bot import wiring
 from bot.chat import blocks as B
-from bot.core.config import Settings
+from bot.chat.edits import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
 from bot.chat.handlers import action, command
+from bot.core.config import Settings
 from bot.core.knowledge import load_knowledge
 from bot.search.retrieval import load_index
-from bot.wiring import make_deps
-from bot import wiring
-from bot.chat.edits import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
 from bot.storage.versions import export
+from bot.wiring import make_deps
 from tests.conftest import KNOWLEDGE
 
 HR = "UHR1"

@@ -10,8 +10,8 @@ import pytest
 
 from bot.chat import blocks as B
 from bot.chat import gap_handlers as G
-from bot.core.gapcheck import Step, plan
 from bot.chat.handlers import Deps, action, command, home
+from bot.core.gapcheck import Step, plan
 from bot.storage.store import Store
 
 

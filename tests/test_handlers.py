@@ -8,8 +8,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.chat import blocks as B
-from bot.console import run
 from bot.chat.handlers import action, command, home, question
+from bot.console import run
 
 
 def texts(reply) -> str:

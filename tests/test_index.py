@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot.core.config import Settings
-from bot.search.embedders import FakeEmbedder
 from bot.core.knowledge import load_knowledge
+from bot.search.embedders import FakeEmbedder
 from bot.search.retrieval import IndexUnavailable, build_chunks, build_index, current_build, load_index
 from bot.wiring import ensure_index
 from tests.conftest import KNOWLEDGE

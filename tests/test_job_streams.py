@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk import WebClient
 
-from bot.storage import inbox
 from bot.slack.listeners.agent import Agent
 from bot.slack.listeners.deliver import job_marker
+from bot.storage import inbox
 from bot.storage.store import Store
 from tests.slack_standin import SlackStandIn
 

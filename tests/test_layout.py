@@ -190,21 +190,23 @@ def test_no_module_outside_the_layers():
 
 
 def test_no_upward_import():
-    assert not upward_imports(bot_imports()), "\n".join(upward_imports(bot_imports()))
+    problems = upward_imports(bot_imports())
+    assert not problems, "\n".join(problems)
 
 
 def test_no_import_cycle():
-    found = cycles(bot_imports())
-    assert not found, "modules that import each other: " + "; ".join(" <-> ".join(g) for g in found)
+    groups = cycles(bot_imports())
+    assert not groups, "modules that import each other: " + "; ".join(" <-> ".join(g) for g in groups)
 
 
 def test_only_the_slack_package_imports_slack():
-    assert not slack_imports(), "\n".join(slack_imports())
+    problems = slack_imports()
+    assert not problems, "\n".join(problems)
 
 
 def test_no_private_name_across_modules():
-    paths = sources() + sorted((PROJECT / "scripts").glob("*.py"))
-    assert not private_names(paths), "\n".join(private_names(paths))
+    problems = private_names(sources() + sorted((PROJECT / "scripts").glob("*.py")))
+    assert not problems, "\n".join(problems)
 
 
 # -- the checks catch what they are for ------------------------------------------------------------------

@@ -10,9 +10,9 @@ import pytest
 from slack_bolt.request import BoltRequest
 
 from bot.chat import blocks as B
-from bot.slack.app import create_app
-from bot.core.config import Settings
 from bot.chat.handlers import Deps
+from bot.core.config import Settings
+from bot.slack.app import create_app
 from bot.storage.store import Store
 from tests import slack_requests as R
 from tests.slack_standin import SlackStandIn

@@ -12,8 +12,8 @@ import pytest
 
 from bot.advisor.advisor import Advisor
 from bot.core.config import ConfigError, Settings
-from bot.search.embedders import EmbedderError, OnnxEmbedder
 from bot.core.knowledge import load_knowledge
+from bot.search.embedders import EmbedderError, OnnxEmbedder
 from bot.search.retrieval import load_index
 from scripts.eval_retrieval import load_questions, ranked_ids, score
 from tests.conftest import KNOWLEDGE, ROOT

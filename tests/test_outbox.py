@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.chat import blocks as B
-from bot.storage import outbox as O
-from bot.core.config import Settings
 from bot.chat.handlers import Deps, action, command
+from bot.core.config import Settings
 from bot.core.knowledge import load_knowledge
 from bot.slack.slack_sender import SlackSender
+from bot.storage import outbox as O
 from bot.storage.store import Store
 from tests.conftest import KNOWLEDGE, ROOT
 from tests.slack_standin import BUTTON_VALUE_MAX, SlackStandIn, validate_blocks

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.knowledge import load_knowledge
-from bot.search.query import understand
 from bot.search.conversation import Conversation, Turn
+from bot.search.query import understand
 from bot.search.relations import Relation, manages_people, resolve_subject
 from tests.conftest import KNOWLEDGE
 

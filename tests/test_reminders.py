@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from slack_sdk import WebClient
 
 from bot.chat import blocks as B
-from bot.storage import outbox as O
 from bot.chat.reminders import schedule
-from bot.wiring import slack_tz
 from bot.slack.slack_sender import SlackSender
+from bot.storage import outbox as O
 from bot.storage.store import Store
+from bot.wiring import slack_tz
 from tests.slack_standin import SlackStandIn
 
 NOON_UTC = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)

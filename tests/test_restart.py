@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from bot import wiring
+from bot.chat.edits import submit_edit
 from bot.core.config import Settings
 from bot.wiring import make_deps
-from bot.chat.edits import submit_edit
 from tests.conftest import KNOWLEDGE
 from tests.servers import ROOT
 from tests.test_edits import form

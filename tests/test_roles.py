@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bot.chat import blocks as B
-from bot.storage.authz import PERMISSIONS, Role
 from bot.chat.handlers import command
 from bot.chat.teams import parse_user
+from bot.storage.authz import PERMISSIONS, Role
 
 ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "ULEAD2"
 

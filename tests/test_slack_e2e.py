@@ -18,12 +18,12 @@ from slack_sdk.models.blocks import Block
 
 from bot.chat import blocks as B
 from bot.chat import handlers
-from bot.slack.app import SORRY, create_app
 from bot.core.config import Settings
+from bot.slack.app import SORRY, create_app
 from bot.slack.listeners.agent import FEATURES as AGENT_FEATURES
-from bot.wiring import make_deps
-from bot.storage.store import Store
 from bot.slack.web import wsgi_app
+from bot.storage.store import Store
+from bot.wiring import make_deps
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
 from tests.servers import serve_in_thread

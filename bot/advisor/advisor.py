@@ -15,14 +15,14 @@ from bot.advisor.bodies import (compare_text, fact_text, find_path, manager_text
                                  requirements_text)
 from bot.advisor.composer import Composer
 from bot.advisor.rules import Context, route
-from bot.search.embedders import Embedder
 from bot.core.knowledge import Knowledge, LevelNotFound
-from bot.search.query import Intent, Query, level_numbers, understand
 from bot.core.render import escape
-from bot.search.retrieval import Index
 from bot.search.classifier import RequestClassifier
 from bot.search.conversation import Conversation
+from bot.search.embedders import Embedder
+from bot.search.query import Intent, Query, level_numbers, understand
 from bot.search.ranking import MAX_HITS, Band, Hit, Ranker, Ranking, number_bands
+from bot.search.retrieval import Index
 from bot.search.scope import POLICY_MESSAGE, SUGGESTED, ScopeGuard
 from bot.search.skills import SkillRelations, split_skills
 from bot.search.suggest import CommandMeanings, did_you_mean

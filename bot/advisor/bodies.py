@@ -10,8 +10,8 @@ from typing import Sequence
 
 from bot.core.knowledge import SECTION_LABELS, Knowledge, Level
 from bot.core.levelnames import normalize
-from bot.search.query import find_mentions
 from bot.core.render import escape, level_name, months
+from bot.search.query import find_mentions
 from bot.search.ranking import Hit
 from bot.search.skills import split_skills
 

@@ -9,8 +9,8 @@ import numpy as np
 from bot.advisor.answer import TRUNCATED_NOTE, Answer
 from bot.advisor.bodies import ASPECT_SECTIONS, names_in
 from bot.core.knowledge import SECTION_LABELS, Knowledge, Level
-from bot.search.query import Intent, Query
 from bot.core.render import escape, ladder, level_name
+from bot.search.query import Intent, Query
 from bot.search.ranking import MAX_HITS, Hit, Ranker, Ranking
 from bot.search.scope import SUGGESTED
 from bot.search.skills import SkillRelations

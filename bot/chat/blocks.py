@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.advisor.advisor import Answer
+from bot.advisor.answer import Answer
 from bot.core.gapcheck import RATING_LABELS, experience_choices
 from bot.core.knowledge import Knowledge, Level
 from bot.core.render import escape

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bot.chat import blocks as B
+from bot.chat.replies import Deps, Reply, not_found, text_reply
 from bot.core.gapcheck import (
     OPEN_STATES, RATING_LABELS, RATING_SCORE, STATE_WORDS, TRANSITIONS, StepAnswer, Check, Event, GapError, Rating, State, Step,
     describe, next_steps, parse_months, plan, report, track_change, transition,
 )
-from bot.storage.authz import leads_a_team
-from bot.chat.replies import Deps, Reply, not_found, text_reply
-from bot.storage.store import CheckAlreadyOpen, now, row_id as _id
 from bot.core.knowledge import LevelNotFound, load_knowledge
 from bot.core.render import escape
+from bot.storage.authz import leads_a_team
+from bot.storage.store import CheckAlreadyOpen, now, row_id as _id
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from bot.chat import blocks as B
+from bot.advisor.answer import Answer
 from bot.chat import announce, edits, gap_handlers, prompts, stats, teams
-from bot.advisor.advisor import Answer
-from bot.search.conversation import Conversation, Turn
-from bot.search.suggest import did_you_mean
-from bot.core.knowledge import Level, LevelNotFound
-from bot.search.query import MAX_QUESTION_CHARS
-from bot.core.render import escape, ladder, level_card
+from bot.chat import blocks as B
 from bot.chat.replies import Deps, Reply, not_found, text_reply
+from bot.core.knowledge import Level, LevelNotFound
+from bot.core.render import escape, ladder, level_card
+from bot.search.conversation import Conversation, Turn
+from bot.search.query import MAX_QUESTION_CHARS
+from bot.search.suggest import did_you_mean
 from bot.storage.store import row_id
 
 __all__ = ["Deps", "Reply", "command", "question", "action", "home"]

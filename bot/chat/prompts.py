@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 
 from bot.chat import blocks as B
+from bot.chat import gap_handlers
+from bot.chat.replies import Deps, Reply, not_found
 from bot.core.knowledge import LevelNotFound
 from bot.search.query import Intent, understand
-from bot.chat.replies import Deps, Reply, not_found
-from bot.chat import gap_handlers
 
 MAX_PROMPTS = 4          # Slack shows at most four suggested prompts
 PROMPT_TITLE_MAX = 75    # kept within a button's width

@@ -21,9 +21,9 @@ from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat import blocks as B
-from bot.storage.outbox import insert_broadcast
-from bot.core.render import escape
 from bot.core.gapcheck import State
+from bot.core.render import escape
+from bot.storage.outbox import insert_broadcast
 from bot.storage.store import Store, state_in
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bot.chat import blocks as B
-from bot.search.conversation import Turn
 from bot.advisor.advisor import Advisor
+from bot.chat import blocks as B
 from bot.core.config import Settings
 from bot.core.knowledge import Knowledge, LevelNotFound
+from bot.search.conversation import Turn
 from bot.search.retrieval import Index
 from bot.storage.store import Store
 

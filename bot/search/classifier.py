@@ -21,8 +21,8 @@ from typing import Sequence
 import numpy as np
 
 from bot.core.knowledge import Knowledge
-from bot.search.query import Query, understand
 from bot.core.requestbank import OUT_OF_SCOPE
+from bot.search.query import Query, understand
 
 log = logging.getLogger(__name__)
 

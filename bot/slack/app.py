@@ -10,8 +10,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, ServerErrorRetryHandler,
 )
 
-from bot.core.config import Settings
 from bot.chat.handlers import Deps
+from bot.core.config import Settings
 from bot.slack.listeners import register_all
 from bot.slack.listeners.deliver import SORRY, sorry_for, tell_sorry
 from bot.slack.signature import SlackSignature

@@ -24,8 +24,8 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
 
-from bot.slack import inbound
 from bot.search.retrieval import index_status
+from bot.slack import inbound
 from bot.slack.signature import SlackSignature
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt.context.respond import Respond
 
-from bot.storage import inbox
 from bot.slack.listeners.deliver import BUSY, CURRENT, PER_PERSON, job_marker, sorry_for, tell_sorry
+from bot.storage import inbox
 
 log = logging.getLogger(__name__)
 THREADS = 8            # jobs at once per process; working out answers is one at a time anyway (ANSWERING)
