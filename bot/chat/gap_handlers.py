@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bot.chat import blocks as B
+from bot.chat.chart import readiness_chart
 from bot.chat.replies import Deps, Reply, not_found, text_reply
 from bot.core.gapcheck import (
     OPEN_STATES, RATING_LABELS, RATING_SCORE, STATE_WORDS, TRANSITIONS, StepAnswer, Check, Event, GapError, Rating, State, Step,
@@ -385,8 +386,6 @@ def finished(deps: Deps, check: Check) -> Reply:
     report_reply = Reply(text=f"Gap check report: {check.target_title}",
                          blocks=B.report_blocks(text, check.id, can_share), ephemeral=False)
     try:
-        from bot.chat.chart import readiness_chart
-
         report_reply.files = [(f"gap-check-{check.id}.png", readiness_chart(check, rep),
                                f"Readiness for {check.target_title}")]
     except Exception:  # the report matters more than its picture
