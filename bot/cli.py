@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot import __version__
-from bot.config import ConfigError, Settings
-from bot.embedders import EmbedderError
-from bot.knowledge import Knowledge, KnowledgeError, LevelNotFound
-from bot.render import ladder, level_card, to_plain
-from bot.retrieval import IndexError_
-from bot.store import StoreError
+from bot.core.config import ConfigError, Settings
+from bot.core.knowledge import Knowledge, KnowledgeError, LevelNotFound
+from bot.core.render import ladder, level_card, to_plain
+from bot.search.embedders import EmbedderError
+from bot.search.retrieval import IndexUnavailable
+from bot.storage.store import StoreError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -28,7 +28,7 @@ def _out(text: str) -> None:
 
 def _kb(settings: Settings) -> Knowledge:
     """The live knowledge, as `serve` loads it: HR's newest edit (SQLite), else the committed files."""
-    from bot.service import live_knowledge
+    from bot.storage.versions import live_knowledge
 
     return live_knowledge(settings)
 
@@ -47,7 +47,7 @@ def cmd_show(args, settings: Settings) -> int:
 
 
 def cmd_import_map(args, settings: Settings) -> int:
-    from bot.importer import import_map
+    from bot.core.importer import import_map
 
     titles = Path(args.titles)
     out = Path(args.out) if args.out else titles.parent / "tracks"
@@ -74,7 +74,7 @@ def _progress_bar(label: str):
 
 
 def _advisor(settings: Settings):
-    from bot.service import open_advisor
+    from bot.wiring import open_advisor
 
     return open_advisor(settings, progress=_progress_bar("building index"), kb=_kb(settings))
 
@@ -87,7 +87,7 @@ def cmd_start(args, settings: Settings) -> int:
 
 
 def _deps(settings: Settings):
-    from bot.runtime import make_deps
+    from bot.wiring import make_deps
 
     return make_deps(settings, progress=_progress_bar("building index"))
 
@@ -107,8 +107,9 @@ def cmd_demo(args, settings: Settings) -> int:
 
 def cmd_serve(args, settings: Settings) -> int:
     """Socket Mode when SLACK_APP_TOKEN is set (unless --http), HTTP otherwise."""
-    from bot.app import create_app
-    from bot.runtime import setup_logging
+    from bot.slack.app import create_app, run_socket_mode
+    from bot.slack.web import make_http_server, wsgi_app
+    from bot.wiring import setup_logging, start_outbox_worker, start_version_follower
 
     setup_logging()
     socket_mode = bool(settings.slack_app_token) and not args.http
@@ -123,18 +124,12 @@ def cmd_serve(args, settings: Settings) -> int:
         print(f"error: cannot start: Slack at {settings.slack_api_url} did not accept the bot token "
               f"({type(exc).__name__}: {exc})", file=sys.stderr)
         return EXIT_ERROR
-    from bot.runtime import start_outbox_worker, start_version_follower
-
     start_outbox_worker(deps, app.client)
     start_version_follower(deps)
     if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         print("Ladder: Socket Mode, connecting to Slack…", file=sys.stderr)
-        SocketModeHandler(app, settings.slack_app_token).start()
+        run_socket_mode(app, settings.slack_app_token)
         return EXIT_OK
-    from bot.web import make_http_server, wsgi_app
-
     port = args.port or settings.port
     server = make_http_server(wsgi_app(app, deps), host="0.0.0.0", port=port)
     print(f"Ladder: HTTP on port {port} (POST /slack/events, GET /healthz)", file=sys.stderr)
@@ -147,18 +142,16 @@ def cmd_serve(args, settings: Settings) -> int:
 
 def cmd_outbox(args, settings: Settings) -> int:
     """Broadcast deliveries: pending / sending / sent / failed; --drain sends what is pending."""
-    from bot.outbox import drain, summary
-    from bot.store import Store
+    from bot.chat.reminders import schedule
+    from bot.slack.app import web_client
+    from bot.slack.slack_sender import SlackSender
+    from bot.storage.outbox import drain, summary
+    from bot.storage.store import Store
+    from bot.wiring import slack_tz
 
     store = Store(settings.db_path)
     if args.drain:
-        from bot.app import web_client
-        from bot.slack_sender import SlackSender
-
         settings.require_slack()
-        from bot.reminders import schedule
-        from bot.runtime import slack_tz
-
         client = web_client(settings)
         queued = schedule(store, settings.remind_days, slack_tz(client))
         if queued:
@@ -177,11 +170,10 @@ def cmd_outbox(args, settings: Settings) -> int:
 
 def cmd_export_knowledge(args, settings: Settings) -> int:
     """Write the live knowledge version (HR's edits included) back to the YAML track files."""
-    from bot.service import versions_root
-    from bot.store import Store
-    from bot.versions import export, live
+    from bot.storage.store import Store
+    from bot.storage.versions import export, live_knowledge
 
-    kb = live(Store(settings.db_path), settings.knowledge_dir, versions_root(settings))
+    kb = live_knowledge(settings, Store(settings.db_path))
     out = Path(args.out) if args.out else settings.knowledge_dir / "tracks"
     for path in export(kb, out):
         print(f"wrote {path}")
@@ -191,7 +183,7 @@ def cmd_export_knowledge(args, settings: Settings) -> int:
 
 def cmd_audit(args, settings: Settings) -> int:
     """Privileged actions and refusals, newest first."""
-    from bot.store import Store
+    from bot.storage.store import Store
 
     rows = Store(settings.db_path).audit_log(limit=args.limit)
     if not rows:
@@ -202,7 +194,7 @@ def cmd_audit(args, settings: Settings) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from bot.service import build
+    from bot.wiring import build
 
     index = build(_kb(settings), settings, progress=_progress_bar("embedding"))
     m = index.manifest
@@ -315,17 +307,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `ladder levels | head`
         sys.stderr.close()
         return EXIT_OK
-    except LevelNotFound as exc:  # the message is written for Slack; here the command is `ladder …`
-        print(to_plain(exc.message).replace("/ladder ", "ladder "), file=sys.stderr)
+    except LevelNotFound as exc:
+        hint = " Try ladder levels to see every level." if exc.show_levels else ""
+        print(to_plain(exc.message) + hint, file=sys.stderr)
         return EXIT_USAGE
-    except (KnowledgeError, ConfigError, EmbedderError, IndexError_) as exc:
+    except (KnowledgeError, ConfigError, EmbedderError, IndexUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except StoreError as exc:
         print(f"error: {exc.line()}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # the importer's own error type lives in a lazily imported module
-        from bot.importer import ImportMapError
+        from bot.core.importer import ImportMapError
 
         if isinstance(exc, ImportMapError):
             print(f"error: {exc}. Nothing was written.", file=sys.stderr)

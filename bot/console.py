@@ -14,10 +14,16 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from bot import handlers
+from bot.chat import handlers
+from bot.chat.blocks import (EDIT_BLOCKS, GAP_REVIEW_RATING, GAP_VALUE_BLOCK, SET_CURRENT, input_defaults,
+                             option_labels)
+from bot.chat.edits import submit_edit
+from bot.chat.replies import not_found
+from bot.core.knowledge import LevelNotFound
+from bot.core.render import to_plain
 from bot.search.conversation import Conversation
-from bot.blocks import EDIT_BLOCKS, GAP_REVIEW_RATING, GAP_VALUE_BLOCK, input_defaults, option_labels
-from bot.render import to_plain
+from bot.storage.authz import role_of
+from bot.storage.outbox import inbox as queued
 
 CONSOLE_USER = "UCONSOLE"
 CONSOLE_CHANNEL = "DCONSOLE"
@@ -227,7 +233,6 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
 
     def show_inbox() -> None:
         nonlocal buttons, review
-        from bot.outbox import inbox as queued
 
         messages = [("", r.text, r.blocks) for r in inbox.get(me, [])]
         messages += [(f" ({row['status']})", row["text"], row["blocks"]) for row in queued(deps.store, me)]
@@ -271,8 +276,6 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
                 current.values[name] = "\n".join(x for x in (current.values.get(name, ""), value.strip()) if x)
             out(f"  ({name} set: {len(current.values[name].splitlines())} line(s); `save` when ready)")
         elif word == "save":
-            from bot.team_handlers import submit_edit
-
             errors, apply = submit_edit(deps, me, current.metadata, current.values)
             if errors:
                 names = {v: k for k, v in EDIT_BLOCKS.items()}
@@ -308,13 +311,10 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
                 out(HELP)
                 continue
             if word == "whoami":
-                from bot.authz import role_of
-
                 out(f"You are @{people.name(me)} ({me}), role {role_of(deps.store, deps.settings, me).value}.")
                 continue
             who = people.id_for(rest) if word == "as" and len(rest.split()) == 1 else None
             if who is not None:   # "as lee"; "as a senior agent, what …" stays a question
-                from bot.authz import role_of
 
                 me, buttons, review = who, [], []
                 inputs.clear()
@@ -361,8 +361,6 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
                 out(f"  ({word}: {deps.kb.level(inputs[word]).label})")
                 continue
             elif word == "level" and rest:
-                from bot.blocks import SET_CURRENT
-
                 reply = handlers.action(deps, me, SET_CURRENT, deps.kb.resolve(rest).id)
             elif line.startswith("/ladder"):
                 reply = handlers.command(deps, me, people.mentions(line[len("/ladder"):]), channel=CONSOLE_CHANNEL)
@@ -372,7 +370,7 @@ def run(deps: handlers.Deps, stdin: TextIO = sys.stdin, stdout: TextIO = sys.std
                 if reply.turn is not None:
                     conversations[me] = conversations.get(me, Conversation()).then(reply.turn)
         except Exception as exc:
-            message = getattr(exc, "message", None)
+            message = not_found(exc) if isinstance(exc, LevelNotFound) else getattr(exc, "message", None)
             if message:  # LevelNotFound and friends: their message is the answer
                 out(to_plain(message))
                 continue

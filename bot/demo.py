@@ -15,7 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Settings
+from bot.console import run
+from bot.core.config import Settings
+from bot.search.retrieval import current_build
+from bot.wiring import make_deps, open_advisor
 
 DEMO_ADMIN = "UADMIN"
 
@@ -79,10 +82,7 @@ quit
 
 def demo_settings(settings: Settings, workdir: Path) -> Settings:
     """A throwaway database and index folder; the live index build is linked, not copied or changed."""
-    from bot.retrieval import current_build
-    from bot.service import live_knowledge, open_advisor
-
-    open_advisor(settings, kb=live_knowledge(settings))   # builds the live index if it is missing (first run)
+    open_advisor(settings)   # builds the live index if it is missing (first run)
     index_dir = workdir / "index"
     index_dir.mkdir(parents=True)
     (index_dir / "current").symlink_to(current_build(settings.index_dir))
@@ -91,9 +91,6 @@ def demo_settings(settings: Settings, workdir: Path) -> Settings:
 
 
 def run_demo(settings: Settings, script: str = SCRIPT, stdout: TextIO = sys.stdout, progress=None) -> int:
-    from bot.console import run
-    from bot.runtime import make_deps
-
     with tempfile.TemporaryDirectory(prefix="ladder-demo-") as tmp:
         deps = make_deps(demo_settings(settings, Path(tmp)), progress=progress)
         return run(deps, io.StringIO(script), stdout, interactive=False, echo=True)

@@ -7,11 +7,11 @@ boot, so it stops instead of respawning it forever.
 
 import sys
 
-from bot.app import create_app
-from bot.config import ConfigError, Settings
-from bot.runtime import make_deps, setup_logging, start_outbox_worker, start_version_follower
-from bot.store import StoreError
-from bot.web import wsgi_app
+from bot.core.config import ConfigError, Settings
+from bot.slack.app import create_app
+from bot.slack.web import wsgi_app
+from bot.storage.store import StoreError
+from bot.wiring import make_deps, setup_logging, start_outbox_worker, start_version_follower
 
 WORKER_BOOT_ERROR = 3  # gunicorn.arbiter.Arbiter.WORKER_BOOT_ERROR
 

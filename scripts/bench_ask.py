@@ -54,15 +54,15 @@ def child(kind: str, index_dir: str) -> None:
         import faiss
         from sentence_transformers import SentenceTransformer
 
-        from bot.embedders import model_path
+        from bot.search.embedders import model_path
 
         model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
         index = faiss.read_index(str(Path(index_dir) / "current" / "vectors.faiss"))
         v = model.encode([QUESTION], normalize_embeddings=True)
         index.search(v, 10)
     else:
-        from bot.config import Settings
-        from bot.service import open_advisor
+        from bot.core.config import Settings
+        from bot.wiring import open_advisor
 
         open_advisor(Settings.from_env(), backend=kind).ask(QUESTION)
     print(json.dumps({"rss_mb": peak_rss_mb(), "torch_loaded": "torch" in sys.modules}))
@@ -82,9 +82,9 @@ def serving_latencies(backend: str, index_dir: str, repeat: int) -> tuple[list[f
 
 def latency_child(backend: str, index_dir: str, repeat: str) -> None:
     os.environ["LADDER_INDEX_DIR"] = index_dir
-    from bot.answers import Advisor
-    from bot.config import Settings
-    from bot.service import open_advisor
+    from bot.advisor.advisor import Advisor
+    from bot.core.config import Settings
+    from bot.wiring import open_advisor
     from scripts.eval_retrieval import load_questions
 
     questions = [q["question"] for q in load_questions()]
@@ -135,12 +135,12 @@ def main() -> int:
     import faiss
     import numpy as np
 
-    from bot import service
-    from bot.answers import Advisor
-    from bot.config import Settings
-    from bot.embedders import TorchEmbedder
-    from bot.knowledge import load_knowledge
-    from bot.retrieval import build_chunks, build_index
+    from bot import wiring
+    from bot.advisor.advisor import Advisor
+    from bot.core.config import Settings
+    from bot.search.embedders import TorchEmbedder
+    from bot.core.knowledge import load_knowledge
+    from bot.search.retrieval import build_chunks, build_index
     from scripts.eval_retrieval import load_questions
 
     settings = Settings.from_env()
@@ -152,7 +152,7 @@ def main() -> int:
     tmp_dir = tempfile.TemporaryDirectory(prefix="bench-index-")  # removed when the run ends
     tmp = tmp_dir.name
     t = time.perf_counter()
-    service.build(kb, Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp)))
+    wiring.build(kb, Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp)))
     build_s = time.perf_counter() - t
     chunks = build_chunks(kb)
     t = time.perf_counter()
@@ -167,15 +167,15 @@ def main() -> int:
     base = latencies(plain, questions, args.repeat)
     base_cold = cold("baseline", tmp)
     rows = [("encode+search (baseline)", base, base_cold)]
-    for backend in args.backend or service.available_backends():
-        from bot.retrieval import load_index
+    for backend in args.backend or wiring.available_backends():
+        from bot.search.retrieval import load_index
 
         c = cold(backend, tmp)
         # what a new question costs: the per-question vector cache off, every ask runs the model
         # (the figure the targets are about); then as served, where a repeated question skips the model
         if backend == "torch":   # torch is in this process already: measure it here
             index = load_index(Path(tmp))
-            adv = Advisor(kb, index, service.query_embedder(index, backend))
+            adv = Advisor(kb, index, wiring.query_embedder(index, backend))
             uncached = Advisor(kb, index, adv.embedder)
             uncached.ranker.embed = uncached.ranker.embed_once
             new_q, repeated = latencies(uncached.ask, questions, args.repeat), latencies(adv.ask, questions, args.repeat)

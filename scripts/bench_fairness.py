@@ -37,7 +37,7 @@ FLOODER = "UFLOOD"
 
 
 def worst_cases() -> list[str]:
-    from bot.query import MAX_QUESTION_CHARS
+    from bot.search.query import MAX_QUESTION_CHARS
 
     def fill(prefix: str, word: str, size: int) -> str:
         return (prefix + (word + " ") * size)[:size].strip()

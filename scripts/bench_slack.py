@@ -111,9 +111,9 @@ def floor_server(api_url: str, port: int) -> None:
     """A Bolt app that only acks, served the same way: the floor of this machine's HTTP + signature check."""
     from slack_bolt import App
 
-    from bot.app import web_client
-    from bot.config import Settings
-    from bot.web import make_http_server
+    from bot.slack.app import web_client
+    from bot.core.config import Settings
+    from bot.slack.web import make_http_server
 
     settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
                                   "SLACK_API_URL": api_url})

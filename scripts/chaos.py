@@ -146,9 +146,9 @@ class BootFailed(RuntimeError):
 
 def prebuilt_index(into: Path) -> Path:
     """A real index of the committed knowledge (embeddings + ONNX export), built once into ``into``."""
-    from bot.config import Settings
-    from bot.knowledge import load_knowledge
-    from bot.service import build
+    from bot.core.config import Settings
+    from bot.core.knowledge import load_knowledge
+    from bot.wiring import build
 
     if not (into / "current").exists():
         build(load_knowledge(ROOT / "knowledge"), Settings(knowledge_dir=ROOT / "knowledge", index_dir=into))

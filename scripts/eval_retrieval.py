@@ -24,11 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import Advisor, Answer  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.retrieval import _stem  # noqa: E402
+from bot.advisor.advisor import Advisor  # noqa: E402
+from bot.advisor.answer import Answer  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
+from bot.core.knowledge import Knowledge, load_knowledge  # noqa: E402
 from bot.search.conversation import Conversation  # noqa: E402
+from bot.search.retrieval import stem  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 
@@ -114,7 +115,7 @@ their them they this to was we what whats which who with you your i'm im any the
 
 def baseline_tokens(text: str) -> list[str]:
     words = re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))
-    return _stem([w for w in words if w not in _BASELINE_STOP])
+    return stem([w for w in words if w not in _BASELINE_STOP])
 
 
 def bm25_whole_levels(kb: Knowledge, questions: list[dict]) -> list[list[str]]:
@@ -160,11 +161,11 @@ def minilm_line_chunks(kb: Knowledge, embedder, questions: list[dict]) -> list[l
 
 
 def make_advisor(settings: Settings, backend: str) -> Advisor:
-    from bot import service
+    from bot import wiring
 
     kb = load_knowledge(settings.knowledge_dir)
-    index = service.ensure_index(kb, settings)
-    return Advisor(kb, index, service.query_embedder(index, backend))
+    index = wiring.ensure_index(kb, settings)
+    return Advisor(kb, index, wiring.query_embedder(index, backend))
 
 
 def main() -> int:
@@ -177,11 +178,11 @@ def main() -> int:
     parser.add_argument("--no-baselines", action="store_true", help="only Ladder (the baselines take a while)")
     args = parser.parse_args()
 
-    from bot import service
+    from bot import wiring
 
     settings = Settings.from_env()
     paths = args.questions or sorted((ROOT / "tests" / "data").glob("questions*.jsonl"))
-    backends = args.backend or service.available_backends()
+    backends = args.backend or wiring.available_backends()
     advisors = {backend: make_advisor(settings, backend) for backend in backends}
     kb = load_knowledge(settings.knowledge_dir)
     everything: dict[str, dict] = {}
@@ -200,7 +201,7 @@ def main() -> int:
                               f"relation={a.relation}", file=sys.stderr)
         if not args.no_baselines:
             results["bm25 whole levels"] = score(bm25_whole_levels(kb, questions), questions)
-            results["minilm line chunks"] = score(minilm_line_chunks(kb, service.reference_embedder(), questions),
+            results["minilm line chunks"] = score(minilm_line_chunks(kb, wiring.reference_embedder(), questions),
                                                   questions)
         everything[path.name] = results
         if args.json:

@@ -19,11 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings  # noqa: E402
-from bot.embedders import OnnxEmbedder  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
+from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL  # noqa: E402
 from bot.search.classifier import train  # noqa: E402
+from bot.search.embedders import OnnxEmbedder  # noqa: E402
 
 
 def main() -> int:
@@ -32,11 +32,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from bot import service
+    from bot import wiring
 
     settings = Settings.from_env()
     kb = load_knowledge(settings.knowledge_dir)
-    index = service.ensure_index(kb, settings)
+    index = wiring.ensure_index(kb, settings)
     clf = train(kb, OnnxEmbedder.from_build(index.path, index.manifest, "fp32"))
     if clf is None:
         print("the request bank (knowledge/requests/*.yaml) is empty")

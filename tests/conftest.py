@@ -1,6 +1,6 @@
 """Fixtures. Two indexes, each built once per session:
 
-* ``fake_index`` / ``fake_advisor`` / ``deps``: built with :class:`bot.embedders.FakeEmbedder` (hashed words,
+* ``fake_index`` / ``fake_advisor`` / ``deps``: built with :class:`bot.search.embedders.FakeEmbedder` (hashed words,
   no model, seconds): for every test of what Ladder does that is not about how well it finds answers;
 * ``built_index`` / ``advisor`` / ``embedder``: the real all-MiniLM-L6-v2 with its ONNX export (minutes): for
   retrieval quality and torch/ONNX parity. A test that uses one of them is marked ``slow`` here, so
@@ -43,7 +43,7 @@ def knowledge_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real all-MiniLM-L6-v2 through sentence-transformers, loaded once."""
-    from bot.embedders import TorchEmbedder
+    from bot.search.embedders import TorchEmbedder
 
     return TorchEmbedder()
 
@@ -51,9 +51,9 @@ def embedder():
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory):
     """A real index of the committed knowledge with its ONNX exports, built once for the session."""
-    from bot.config import Settings
-    from bot.knowledge import load_knowledge
-    from bot.service import build
+    from bot.core.config import Settings
+    from bot.core.knowledge import load_knowledge
+    from bot.wiring import build
 
     index_dir = tmp_path_factory.mktemp("index")
     build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
@@ -63,11 +63,11 @@ def built_index(tmp_path_factory):
 @pytest.fixture(scope="session")
 def advisor(built_index):
     """What users get: the default serving backend (ONNX) over the built index."""
-    from bot.answers import Advisor
-    from bot.config import Settings
-    from bot.knowledge import load_knowledge
-    from bot.retrieval import load_index
-    from bot.service import query_embedder
+    from bot.advisor.advisor import Advisor
+    from bot.core.config import Settings
+    from bot.core.knowledge import load_knowledge
+    from bot.search.retrieval import load_index
+    from bot.wiring import query_embedder
 
     index = load_index(built_index)
     return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index, Settings().embedder))
@@ -76,10 +76,10 @@ def advisor(built_index):
 @pytest.fixture(scope="session")
 def fake_index(tmp_path_factory):
     """An index of the committed knowledge built with the FakeEmbedder (and its request classifier), once."""
-    from bot.config import Settings
-    from bot.embedders import FakeEmbedder
-    from bot.knowledge import load_knowledge
-    from bot.service import build
+    from bot.core.config import Settings
+    from bot.search.embedders import FakeEmbedder
+    from bot.core.knowledge import load_knowledge
+    from bot.wiring import build
 
     index_dir = tmp_path_factory.mktemp("fake-index")
     build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir), embedder=FakeEmbedder())
@@ -89,10 +89,10 @@ def fake_index(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fake_advisor(fake_index):
     """Ladder's advisor over the fake-built index: every rule and answer path, no model."""
-    from bot.answers import Advisor
-    from bot.knowledge import load_knowledge
-    from bot.retrieval import load_index
-    from bot.service import query_embedder
+    from bot.advisor.advisor import Advisor
+    from bot.core.knowledge import load_knowledge
+    from bot.search.retrieval import load_index
+    from bot.wiring import query_embedder
 
     index = load_index(fake_index)
     return Advisor(load_knowledge(KNOWLEDGE), index, query_embedder(index))
@@ -101,9 +101,9 @@ def fake_advisor(fake_index):
 @pytest.fixture
 def deps(fake_advisor, tmp_path):
     """What handlers are given: the fake-built advisor, a fresh database, ``UADMIN`` as the admin."""
-    from bot.config import Settings
-    from bot.handlers import Deps
-    from bot.store import Store
+    from bot.core.config import Settings
+    from bot.chat.handlers import Deps
+    from bot.storage.store import Store
 
     return Deps(settings=Settings(db_path=tmp_path / "l.db", admins=("UADMIN",)), advisor=fake_advisor,
                 store=Store(tmp_path / "l.db"))

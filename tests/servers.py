@@ -47,7 +47,7 @@ class LadderServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/slack/events"
         if kind == "gunicorn":
-            self.argv = [sys.executable, "-m", "gunicorn", "bot.wsgi:application", "--worker-class", "bot.web.WaitressWorker",
+            self.argv = [sys.executable, "-m", "gunicorn", "bot.wsgi:application", "--worker-class", "bot.slack.web.WaitressWorker",
                          "--bind", f"127.0.0.1:{self.port}",
                          "--workers", str(workers), "--threads", str(threads), "--timeout", "60"]
         elif kind == "serve":
@@ -98,7 +98,7 @@ def row_counts(db: Path) -> dict[str, int]:
 
 def serve_in_thread(application, host: str = "127.0.0.1", port: int = 0):
     """Ladder's own HTTP server (``serve --http``'s) in a thread of this process, on a free port."""
-    from bot.web import make_http_server
+    from bot.slack.web import make_http_server
 
     server = make_http_server(application, host, port)
     thread = threading.Thread(target=server.serve_forever, name="ladder-http", daemon=True)

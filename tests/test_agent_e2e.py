@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from bot import blocks as B
-from bot.listeners.agent import CUT_OFF, STREAM_MIN_CHARS
+from bot.chat import blocks as B
+from bot.slack.listeners.agent import CUT_OFF, STREAM_MIN_CHARS
 from tests import slack_requests as R
 from tests.test_slack_e2e import QUESTION, USER, Ladder, agent_ladder, served  # noqa: F401  (fixtures)
 
@@ -74,7 +74,7 @@ def test_messages_tab_suggests_at_most_four_prompts_made_for_the_person(agent_la
 
 def test_an_open_gap_check_is_offered_for_resuming_and_the_prompt_resumes_it(agent_ladder):
     ladder = agent_ladder
-    from bot import handlers
+    from bot.chat import handlers
 
     ladder.deps.store.set_profile(USER, current_level="agent")
     handlers.action(ladder.deps, USER, B.GAP_BEGIN, "begin|agent|senior-agent", {})   # a gap check left open

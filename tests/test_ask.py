@@ -145,9 +145,9 @@ def test_cli_compare_and_path(built_index):
 
 
 def test_stated_numbers_carry_their_unit_and_land_in_a_levels_band():
-    from bot.answers import number_bands
-    from bot.knowledge import load_knowledge
-    from bot.query import stated_quantities
+    from bot.search.ranking import number_bands
+    from bot.core.knowledge import load_knowledge
+    from bot.search.query import stated_quantities
     from tests.conftest import KNOWLEDGE
 
     assert stated_quantities("a group of 10-15 people") == [(10.0, "fte"), (15.0, "fte")]
@@ -236,7 +236,7 @@ def test_list_the_levels(advisor):
 
 
 def test_overview_scores_sensibly_in_the_eval():
-    from bot.answers import Answer
+    from bot.advisor.answer import Answer
 
     a = Answer(question="q", status="answered", text="", knowledge_version="v", level_id=None, intent="overview")
     assert ranked_ids(a) == ["overview"]
@@ -310,13 +310,17 @@ def test_compare_does_not_call_a_grown_skill_new(advisor):
     assert "builds on what L2 Experienced Agent asks for" in a.answer
 
 
-def test_unknown_level_hint_names_the_slack_command():
-    from bot.knowledge import LevelNotFound, load_knowledge
+def test_unknown_level_hint_names_the_slack_command(deps):
+    """The error carries data (no close name: show the levels); Slack's reply words the hint as its command."""
+    from bot.chat.handlers import command
+    from bot.core.knowledge import LevelNotFound, load_knowledge
     from tests.conftest import KNOWLEDGE
 
     with pytest.raises(LevelNotFound) as err:
         load_knowledge(KNOWLEDGE).resolve("zzzzqqqq")
-    assert "`/ladder levels`" in err.value.message
+    assert err.value.show_levels and not err.value.suggestions and "ladder" not in err.value.message
+    reply = command(deps, "U1", "show zzzzqqqq")
+    assert "Try `/ladder levels` to see every level." in reply.text
 
 
 # -- round 3: one model run per question, dated look-ups, newcomers, typos in several words ---------------
@@ -376,7 +380,7 @@ class _Counting:
 
 
 def test_a_question_naming_a_level_runs_the_model_once_and_a_repeat_not_at_all(advisor):
-    from bot.answers import Advisor
+    from bot.advisor.advisor import Advisor
 
     counting = _Counting(advisor.embedder)
     fresh = Advisor(advisor.kb, advisor.index, counting)

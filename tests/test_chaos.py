@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from bot import blocks as B
-from bot.config import Settings
-from bot.runtime import make_deps
-from bot.service import follow_newest
-from bot.team_handlers import submit_edit
+from bot.chat import blocks as B
+from bot.chat.edits import submit_edit
+from bot.core.config import Settings
+from bot.wiring import follow_newest
+from bot.wiring import make_deps
 from scripts import chaos
 from tests.conftest import KNOWLEDGE, ROOT
 
@@ -26,7 +26,7 @@ def test_workers_starting_together_on_a_new_database_all_start(tmp_path):
     ('database is locked') and gunicorn stopped the whole server."""
     for trial in range(2):
         db = tmp_path / f"new{trial}.db"
-        code = f"from bot.store import Store; Store({str(db)!r})"
+        code = f"from bot.storage.store import Store; Store({str(db)!r})"
         procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(6)]
         errors = [p.stderr.read().decode()[-300:] for p in procs if p.wait(60)]
         assert errors == []
@@ -98,9 +98,10 @@ class Killed(BaseException):
 def test_an_edit_done_again_after_its_worker_died_is_confirmed_and_made_live(two_workers, monkeypatch):
     """Before: the edit was stored, the worker died before indexing it, and the edit done again was
     refused as 'changed while editing' (the stored version was its own)."""
-    from bot import inbox, service
-    from bot.team_handlers import apply_edit
-    from bot.versions import saved_by_job
+    from bot.storage import inbox
+    from bot import wiring
+    from bot.chat.edits import apply_edit
+    from bot.storage.versions import saved_by_job
 
     a, _ = two_workers
     old = a.kb.version
@@ -110,7 +111,7 @@ def test_an_edit_done_again_after_its_worker_died_is_confirmed_and_made_live(two
 
     def die(*args, **kwargs):
         raise Killed
-    monkeypatch.setattr(service, "reindex", die)
+    monkeypatch.setattr(wiring, "reindex", die)
     with pytest.raises(Killed):
         apply_edit(a, HR, job_id=job, **apply.keywords)
     monkeypatch.undo()

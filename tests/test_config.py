@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings
+from bot.core.config import ConfigError, Settings
 
 
 def test_defaults_need_no_environment():

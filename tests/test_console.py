@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from bot.config import Settings
 from bot.console import HELP, run
+from bot.core.config import Settings
 from tests.conftest import KNOWLEDGE, ROOT
 
 
@@ -60,7 +60,7 @@ def test_chat_help_lists_the_console_commands():
 
 @pytest.fixture
 def edit_deps(index_copy, tmp_path):
-    from bot.runtime import make_deps
+    from bot.wiring import make_deps
 
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_copy, db_path=tmp_path / "l.db", admins=("UHANA",))
     return make_deps(settings)

@@ -6,13 +6,13 @@ import io
 
 import pytest
 
-from bot.answers import Answer
-from bot.config import Settings
+from bot.advisor.answer import Answer
+from bot.chat.handlers import Deps, action, question
 from bot.console import run
-from bot.handlers import Deps, action, question
-from bot.knowledge import load_knowledge
+from bot.core.config import Settings
+from bot.core.knowledge import load_knowledge
 from bot.search.conversation import Conversation, Turn
-from bot.store import Store
+from bot.storage.store import Store
 from tests.conftest import KNOWLEDGE
 
 
@@ -35,7 +35,7 @@ def deps(tmp_path):
 
 
 def test_the_askers_stored_level_reaches_the_advisor(deps):
-    from bot.blocks import SET_CURRENT
+    from bot.chat.blocks import SET_CURRENT
 
     question(deps, "U1", "D1", "what comes after mine?")
     assert deps.advisor.contexts[-1].asker_level is None

@@ -7,15 +7,15 @@ import threading
 
 import pytest
 
-from bot import blocks as B
-from bot.config import Settings
-from bot.handlers import action, command
-from bot.knowledge import load_knowledge
-from bot.retrieval import load_index
-from bot.runtime import make_deps
-from bot import service
-from bot.team_handlers import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
-from bot.versions import export
+from bot import wiring
+from bot.chat import blocks as B
+from bot.chat.edits import CHANGED_WHILE_EDITING, EDIT_LOCK, submit_edit
+from bot.chat.handlers import action, command
+from bot.core.config import Settings
+from bot.core.knowledge import load_knowledge
+from bot.search.retrieval import load_index
+from bot.storage.versions import export
+from bot.wiring import make_deps
 from tests.conftest import KNOWLEDGE
 
 HR = "UHR1"
@@ -93,7 +93,7 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path, monkeypatch
     seen: list[tuple[str, bool]] = []
     during: list[tuple[str, bool]] = []   # asked and answered while the new version was being indexed
     stop, rebuilding, answered_during = threading.Event(), threading.Event(), threading.Event()
-    real_reindex = service.reindex
+    real_reindex = wiring.reindex
 
     def watched_reindex(*args, **kwargs):
         rebuilding.set()
@@ -104,7 +104,7 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path, monkeypatch
         finally:
             rebuilding.clear()
 
-    monkeypatch.setattr(service, "reindex", watched_reindex)
+    monkeypatch.setattr(wiring, "reindex", watched_reindex)
 
     def ask_all_the_time():
         while not stop.is_set():
@@ -166,12 +166,12 @@ def test_saved_edit_goes_live_whole_and_is_versioned(deps, tmp_path, monkeypatch
 
 
 def test_a_failed_broadcast_insert_rolls_back_the_version(deps, monkeypatch):
-    import bot.outbox as outbox
+    import bot.chat.edits as edits
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(outbox, "insert_broadcast", boom)
+    monkeypatch.setattr(edits, "insert_broadcast", boom)
     meta, values = form(deps, note="n", announce="hello")
     errors, apply = submit_edit(deps, HR, meta, values)
     with pytest.raises(RuntimeError):

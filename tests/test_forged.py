@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import blocks as B
+from bot.chat import blocks as B
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
 from tests.servers import KINDS, LadderServer, row_counts, server_env
@@ -255,9 +255,9 @@ def test_the_error_handler_answers_only_verified_requests(built_index, tmp_path)
     on its body: Bolt's own check raises on a timestamp like "abc", and the handler stays silent."""
     from slack_bolt.request import BoltRequest
 
-    from bot.app import create_app
-    from bot.config import Settings
-    from bot.runtime import make_deps
+    from bot.slack.app import create_app
+    from bot.core.config import Settings
+    from bot.wiring import make_deps
 
     with SlackStandIn() as slack:
         settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from bot.store import Store
+from bot.storage.store import Store
 from tests import slack_requests as R
 from tests.conftest import ROOT
 from tests.slack_standin import SlackStandIn

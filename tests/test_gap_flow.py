@@ -8,11 +8,11 @@ from dataclasses import asdict
 
 import pytest
 
-from bot import blocks as B
-from bot import gap_handlers as G
-from bot.gapcheck import Step, plan
-from bot.handlers import Deps, action, command, home
-from bot.store import Store
+from bot.chat import blocks as B
+from bot.chat import gap_handlers as G
+from bot.chat.handlers import Deps, action, command, home
+from bot.core.gapcheck import Step, plan
+from bot.storage.store import Store
 
 
 def buttons(reply):
@@ -252,7 +252,7 @@ def test_goalposts_stay_with_the_version_the_check_started_on(deps):
 
 
 def test_gap_check_words_in_a_dm_start_one(deps):
-    from bot.handlers import question
+    from bot.chat.handlers import question
 
     reply = question(deps, "U1", "D1", "gap check")
     assert "Start" in buttons(reply)

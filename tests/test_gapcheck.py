@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.gapcheck import (
-    TRANSITIONS, Answer, Check, Event, GapError, Rating, State, answer_for, plan, rate_experience, rate_number,
+from bot.core.gapcheck import (
+    TRANSITIONS, StepAnswer, Check, Event, GapError, Rating, State, answer_for, plan, rate_experience, rate_number,
     report, transition,
 )
-from bot.knowledge import load_knowledge
+from bot.core.knowledge import load_knowledge
 from tests.conftest import KNOWLEDGE
 
 
@@ -48,7 +48,7 @@ def test_walk_back_skip_pause_resume(kb):
     with pytest.raises(GapError, match="first question"):
         transition(c, Event.BACK)
     t = transition(c, Event.ANSWER, {"value": 24})
-    assert t.save == Answer("experience", Rating.YES, 24, None) and t.step == 1
+    assert t.save == StepAnswer("experience", Rating.YES, 24, None) and t.step == 1
     c.step = 1
     t = transition(c, Event.SKIP)
     assert t.save.rating == Rating.SKIPPED and t.step == 2
@@ -87,7 +87,7 @@ def test_bad_answers_are_refused(kb):
 def test_report_counts_every_requirement_a_skip_as_not_met(kb):
     c = new_check(kb)
     ratings = [Rating.YES, Rating.YES, Rating.PARTLY, Rating.NO, Rating.SKIPPED, Rating.YES, Rating.NO, Rating.PARTLY]
-    c.answers = {s.key: Answer(s.key, r) for s, r in zip(c.steps, ratings)}
+    c.answers = {s.key: StepAnswer(s.key, r) for s, r in zip(c.steps, ratings)}
     rep = report(c)
     assert rep.readiness == round(100 * (3 * 1 + 2 * 0.5) / 8)   # over all 8: the skip counts as not met
     assert [s.key for s in rep.skipped] == [c.steps[4].key]
@@ -123,9 +123,9 @@ def test_the_chart_does_not_use_pyplot():
     from tests.conftest import ROOT
 
     code = ("import sys\n"
-            "from bot.gapcheck import Check, Answer, Rating, Step, report\n"
-            "from bot.chart import readiness_chart\n"
-            "c = Check(1, 'U1', 'a', 'b', 'T', 'v', [Step('s', 'skill', 'S', 't')], answers={'s': Answer('s', Rating.YES)})\n"
+            "from bot.core.gapcheck import Check, StepAnswer, Rating, Step, report\n"
+            "from bot.chat.chart import readiness_chart\n"
+            "c = Check(1, 'U1', 'a', 'b', 'T', 'v', [Step('s', 'skill', 'S', 't')], answers={'s': StepAnswer('s', Rating.YES)})\n"
             "png = readiness_chart(c, report(c))\n"
             "assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'\n"
             "print('matplotlib.pyplot' in sys.modules)\n")

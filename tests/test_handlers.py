@@ -7,9 +7,9 @@ import io
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import blocks as B
+from bot.chat import blocks as B
+from bot.chat.handlers import action, command, home, question
 from bot.console import run
-from bot.handlers import action, command, home, question
 
 
 def texts(reply) -> str:
@@ -117,7 +117,7 @@ def test_console_drives_the_same_handlers(deps):
 
 
 def test_every_button_ladder_draws_has_one_handler_and_an_unknown_one_is_stale(deps):
-    from bot.handlers import ACTIONS
+    from bot.chat.handlers import ACTIONS
 
     assert set(ACTIONS) == set(B.ACTION_IDS + B.GAP_ACTION_IDS)
     reply = action(deps, "U1", "ladder_button_of_an_older_release", "senior-agent")

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.runtime import make_deps
-from bot.web import wsgi_app
+from bot.core.config import Settings
+from bot.slack.app import create_app
+from bot.slack.web import wsgi_app
+from bot.wiring import make_deps
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
 from tests.servers import serve_in_thread

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.importer import ImportMapError, import_map, parse_min_months
-from bot.knowledge import load_knowledge
+from bot.core.importer import ImportMapError, import_map, parse_min_months
+from bot.core.knowledge import load_knowledge
 from tests.conftest import EXPORT, KNOWLEDGE, split_export
 
 TITLES = KNOWLEDGE / "titles.yaml"

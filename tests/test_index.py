@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.config import Settings
-from bot.embedders import FakeEmbedder
-from bot.knowledge import load_knowledge
-from bot.retrieval import IndexError_, build_chunks, build_index, current_build, load_index
-from bot.service import ensure_index
+from bot.core.config import Settings
+from bot.core.knowledge import load_knowledge
+from bot.search.embedders import FakeEmbedder
+from bot.search.retrieval import IndexUnavailable, build_chunks, build_index, current_build, load_index
+from bot.wiring import ensure_index
 from tests.conftest import KNOWLEDGE
 
 
@@ -83,7 +83,7 @@ def test_corrupt_index_is_reported_then_rebuilt(tmp_path):
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "idx")
     first = ensure_index(load_knowledge(KNOWLEDGE), settings, embedder=FakeEmbedder())
     (first.path / "vectors.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexError_, match="python -m bot index"):
+    with pytest.raises(IndexUnavailable, match="python -m bot index"):
         load_index(settings.index_dir)
     again = ensure_index(load_knowledge(KNOWLEDGE), settings, embedder=FakeEmbedder())
     assert again.vectors.ntotal == len(again.chunks)
@@ -91,12 +91,12 @@ def test_corrupt_index_is_reported_then_rebuilt(tmp_path):
 
 
 def test_missing_index_message_says_how_to_build(tmp_path):
-    with pytest.raises(IndexError_, match=r"no index in .* \(build it with: python -m bot index\)"):
+    with pytest.raises(IndexUnavailable, match=r"no index in .* \(build it with: python -m bot index\)"):
         load_index(tmp_path)
 
 
 def test_lexical_tokens_drop_function_words_but_keep_acronyms():
-    from bot.retrieval import lexical_tokens
+    from bot.search.retrieval import lexical_tokens
 
     assert lexical_tokens("where do people usually come into agent jobs from?") == ["usual", "come", "agent", "job"]
     assert lexical_tokens("is the IT guy on this ladder") == ["it", "ladder"]
@@ -105,9 +105,9 @@ def test_lexical_tokens_drop_function_words_but_keep_acronyms():
 
 
 def test_skill_vectors_are_built_with_the_index_not_at_start_up(fake_index):
-    from bot.answers import Advisor
-    from bot.retrieval import skill_texts
-    from bot.service import query_embedder
+    from bot.advisor.advisor import Advisor
+    from bot.search.retrieval import skill_texts
+    from bot.wiring import query_embedder
 
     index = load_index(fake_index)
     kb = load_knowledge(KNOWLEDGE)
@@ -131,13 +131,13 @@ def test_a_worker_that_waited_for_the_build_lock_serves_the_index_built_meanwhil
     then take that build instead of each building it again (minutes of CPU apiece)."""
     import threading
 
-    import bot.service as service
-    from bot.retrieval import _build_lock
+    import bot.wiring as wiring
+    from bot.search.retrieval import _build_lock
 
     index_dir = tmp_path / "index"
     shutil.copytree(fake_index, index_dir, symlinks=True)
     live = (index_dir / "current").readlink()
-    monkeypatch.setattr(service, "TorchEmbedder", lambda: Exploding(after=0))   # building again would fail the test
+    monkeypatch.setattr(wiring, "TorchEmbedder", lambda: Exploding(after=0))   # building again would fail the test
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir)
     got: list = []
     with _build_lock(index_dir):                       # "another worker" is building

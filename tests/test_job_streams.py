@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk import WebClient
 
-from bot import inbox
-from bot.listeners.agent import Agent
-from bot.listeners.deliver import job_marker
-from bot.store import Store
+from bot.slack.listeners.agent import Agent
+from bot.slack.listeners.deliver import job_marker
+from bot.storage import inbox
+from bot.storage.store import Store
 from tests.slack_standin import SlackStandIn
 
 USER = "UJOB1"

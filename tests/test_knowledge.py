@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.knowledge import KnowledgeError, LevelNotFound, load_knowledge
+from bot.core.knowledge import KnowledgeError, LevelNotFound, load_knowledge
 
 
 def edit_track(knowledge_dir: Path, track: str, change) -> Path:

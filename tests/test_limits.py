@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from bot import handlers
-from bot.handlers import command
-from bot.listeners import deliver
-from bot.store import Store
+from bot.chat import handlers
+from bot.chat.handlers import command
+from bot.slack.listeners import deliver
+from bot.storage.store import Store
 from tests import slack_requests as R
 from tests.test_slack_e2e import ladder, said, served  # noqa: F401 - the e2e server and its per-test world
 

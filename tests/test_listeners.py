@@ -9,11 +9,11 @@ import time
 import pytest
 from slack_bolt.request import BoltRequest
 
-from bot import blocks as B
-from bot.app import create_app
-from bot.config import Settings
-from bot.handlers import Deps
-from bot.store import Store
+from bot.chat import blocks as B
+from bot.chat.handlers import Deps
+from bot.core.config import Settings
+from bot.slack.app import create_app
+from bot.storage.store import Store
 from tests import slack_requests as R
 from tests.slack_standin import SlackStandIn
 

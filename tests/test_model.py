@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.embedders import MODEL_SHA256, EmbedderError, file_sha256, model_path, verify_model
+from bot.search.embedders import MODEL_SHA256, EmbedderError, file_sha256, model_path, verify_model
 
 
 def test_packaged_weights_are_upstreams():
@@ -27,7 +27,7 @@ def test_embeddings_are_normalised_and_meaningful(embedder):
 
 
 def test_the_fake_embedder_is_deterministic_normalised_and_closer_for_shared_words():
-    from bot.embedders import Embedder, FakeEmbedder
+    from bot.search.embedders import Embedder, FakeEmbedder
 
     texts = ["team lead manages agents", "a team lead manages a team", "the weather is sunny", ""]
     v = FakeEmbedder().encode(texts)

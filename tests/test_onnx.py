@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-from bot.answers import Advisor
-from bot.config import ConfigError, Settings
-from bot.embedders import EmbedderError, OnnxEmbedder
-from bot.knowledge import load_knowledge
-from bot.retrieval import load_index
+from bot.advisor.advisor import Advisor
+from bot.core.config import ConfigError, Settings
+from bot.core.knowledge import load_knowledge
+from bot.search.embedders import EmbedderError, OnnxEmbedder
+from bot.search.retrieval import load_index
 from scripts.eval_retrieval import load_questions, ranked_ids, score
 from tests.conftest import KNOWLEDGE, ROOT
 
@@ -61,8 +61,8 @@ def test_default_backend_keeps_reference_top1_and_refusals(index, embedder):
 def test_serving_never_imports_torch(built_index):
     code = (
         "import sys, json\n"
-        "from bot.config import Settings\n"
-        "from bot.service import open_advisor\n"
+        "from bot.core.config import Settings\n"
+        "from bot.wiring import open_advisor\n"
         "a = open_advisor(Settings.from_env()).ask('what do I need for senior agent?')\n"
         "print(json.dumps({'level': a.level_id, 'torch': 'torch' in sys.modules,\n"
         "  'st': 'sentence_transformers' in sys.modules, 'transformers': 'transformers' in sys.modules}))\n"
@@ -89,7 +89,7 @@ def test_unknown_backend_setting_names_the_variable():
 def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, built_index, damage):
     import shutil
 
-    from bot.service import open_advisor
+    from bot.wiring import open_advisor
 
     index_dir = tmp_path / "index"
     shutil.copytree(built_index, index_dir, symlinks=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store, StoreError
+from bot.storage.store import Store, StoreError
 from tests.conftest import KNOWLEDGE
 from tests.servers import ROOT
 from tests.test_slack_e2e import ladder, said, served  # noqa: F401 - the e2e server and its per-test world

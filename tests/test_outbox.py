@@ -16,13 +16,13 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import blocks as B
-from bot import outbox as O
-from bot.config import Settings
-from bot.handlers import Deps, action, command
-from bot.knowledge import load_knowledge
-from bot.slack_sender import SlackSender
-from bot.store import Store
+from bot.chat import blocks as B
+from bot.chat.handlers import Deps, action, command
+from bot.core.config import Settings
+from bot.core.knowledge import load_knowledge
+from bot.slack.slack_sender import SlackSender
+from bot.storage import outbox as O
+from bot.storage.store import Store
 from tests.conftest import KNOWLEDGE, ROOT
 from tests.slack_standin import BUTTON_VALUE_MAX, SlackStandIn, validate_blocks
 
@@ -227,7 +227,7 @@ def test_slack_errors_during_recovery_are_handled_like_any_other(tmp_path, metho
 @pytest.mark.parametrize("status", [500, 503, 0])  # 0: the connection drops without an answer
 def test_a_post_whose_answer_is_lost_is_checked_not_re_sent(tmp_path, status):
     """The app's client retries 5xx and dropped connections: the outbox's sender must not re-post blindly."""
-    from bot.app import web_client
+    from bot.slack.app import web_client
 
     store = Store(tmp_path / "l.db")
     _, people = broadcast(store, 3)
@@ -342,10 +342,9 @@ class Recording:
 
 
 def edit_with_announcement(deps, monkeypatch, reindex):
-    import bot.service
-    from bot.team_handlers import apply_edit
+    from bot.chat.edits import apply_edit
 
-    monkeypatch.setattr(bot.service, "reindex", reindex)
+    monkeypatch.setattr(deps, "reindex", lambda kb, live: reindex(kb, deps.settings, live), raising=False)
     level = deps.kb.level("senior-agent")
     data = level.model_dump(mode="json", exclude={"track"})
     data["responsibilities"] = [*data["responsibilities"], "Coaches new joiners"]
@@ -389,7 +388,8 @@ def test_a_failed_reindex_sends_no_announcement(hr_deps, monkeypatch):
 
 CHILD = """
 import os, signal, sys
-from bot import cli, slack_sender
+from bot import cli
+from bot.slack import slack_sender
 kill_at, accepted = int(os.environ["KILL_AT_POST"]), [0]
 send = slack_sender.SlackSender.send
 def send_then_die(self, channel, text, blocks):

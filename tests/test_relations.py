@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge import load_knowledge
-from bot.query import understand
+from bot.core.knowledge import load_knowledge
 from bot.search.conversation import Conversation, Turn
+from bot.search.query import understand
 from bot.search.relations import Relation, manages_people, resolve_subject
 from tests.conftest import KNOWLEDGE
 
@@ -184,7 +184,7 @@ def test_a_place_word_is_not_read_as_a_typo_of_a_title():
 
 
 def test_a_request_about_the_present_moment_is_a_look_up():
-    from bot.query import dated_request
+    from bot.search.query import dated_request
 
     assert dated_request("who is our Head of Frontend right now?")
     assert dated_request("how many senior agents are on shift at the moment")

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 from slack_sdk import WebClient
 
-from bot import blocks as B
-from bot import outbox as O
-from bot.reminders import schedule
-from bot.runtime import slack_tz
-from bot.slack_sender import SlackSender
-from bot.store import Store
+from bot.chat import blocks as B
+from bot.chat.reminders import schedule
+from bot.slack.slack_sender import SlackSender
+from bot.storage import outbox as O
+from bot.storage.store import Store
+from bot.wiring import slack_tz
 from tests.slack_standin import SlackStandIn
 
 NOON_UTC = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -58,7 +58,7 @@ def test_no_nudge_at_night_in_the_persons_time_zone(tmp_path):
 
 
 def test_reminders_switch_off_per_person(deps):
-    from bot.handlers import action, command
+    from bot.chat.handlers import action, command
 
     store = deps.store
     open_check(store)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.knowledge import KnowledgeError, load_knowledge
-from bot.requestbank import KINDS, load_bank
+from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.requestbank import KINDS, load_bank
 from bot.search.classifier import RequestClassifier, calibrate, calibrate_refusal
 
 
@@ -82,7 +82,7 @@ def test_no_bank_means_no_classifier_not_an_error(knowledge_dir):
 
 
 def test_a_name_outside_the_career_map_is_noticed():
-    from bot.knowledge import load_knowledge
+    from bot.core.knowledge import load_knowledge
     from bot.search.scope import names_an_outsider
     from tests.conftest import KNOWLEDGE
 

@@ -12,10 +12,10 @@ import sys
 
 import pytest
 
-from bot import service
-from bot.config import Settings
-from bot.runtime import make_deps
-from bot.team_handlers import submit_edit
+from bot import wiring
+from bot.chat.edits import submit_edit
+from bot.core.config import Settings
+from bot.wiring import make_deps
 from tests.conftest import KNOWLEDGE
 from tests.servers import ROOT
 from tests.test_edits import form
@@ -28,8 +28,8 @@ RESTART = """
 import json, sys
 for name in ("torch", "sentence_transformers", "transformers"):
     sys.modules[name] = None
-from bot.config import Settings
-from bot.runtime import make_deps
+from bot.core.config import Settings
+from bot.wiring import make_deps
 deps = make_deps(Settings.from_env())
 answer = deps.advisor.ask("what do I need for senior agent?")
 print(json.dumps({"kb": deps.kb.version, "index": deps.advisor.index.knowledge_version,
@@ -68,7 +68,7 @@ def test_killed_during_a_reindex_a_torch_free_install_starts_on_the_saved_versio
         (half / "vectors.faiss").write_bytes(b"half")
         raise Killed()
 
-    monkeypatch.setattr(service, "reindex", killed_mid_build)
+    monkeypatch.setattr(wiring, "reindex", killed_mid_build)
     level = deps.kb.level("senior-agent")
     meta, values = form(deps, note="coaching added",
                         responsibilities="\n".join([*level.responsibilities, "Coaches new agents on live calls."]))

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot import blocks as B
-from bot.authz import PERMISSIONS, Role
-from bot.handlers import command
-from bot.team_handlers import parse_user
+from bot.chat import blocks as B
+from bot.chat.handlers import command
+from bot.chat.teams import parse_user
+from bot.storage.authz import PERMISSIONS, Role
 
 ADMIN, HR, LEAD, AGENT, OTHER_LEAD = "UADMIN1", "UHR1", "ULEAD1", "UAGENT1", "ULEAD2"
 
@@ -47,22 +47,22 @@ def _slash(line):
 
 
 def _send_button(deps, user):
-    from bot.handlers import action
+    from bot.chat.handlers import action
 
     return action(deps, user, B.ANNOUNCE_SEND, SEND_VALUE)
 
 
 def _submit_edit(deps, user):
     """Submitting the edit form: a refusal comes back into the form (nothing is applied)."""
-    from bot.replies import _text
-    from bot.team_handlers import submit_edit
+    from bot.chat.replies import text_reply
+    from bot.chat.edits import submit_edit
 
     level = deps.kb.level("senior-agent")
     values = {"experience": level.experience.text, "responsibilities": "\n".join(level.responsibilities),
               "skills": "\n".join(f"{s.name}: {s.description}" for s in level.skills), "note": "matrix"}
     meta = json.dumps({"level": level.id, "version": deps.kb.version})
     errors, apply = submit_edit(deps, user, meta, values)
-    reply = _text(errors[B.EDIT_BLOCKS["note"]] if errors else "applied")
+    reply = text_reply(errors[B.EDIT_BLOCKS["note"]] if errors else "applied")
     reply.modal = None if apply is None else {"apply": apply}
     return reply
 
@@ -238,7 +238,7 @@ def test_audit_cli_prints_the_log(deps, capsys, monkeypatch):
 
 
 def test_stats_are_for_hr_and_have_no_names(deps):
-    from bot.handlers import action, question
+    from bot.chat.handlers import action, question
 
     r = question(deps, AGENT, "D1", "what do I need for senior agent?")
     aid, value = next((a, v) for label, a, v in B.option_labels(r.blocks) if label == "👍")
@@ -268,8 +268,8 @@ def test_stats_hide_readiness_of_fewer_than_five_checks(deps):
 def test_announce_previews_then_queues_one_delivery_per_person(deps):
     from dataclasses import replace
 
-    from bot.handlers import action
-    from bot.outbox import summary
+    from bot.chat.handlers import action
+    from bot.storage.outbox import summary
 
     deps.settings = replace(deps.settings, announce_channel="C0ANNOUNCE")
     kicked = []

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks as B
-from bot.handlers import action, command
+from bot.chat import blocks as B
+from bot.chat.handlers import action, command
 from tests.test_gap_flow import buttons, finish_walk, text
 
 HR = "UHR"

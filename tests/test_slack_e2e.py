@@ -1,4 +1,4 @@
-"""Ladder in Slack, end to end: the real Bolt app served over HTTP (``bot.web``), requests signed as Slack
+"""Ladder in Slack, end to end: the real Bolt app served over HTTP (``bot.slack.web``), requests signed as Slack
 signs them, and the Slack stand-in recording everything Ladder sends back.
 
 One server for the module (loading the index takes a second); every test gets a clean stand-in
@@ -16,14 +16,14 @@ import urllib.request
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import blocks as B
-from bot import handlers
-from bot.app import SORRY, create_app
-from bot.config import Settings
-from bot.listeners.agent import FEATURES as AGENT_FEATURES
-from bot.runtime import make_deps
-from bot.store import Store
-from bot.web import wsgi_app
+from bot.chat import blocks as B
+from bot.chat import handlers
+from bot.core.config import Settings
+from bot.slack.app import SORRY, create_app
+from bot.slack.listeners.agent import FEATURES as AGENT_FEATURES
+from bot.slack.web import wsgi_app
+from bot.storage.store import Store
+from bot.wiring import make_deps
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
 from tests.servers import serve_in_thread

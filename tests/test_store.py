@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.store import CheckAlreadyOpen, Store, StoreError, migrations
+from bot.storage.store import CheckAlreadyOpen, Store, StoreError, migrations
 
 
 def test_migrations_apply_once_and_wal_is_on(tmp_path):

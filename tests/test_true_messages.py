@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot import blocks as B
-from bot.handlers import action, command, question
+from bot.chat import blocks as B
+from bot.chat.handlers import action, command, question
 
 HR, AGENT, LEAD = "UHR1", "UAGENT1", "ULEAD1"
 

@@ -2,6 +2,8 @@
 
 The conversation types live with understanding (``bot.search.conversation``); they are re-exported here
 because front ends hand them to ``Advisor.ask``.
+
+May import: ``bot.core``, ``bot.search``.
 """
 
 from bot.search.conversation import Conversation, Turn

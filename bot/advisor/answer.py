@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from bot.render import escape
+from bot.core.render import escape
 from bot.search.ranking import Hit
 
 Status = Literal["answered", "clarify", "no_answer"]

@@ -7,10 +7,10 @@ from typing import Sequence
 import numpy as np
 
 from bot.advisor.answer import TRUNCATED_NOTE, Answer
-from bot.advisor.compose import ASPECT_SECTIONS, names_in
-from bot.knowledge import SECTION_LABELS, Knowledge, Level
-from bot.query import Intent, Query
-from bot.render import escape, ladder, level_name
+from bot.advisor.bodies import ASPECT_SECTIONS, names_in
+from bot.core.knowledge import SECTION_LABELS, Knowledge, Level
+from bot.core.render import escape, ladder, level_name
+from bot.search.query import Intent, Query
 from bot.search.ranking import MAX_HITS, Hit, Ranker, Ranking
 from bot.search.scope import SUGGESTED
 from bot.search.skills import SkillRelations

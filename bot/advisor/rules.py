@@ -25,19 +25,20 @@ import re
 from typing import Callable
 
 from bot.advisor.answer import Answer
-from bot.advisor.compose import (aspect_text, compare_text, fact_text, manager_text, next_text, path_text,
+from bot.advisor.bodies import (aspect_text, compare_text, fact_text, manager_text, next_text, path_text,
                                  requirements_text)
 from bot.advisor.composer import Composer
-from bot.knowledge import Level
-from bot.render import level_name
-from bot.query import Intent, _content
-from bot.requestbank import OUT_OF_SCOPE
+from bot.core.knowledge import Level
+from bot.core.render import level_name
+from bot.search.query import Intent, content_words
+from bot.core.requestbank import OUT_OF_SCOPE
 from bot.search.ranking import (BACKGROUND_MARGIN, BACKGROUND_MARGIN_OTHER, BEFORE_ENTRY_SLACK, CLARIFY_MARGIN,
                                 NEWCOMER, Ranking)
-from bot.search.relations import _MINE, Relation, _titled, bare_relation
+from bot.search.relations import MINE, Relation, titled, bare_relation
 from bot.search.scope import names_an_outsider
 from bot.search.scope import DATED_PENALTY, MIN_SCOPE_SCORE, NAMED_SCOPE_MARGIN, POLICY_MESSAGE, ScopeGuard
 from bot.search.understanding import ASPECTS, Understanding
+from bot.core.render import escape
 
 Rule = Callable[["Context"], Answer | None]
 REFUSAL = "I can't find that in the career map."
@@ -155,7 +156,7 @@ def gap_check(c: Context) -> Answer | None:
         # "I started as an agent 2 years ago ... does that make me senior?": where the asker is comes first, the
         # level to check against last (a bare title word read on the track of the level named)
         words = c.query.norm.split()
-        said = [m for m in c.query.mentions + _titled(c.kb, c.query, c.kb.tracks[level.track])
+        said = [m for m in c.query.mentions + titled(c.kb, c.query, c.kb.tracks[level.track])
                 if not set(words[max(0, m.start - 3): m.start]) & _WHERE_I_AM]
         level = max(said, key=lambda m: m.start).level if said else level
     if level is None:
@@ -170,8 +171,6 @@ def off_the_ladder(c: Context) -> Answer | None:
     """ "what comes after the CCO?": the relation is known, and there is nothing there."""
     s = c.u.subject
     if s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.level is None and s.anchor is not None:
-        from bot.render import escape
-
         text = escape(s.missing) + "\n\n" + requirements_text(c.kb, s.anchor, c.compose.related)
         return c.finish(s.anchor, text, [s.anchor.id], Intent.REQUIREMENTS)
     return None
@@ -222,7 +221,7 @@ def background(c: Context) -> Answer | None:
         # "my TL says my FCR is low, what even is FCR?": a term the glossary's headings define, asked about
         return c.compose.background(q, r, q.defines, "glossary")
     if c.u.kind == "glossary":
-        if c.named and not _content(c.kb, q.masked):
+        if c.named and not content_words(c.kb, q.masked):
             return None   # "what's a Training & Quality Lead?": the term asked about is the level
         # "the TL description says 10-15 FTE, what's an FTE?": a named level is context for a term
         return c.compose.background(q, r, note_id, c.u.kind)
@@ -376,7 +375,7 @@ def _levels_with_mine(c: Context, everyone: bool = False) -> list[Level]:
     """The levels a compare / path is between: the named ones, with the asker's own first when the
     question says "my level" / "from here"."""
     levels = list(c.query.levels if everyone else c.named)
-    if c.asker is not None and _MINE.search(c.query.norm) and c.asker not in levels:
+    if c.asker is not None and MINE.search(c.query.norm) and c.asker not in levels:
         levels.insert(0, c.asker)
     return levels
 

@@ -1,4 +1,4 @@
-"""The request classifier: which kind of answer a question wants (``bot.requestbank.KINDS``), learned from the
+"""The request classifier: which kind of answer a question wants (``bot.core.requestbank.KINDS``), learned from the
 labelled bank in ``knowledge/requests/`` instead of a growing list of word rules.
 
 Features are the question's MiniLM vector with the level names pooled out (one model run: the same
@@ -20,9 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.knowledge import Knowledge
-from bot.query import Query, understand
-from bot.requestbank import OUT_OF_SCOPE
+from bot.core.knowledge import Knowledge
+from bot.core.requestbank import OUT_OF_SCOPE
+from bot.search.query import Query, understand
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.embedders import Embedder
-from bot.knowledge import Knowledge, Level
-from bot.query import Query
-from bot.retrieval import Chunk, Index, Lexical, lexical_tokens
+from bot.core.knowledge import Knowledge, Level
 from bot.search.classifier import question_vectors
+from bot.search.embedders import Embedder
+from bot.search.query import Query
+from bot.search.retrieval import Chunk, Index, Lexical, lexical_tokens
 
 MAX_HITS = 10
 

@@ -4,7 +4,7 @@
 step on the ladder", "the top job", "the most senior role without managing people", "the next level after
 mine", "promoted to QA Specialist", "and for expert?" all have exact answers in ``knowledge/``: the track
 order, ``paths.yaml`` and the asker's stored level. :func:`resolve_subject` turns the words around the
-names (found by :mod:`bot.query`) into a :class:`Subject`; nothing here looks at embeddings.
+names (found by :mod:`bot.search.query`) into a :class:`Subject`; nothing here looks at embeddings.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from enum import Enum
 from rapidfuzz import fuzz, process
 
 from bot.search.conversation import Conversation
-from bot.knowledge import Knowledge, Level
-from bot.levelnames import normalize
-from bot.query import Mention, Query
+from bot.core.knowledge import Knowledge, Level
+from bot.core.levelnames import normalize
+from bot.search.query import GENERIC_TITLE_WORDS, Mention, Query, find_mentions
+from bot.core.render import escape, level_name
 
 
 class Relation(str, Enum):
@@ -56,8 +57,6 @@ class Subject:
 
     def phrase(self, kb: Knowledge) -> str:
         """How the answer says which relation it used: "After L5 QA Specialist comes *L6 Training & Quality Lead*."."""
-        from bot.render import escape, level_name
-
         lv = self.level
         if lv is None:
             return ""
@@ -125,11 +124,11 @@ _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|
                          r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
                          r"a team|team|people|supervis\w*)\b|\bindividual contributor\b|\b(ic|non managerial|"
                          r"non management|hands on)\b")
-_MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|job|position|grade|rank|title|spot|step|"
-                   r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
-                   r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
-                   r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b"
-                   r"|\b(what|which) (level|grade|rank|role|job|position) (was|were) i\b")
+MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|job|position|grade|rank|title|spot|step|"
+                  r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
+                  r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
+                  r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b"
+                  r"|\b(what|which) (level|grade|rank|role|job|position) (was|were) i\b")
 _FROM_HERE = re.compile(r"\b(from here|from there|from this (level|role|point)|next( \w+)? for me|my next (step|level|move|"
                         r"role|promotion)|(next|following) (\w+ )?(level|step|rung|grade|role|move|promotion) (for|up for) me)\b")
 # a step up said in the first person with no level named ("what would I need to get promoted one step?"): from the
@@ -244,11 +243,9 @@ def _track_title_words(kb: Knowledge, track) -> dict[str, Level]:
     cached = _TITLE_WORD_CACHE.get((id(kb), track.id))
     if cached is not None and cached[0] is kb:
         return cached[1]
-    from bot.query import _GENERIC_TITLE_WORDS
-
     # a title's rank word, not a word of everyday use ("before quality or management" names no level)
     skip = (set(normalize(track.title).split()) | set(track.id.split("-"))
-            | (_GENERIC_TITLE_WORDS - {"lead", "head", "manager"}))
+            | (GENERIC_TITLE_WORDS - {"lead", "head", "manager"}))
     seen: dict[str, list[Level]] = {}
     for level in track.levels:
         for word in set(normalize(level.title).split()) - skip:
@@ -261,7 +258,7 @@ def _track_title_words(kb: Knowledge, track) -> dict[str, Level]:
 _TITLE_WORD_CACHE: dict[tuple[int, str], tuple[Knowledge, dict[str, Level]]] = {}
 
 
-def _titled(kb: Knowledge, query: Query, track) -> list[Mention]:
+def titled(kb: Knowledge, query: Query, track) -> list[Mention]:
     """Bare title words outside the names found, each read as the one level of ``track`` with that word in its
     title: "Senior" on the frontend track is Senior Frontend Developer, "the QA one" QA Specialist."""
     table = _track_title_words(kb, track)
@@ -296,8 +293,6 @@ def manages_people(kb: Knowledge, level: Level) -> bool:
         if _MANAGING.search(norm):
             return True
         if _ORGANISES.search(norm):
-            from bot.query import find_mentions
-
             if any(m.strong and m.level.track == level.track and m.level.number < level.number
                    for m in find_mentions(kb, norm)):
                 return True
@@ -438,7 +433,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     asker = None
     if conversation is not None and conversation.asker_level and kb.has_level(conversation.asker_level):
         asker = kb.level(conversation.asker_level)
-    mine = bool(_MINE.search(query.norm))
+    mine = bool(MINE.search(query.norm))
 
     # a direction word right before a name: "what comes after senior agent", "two levels below TL"
     for m in (strong or query.mentions):
@@ -449,7 +444,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     if not strong:
         # "what comes after Senior on the frontend track?", "the level before the QA one": a title's own word,
         # on the track the question (or the conversation) is about
-        for m in _titled(kb, query, _the_track_of(kb, query, track, conversation)):
+        for m in titled(kb, query, _the_track_of(kb, query, track, conversation)):
             cue = _cue_before(words, m.start)
             if cue is not None:
                 return _relative(kb, m.level, *cue)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.embedders import Embedder
-from bot.query import Query
+from bot.search.embedders import Embedder
+from bot.search.query import Query
 from bot.search.ranking import Ranking
 
 SUGGESTED = (
@@ -137,7 +137,7 @@ class ScopeGuard:
 
 import re  # noqa: E402
 
-from bot.knowledge import Knowledge  # noqa: E402
+from bot.core.knowledge import Knowledge  # noqa: E402
 
 # a capitalised name that owns something ("Microsoft's levels", "Olga's grade") or that a request is placed at
 # ("the ladder at Accenture"), not at the start of the question

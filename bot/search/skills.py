@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.embedders import Embedder
-from bot.knowledge import Knowledge, Level
-from bot.retrieval import Index, lexical_tokens, skill_texts
+from bot.core.knowledge import Knowledge, Level
+from bot.search.embedders import Embedder
+from bot.search.retrieval import Index, lexical_tokens, skill_texts
 
 SKILL_BUILDS_ON = 0.55      # cosine of two skills ("name: description") above which the higher one builds on the lower
 

@@ -1,7 +1,7 @@
 """One question understood: the kind of request, what it is about, which part of it, how sure we are.
 
 Three readings are combined, each doing what it is good at:
-  * the words around level names (``bot.query``): which levels are named, typo-tolerantly, and the track;
+  * the words around level names (``bot.search.query``): which levels are named, typo-tolerantly, and the track;
   * the ladder's structure (``bot.search.relations``): next / previous / N steps / promoted to / a position /
     the asker's own level / the level the conversation was about;
   * the request classifier (``bot.search.classifier``), learned from the bank: what kind of answer is wanted.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.knowledge import Knowledge
-from bot.query import Intent, Query
-from bot.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL
+from bot.core.knowledge import Knowledge
+from bot.search.query import Intent, Query
+from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL
 from bot.search.classifier import ABSTAIN, KindGuess, RequestClassifier, features
 from bot.search.conversation import Conversation
 from bot.search.ranking import Ranking

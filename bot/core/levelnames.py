@@ -1,0 +1,187 @@
+"""Turning what people type ("senoir agent", "L3", "team leader", "CCO") into a level.
+
+Used by the CLI, the Slack commands and retrieval's query understanding, so every entry point
+accepts the same names. :class:`bot.core.knowledge.Knowledge` resolves names with this module, so it
+reads the knowledge through the few attributes below (:class:`Ladder`), never by importing it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Protocol, Sequence
+
+from rapidfuzz import fuzz, process
+
+from bot.core.text import escape
+
+
+class Level(Protocol):
+    """What naming reads of a level (:class:`bot.core.knowledge.Level`)."""
+
+    id: str
+    number: int
+    title: str
+    aliases: list[str]
+    track: str
+
+
+class Track(Protocol):
+    id: str
+    title: str
+    levels: Sequence[Level]
+
+    def level_by_number(self, number: int) -> Level | None: ...
+
+
+class Ladder(Protocol):
+    """What naming reads of the knowledge (:class:`bot.core.knowledge.Knowledge`)."""
+
+    tracks: dict[str, Track]
+    level_names: dict[str, list[Level]]
+
+    @property
+    def default_track(self) -> Track: ...
+
+    def track(self, track_id: str) -> Track: ...
+
+    def levels(self, track: str | None = None) -> list[Level]: ...
+
+
+class LevelNotFound(LookupError):
+    """A name matched no level (or no track). ``message`` says so (Slack mrkdwn, escaped); ``suggestions``
+    holds close matches, best first. ``show_levels``: the name is close to none, so the front end points to
+    the list of every level, in its own words (``/ladder levels`` in Slack, ``ladder levels`` in a shell)."""
+
+    def __init__(self, name: str, message: str, suggestions: Iterable[Level] = (), show_levels: bool = False):
+        self.name = name
+        self.message = message
+        self.suggestions = list(suggestions)
+        self.show_levels = show_levels
+        super().__init__(message)
+
+_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend",
+             # short forms people use for title words
+             "ops": "operations", "mgr": "manager", "mngr": "manager", "dev": "developer", "devs": "developers",
+             "sr": "senior", "snr": "senior", "jr": "junior", "jnr": "junior", "mid": "middle", "mgmt": "management",
+             "supv": "supervisor", "spec": "specialist"}
+# "wats next 4 me", "wat r u": digits and letters standing for words, only where no number could be meant
+_TEXT_SPEAK_WORDS = {"4": "for", "2": "to", "u": "you", "r": "are", "ur": "your"}
+_TEXT_SPEAK = re.compile(r"(?<![\w.])(?<!level )(?<!lvl )(?<!step )(?<!grade )(?:(4|2)(?= (?:me|u|you|us|my|him|her|them)\b)|(u|r|ur)\b)")
+# "my sup", "being a sup": floor slang for a supervisor, only after a word that makes it a noun ("sup ladder" is hello)
+_SUP = re.compile(r"\b(a|my|the|our|your|their|his|her|new|being|as|to|no|each|every)\s+sup(s)?\b")
+_NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
+ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
+SUGGEST = 65     # WRatio needed to be offered as "did you mean"
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("&", " and ").replace("’", "'")
+    text = re.sub(r"[^a-z0-9+ ]+", " ", text)
+    text = _TEXT_SPEAK.sub(lambda m: _TEXT_SPEAK_WORDS[m.group(0)], text)
+    text = _SUP.sub(lambda m: m.group(1) + " supervisor" + ("s" if m.group(2) else ""), text)
+    words = [_SPELLING.get(w, w) for w in text.split()]
+    return " ".join(words)
+
+
+def build_name_table(kb: Ladder) -> dict[str, list[Level]]:
+    table: dict[str, list[Level]] = {}
+    for level in kb.levels():
+        names = {level.id.replace("-", " "), level.title, *level.aliases}
+        # "Lead Frontend" for "Lead Frontend Developer": a title without the word every level of its track ends in
+        words = normalize(level.title).split()
+        if len(words) >= 3 and words[-1] == "developer":
+            names.add(" ".join(words[:-1]))
+        for name in names:
+            key = normalize(name)
+            if key and level not in table.setdefault(key, []):
+                table[key].append(level)
+    # "senior CSR", "expert rep": a rank word of a title before another name of the track's first level
+    # ("Senior Agent" is "Senior" + "Agent", and a CSR is an Agent)
+    for track in kb.tracks.values():
+        base = track.levels[0] if track.levels else None
+        if base is None:
+            continue
+        base_word = normalize(base.title)
+        others = {normalize(a) for a in base.aliases} - {base_word}
+        for level in track.levels[1:]:
+            title = normalize(level.title)
+            if not title.endswith(" " + base_word):
+                continue
+            rank = title[: -len(base_word) - 1]
+            for alias in others:
+                key = f"{rank} {alias}"
+                if key not in table:
+                    table[key] = [level]
+    return table
+
+
+def _track_from_words(kb: Ladder, words: str) -> str | None:
+    key = normalize(words)
+    for track in kb.tracks.values():
+        if key in {normalize(track.id.replace("-", " ")), normalize(track.title)} or key == track.id.split("-")[0]:
+            return track.id
+    return None
+
+
+def _describe(level: Level) -> str:
+    return f"{level.title} (L{level.number}, {level.id})"
+
+
+def resolve_level(kb: Ladder, name: str, track: str | None = None) -> Level:
+    key = normalize(name or "")
+    if not key:
+        raise LevelNotFound(name, "Please name a level, e.g. `L3`, `Senior Agent` or `team lead`.")
+    if track:
+        kb.track(track)  # raises a clear error for an unknown track
+
+    numbered = _NUMBERED.match(key)
+    if numbered:
+        track_id = track
+        if numbered["track"]:
+            track_id = _track_from_words(kb, numbered["track"]) or track_id
+        tr = kb.track(track_id) if track_id else kb.default_track
+        level = tr.level_by_number(int(numbered["n"]))
+        if level is None:
+            raise LevelNotFound(
+                name, f"There is no level L{int(numbered['n'])}: {escape(tr.title)} has L1–L{len(tr.levels)}."
+            )
+        return level
+
+    table = kb.level_names
+    candidates = {k: [lv for lv in v if not track or lv.track == track] for k, v in table.items()}
+    candidates = {k: v for k, v in candidates.items() if v}
+
+    exact = candidates.get(key)
+    if exact:
+        if len(exact) == 1:
+            return exact[0]
+        default = [lv for lv in exact if lv.track == kb.default_track.id]
+        if len(default) == 1 and not track:
+            return default[0]
+
+    # Short names (TL, CSR, SME) are matched exactly only: fuzzily they resemble everything.
+    fuzzy_names = [k for k in candidates if len(k) >= 4]
+    matches = process.extract(key, fuzzy_names, scorer=fuzz.ratio, limit=6)
+    if matches and matches[0][1] >= ACCEPT:
+        best_levels = candidates[matches[0][0]]
+        rivals = {
+            lv.id for m in matches[1:] if m[1] >= matches[0][1] - 3 for lv in candidates[m[0]]
+        } - {lv.id for lv in best_levels}
+        if len(best_levels) == 1 and not rivals:
+            return best_levels[0]
+
+    suggestions: list[Level] = []
+    ranked = process.extract(key, fuzzy_names, scorer=fuzz.WRatio, limit=12)
+    floor = max(SUGGEST, ranked[0][1] - 10) if ranked else SUGGEST
+    for cand, score, _ in ranked:
+        if score < floor:
+            break
+        for lv in candidates[cand]:
+            if lv not in suggestions:
+                suggestions.append(lv)
+    suggestions = suggestions[:4]
+    message = f"I don't know a level called '{escape(name.strip()[:80])}'."
+    if suggestions:
+        names = [escape(_describe(lv)) for lv in suggestions]
+        message += " Did you mean " + (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "?"
+    raise LevelNotFound(name, message, suggestions, show_levels=not suggestions)
