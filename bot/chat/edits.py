@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.chat import blocks as B
 from bot.chat.announce import ANNOUNCE_MAX, delivery_words
-from bot.chat.replies import Deps, Reply, mention, not_found, text_reply
+from bot.chat.replies import Deps, Reply, mention, not_found, resolve_or_refuse, text_reply
 from bot.core.knowledge import LevelNotFound
 from bot.core.render import escape
 from bot.storage.authz import authorize
@@ -29,11 +29,9 @@ def cmd_edit(deps: Deps, user_id: str, args: str) -> Reply:
     if not args.strip():
         deps.store.audit(user_id, "edit.open", "invalid", None, "no level")
         return text_reply("Usage: `/ladder edit LEVEL`, e.g. `/ladder edit senior agent`.")
-    try:
-        level = deps.kb.resolve(args)
-    except LevelNotFound as exc:
-        deps.store.audit(user_id, "edit.open", "invalid", None, "unknown level")
-        return text_reply(not_found(exc))
+    level = resolve_or_refuse(deps, user_id, "edit.open", None, args)
+    if isinstance(level, Reply):
+        return level
     deps.store.audit(user_id, "edit.open", "opened", level.id, f"knowledge {deps.kb.version}")
     meta = json.dumps({"level": level.id, "version": deps.kb.version})
     reply = text_reply(f"Opening the form for *{escape(level.label)}*…")

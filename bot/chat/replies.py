@@ -8,7 +8,7 @@ from typing import Callable
 from bot.advisor.advisor import Advisor
 from bot.chat import blocks as B
 from bot.core.config import Settings
-from bot.core.knowledge import Knowledge, LevelNotFound
+from bot.core.knowledge import Knowledge, Level, LevelNotFound
 from bot.search.conversation import Turn
 from bot.search.retrieval import Index
 from bot.storage.store import Store
@@ -61,3 +61,12 @@ def mention(user_id: str) -> str:
 def not_found(exc: LevelNotFound) -> str:
     """A level name that matched nothing, in Slack's words: where no name was close, where to see them all."""
     return exc.message + (" Try `/ladder levels` to see every level." if exc.show_levels else "")
+
+
+def resolve_or_refuse(deps: Deps, user_id: str, action: str, subject: str | None, name: str) -> Level | Reply:
+    """The level ``name`` names, or the reply saying it names none (audited as an invalid ``action``)."""
+    try:
+        return deps.kb.resolve(name)
+    except LevelNotFound as exc:
+        deps.store.audit(user_id, action, "invalid", subject, "unknown level")
+        return text_reply(not_found(exc))

@@ -6,8 +6,7 @@ import re
 
 from bot.chat import blocks as B
 from bot.chat import gap_handlers
-from bot.chat.replies import Deps, Reply, mention, not_found, text_reply
-from bot.core.knowledge import LevelNotFound
+from bot.chat.replies import Deps, Reply, mention, resolve_or_refuse, text_reply
 from bot.core.render import escape, headcount
 from bot.storage.authz import Role, authorize, authorize_target, leads_a_team, refuse, role_of
 
@@ -192,11 +191,9 @@ def cmd_assign(deps: Deps, user_id: str, args: str) -> Reply:
     if member is None or not target_name.strip():
         deps.store.audit(user_id, "assign", "invalid", member, "usage")
         return text_reply("Usage: `/ladder assign @person TARGET`, e.g. `/ladder assign @sam senior agent`.")
-    try:
-        target = deps.kb.resolve(target_name)
-    except LevelNotFound as exc:
-        deps.store.audit(user_id, "assign", "invalid", member, "unknown level")
-        return text_reply(not_found(exc))
+    target = resolve_or_refuse(deps, user_id, "assign", member, target_name)
+    if isinstance(target, Reply):
+        return target
     refusal = authorize_target(deps.store, deps.settings, user_id, "assign", member)
     if refusal:
         return text_reply(refusal)

@@ -551,7 +551,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
 
     same = _same_title_elsewhere(kb, query, conversation)
     if same is not None:
-        return Subject(Relation.FOLLOWUP, same, from_context=True)
+        return Subject(Relation.FOLLOWUP, same, from_context=True, named_here=True)
 
     if query.partial:
         # "and for expert?": a bare title word, on the track the conversation was on
