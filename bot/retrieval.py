@@ -115,10 +115,37 @@ class Index:
     def search(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of the query to every chunk, in chunk order."""
         n = len(self.chunks)
+        flat = self._flat_vectors()
+        if flat is not None:
+            # every score, in chunk order: faiss's own inner-product kernel (the one its search uses, so the same
+            # bits) without the search's heap over all n and the scatter back into chunk order
+            import faiss
+
+            q = np.ascontiguousarray(query_vector.reshape(-1), dtype=np.float32)
+            if q.shape[0] == flat.shape[1]:
+                out = np.empty(n, dtype=np.float32)
+                faiss.fvec_inner_products_ny(faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(flat), flat.shape[1], n)
+                return out
         scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), n)
         out = np.zeros(n, dtype=np.float32)
         out[ids[0]] = scores[0]
         return out
+
+
+    def _flat_vectors(self) -> np.ndarray | None:
+        """The chunk vectors of a flat inner-product index, as an array over faiss's own memory (None otherwise)."""
+        if "_flat" not in self.__dict__:
+            flat = None
+            try:
+                import faiss
+
+                v = self.vectors
+                if type(v) is faiss.IndexFlatIP and v.ntotal == len(self.chunks) and v.ntotal > 0:
+                    flat = faiss.rev_swig_ptr(v.get_xb(), v.ntotal * v.d).reshape(v.ntotal, v.d)
+            except (ImportError, AttributeError):
+                flat = None
+            self.__dict__["_flat"] = flat
+        return self.__dict__["_flat"]
 
 
 def skill_texts(kb: Knowledge) -> list[tuple[str, str]]:
