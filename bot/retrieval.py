@@ -376,20 +376,25 @@ class Lexical:
         # let "call centre" in any question pull toward "Call Center Manager". Titles and aliases are
         # in the title chunk, and named levels are found by query understanding anyway.
         self.bm25 = BM25Okapi([lexical_tokens(c.text) or ["_"] for c in chunks])
-
-        self._terms: dict[str, np.ndarray] = {}
-
-    def _term(self, token: str) -> np.ndarray:
-        """One term's BM25 contribution to every chunk, memoised: a query is then a sum of rows."""
-        row = self._terms.get(token)
-        if row is None:
-            row = np.asarray(self.bm25.get_scores([token]), dtype=np.float32)
-            if len(self._terms) < 50_000:
-                self._terms[token] = row
-        return row
+        # Every corpus word's BM25 contribution to every chunk, computed once with rank-bm25's own formula
+        # (elementwise, so the same bits as its get_scores): a question is then a sum of rows, and a word seen
+        # for the first time costs no pure-Python loop over the chunks. A word in no chunk contributes nothing.
+        bm = self.bm25
+        words = list(bm.idf)
+        self._row = {w: i for i, w in enumerate(words)}
+        freq = np.zeros((len(words), bm.corpus_size), dtype=np.int64)
+        for d, found in enumerate(bm.doc_freqs):
+            for w, f in found.items():
+                freq[self._row[w], d] = f
+        doc_len = np.array(bm.doc_len)
+        idf = np.array([bm.idf[w] or 0 for w in words], dtype=np.float64)
+        self._table = (idf[:, None] * (freq * (bm.k1 + 1) / (freq + bm.k1 * (1 - bm.b + bm.b * doc_len / bm.avgdl)))
+                       ).astype(np.float32)
 
     def scores(self, text: str) -> np.ndarray:
         out = np.zeros(len(self.bm25.doc_len), dtype=np.float32)
         for token in lexical_tokens(text):
-            out += self._term(token)
+            row = self._row.get(token)
+            if row is not None:     # a word in no chunk adds zeros
+                out += self._table[row]
         return out

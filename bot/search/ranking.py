@@ -112,6 +112,8 @@ class Ranker:
         self.note_chunks = [(n, np.array([i for i, c in enumerate(self.chunks)
                                            if not c.level_id and c.doc_id.split("#")[0] == n])) for n in notes]
         self._level_terms, self._term_idf = _level_terms(self.chunks, self._level_ids)
+        # per word: which levels use it (a row of booleans), so term evidence is one masked sum
+        self._term_levels = {t: np.array([t in terms for terms in self._level_terms]) for t in self._term_idf}
         self._bands = number_bands(kb)
         self._band_starts = {(b.unit, b.low) for bands in self._bands.values() for b in bands}
         # The same question asked again (a suggested question, a retry, a popular one) skips the model.
@@ -189,8 +191,9 @@ class Ranker:
         total = float(weights.sum())
         if total <= 0:
             return out
-        for row, terms in enumerate(self._level_terms):
-            out[row] = sum(w for t, w in zip(tokens, weights) if t in terms) / total
+        # summed down the question's words in their order, in float32, as a running sum per level would be
+        used = np.array([self._term_levels[t] for t in tokens])
+        out[:] = np.add.reduce(np.where(used, weights[:, None], np.float32(0)), axis=0) / np.float32(total)
         return out
 
     def number_evidence(self, level: Level, query: Query) -> float:
