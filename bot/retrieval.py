@@ -338,15 +338,34 @@ def lexical_tokens(text: str) -> list[str]:
     An acronym written in capitals ("IT", "QA", "HR") is a name, never a stop word; single letters
     left by apostrophes ("can't" -> "t") are dropped.
     """
-    words = re.findall(r"[A-Za-z0-9]+", text.replace("&", " and "))
+    words = _WORD.findall(text.replace("&", " and "))
     shouted = not any(ch.islower() for ch in text)   # "WHAT DO I NEED": capitals mark no acronym
+    seen = _TOKENS[shouted]
+    out = []
+    for w in words:
+        token = seen.get(w, _UNSEEN)
+        if token is _UNSEEN:
+            token = _token(w, shouted)
+            if len(seen) < 50_000:
+                seen[w] = token
+        if token is not None:
+            out.append(token)
+    return out
 
-    def keep(w: str) -> bool:
-        if len(w) == 1 and not w.isdigit():
-            return False
-        return w.lower() not in _STOP or (not shouted and w.isupper() and len(w) <= 4)
 
-    return _stem([w.lower() for w in words if keep(w)])
+def _token(w: str, shouted: bool) -> str | None:
+    """One word's stem, or None when it is dropped."""
+    if len(w) == 1 and not w.isdigit():
+        return None
+    if w.lower() not in _STOP or (not shouted and w.isupper() and len(w) <= 4):
+        return _stem_word(w.lower())
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_UNSEEN = object()
+# a word's token as written (case decides acronyms), in a shouted text and in any other: no per-word work twice
+_TOKENS: dict[bool, dict[str, str | None]] = {False: {}, True: {}}
 
 
 def _stem(words: list[str]) -> list[str]:

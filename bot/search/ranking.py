@@ -158,6 +158,7 @@ class Ranker:
             named_tracks = [lv.track for lv in query.levels]
             tid = wanted_track or (named_tracks[0] if named_tracks else self.kb.default_track.id)
             first = self.kb.tracks[tid].levels[0].id
+        default_track = self.kb.default_track.id if not wanted_track and self._level_ids else None
         for level_id, base in zip(self._level_ids, bases.tolist()):
             value = base
             if level_id == first:
@@ -172,7 +173,7 @@ class Ranker:
             value += self.number_evidence(level, query)
             if wanted_track and level.track != wanted_track:
                 value -= OTHER_TRACK
-            elif not wanted_track and level.track == self.kb.default_track.id:
+            elif not wanted_track and level.track == default_track:
                 value += DEFAULT_TRACK_TIE
             level_scores[level_id] = value
             adjustments[level_id] = value - base
