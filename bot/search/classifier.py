@@ -131,7 +131,7 @@ class RequestClassifier:
         top_x = float(np.abs(x).max()) if x.size else 0.0
         if coarse is None or not top_x > 0:
             return None
-        index, scale, row_err, groups_end = coarse
+        index, scale, row_err, groups_end, group_rows = coarse
         n = len(self.bank_x)
         unit = np.float32(127 / top_x)
         xq = np.rint(x * unit)
@@ -144,8 +144,9 @@ class RequestClassifier:
         if ids[-1] < 0 or len(ids) <= k or dist[-1] >= dist[k - 1] - 2 * margin:
             return None      # a row past the candidates could still be among the k nearest
         cand = ids[dist >= dist[k - 1] - 2 * margin]
-        grouped = np.unique(cand[cand < groups_end] // 4)
-        rows = (grouped[:, None] * 4 + np.arange(4)).ravel()
+        grouped = np.zeros(groups_end // 4, dtype=bool)
+        grouped[cand[cand < groups_end] >> 2] = True
+        rows = group_rows[grouped].ravel()      # each candidate's whole group of 4, in bank order
         if (cand >= groups_end).any():    # the last block's rows after its last group of 4: as the full product has them
             rows = np.concatenate([rows, np.arange(groups_end, n)])
         sims = self.bank_x[rows] @ x
@@ -162,7 +163,7 @@ class RequestClassifier:
 
     def _coarse(self):
         """(faiss int8 index of the bank, its scale, the largest rounding error of a row, where the last block's
-        4-row groups end), built on first use; None for a small bank or where the grouped product does not
+        4-row groups end, the groups' rows), built on first use; None for a small bank or where the grouped product does not
         reproduce the blocks' bits."""
         if "_bank_coarse" in self.__dict__:
             return self.__dict__["_bank_coarse"]
@@ -188,7 +189,7 @@ class RequestClassifier:
                 last = (n - 1) // BLOCK * BLOCK
                 groups_end = last + (n - last) // 4 * 4
                 if self._grouped_matches(groups_end):
-                    coarse = (index, scale, row_err, groups_end)
+                    coarse = (index, scale, row_err, groups_end, np.arange(groups_end).reshape(-1, 4))
         self.__dict__["_bank_coarse"] = coarse
         return coarse
 
