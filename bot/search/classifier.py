@@ -40,6 +40,10 @@ NEIGHBOURS = 10
 NEIGHBOUR_TEMPERATURE = 0.05
 BLENDS = (0.0, 0.25, 0.4, 0.55, 0.7)
 BLOCK = 256
+# The neighbours' vote reads an int8 copy of the bank first, then the candidates exactly (RequestClassifier._quick_vote).
+COARSE_MIN_BANK = 4 * BLOCK
+COARSE_CANDIDATES = 64
+COARSE_SLACK = 1e-4          # the exact product's float rounding: 384 terms, |b.x| <= 1
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,98 @@ class RequestClassifier:
         p = np.exp(z)
         p = p / p.sum()
         if self.blend > 0 and self.bank_x is not None and self.bank_y is not None:
-            sims = np.concatenate([block @ x for block in self._blocks()])
-            p = (1 - self.blend) * p + self.blend * neighbour_vote(sims, self.bank_y, len(self.classes))
+            vote = self._quick_vote(x)
+            if vote is None:
+                sims = np.concatenate([block @ x for block in self._blocks()])
+                vote = neighbour_vote(sims, self.bank_y, len(self.classes))
+            p = (1 - self.blend) * p + self.blend * vote
         return p
+
+    def _quick_vote(self, x: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray | None:
+        """:func:`neighbour_vote` over the whole bank, bit for bit, reading a quarter of it. After a model run the
+        bank is out of cache and reading its 4 MB is what costs; an int8 copy (1 MB) and the question rounded to
+        int8 bound every similarity within ``margin``, and only the rows that can be among the ``k`` nearest are
+        computed exactly, in the same 4-row groups of the same blocks as the full product (so the same float sums).
+        None when that cannot be certified (too many close rows, a tie at the k-th): the caller does it all."""
+        coarse = self._coarse()
+        top_x = float(np.abs(x).max()) if x.size else 0.0
+        if coarse is None or not top_x > 0:
+            return None
+        index, scale, row_err, groups_end, group_rows = coarse
+        n = len(self.bank_x)
+        unit = np.float32(127 / top_x)
+        xq = np.rint(x * unit)
+        dist, ids = index.search(xq.reshape(1, -1), COARSE_CANDIDATES)
+        dist, ids = dist[0].astype(np.float64) * (scale / float(unit)), ids[0]   # int8 products: exact integers
+        # |b.x - b^.x^| <= |b| |x - x^| + |b - b^| |x^| with |b| = 1; the slack covers the float sums of the exact product
+        approx = (xq / unit).astype(np.float64)
+        off = x - approx
+        margin = float(np.sqrt(off @ off)) + row_err * float(np.sqrt(approx @ approx)) + COARSE_SLACK
+        if ids[-1] < 0 or len(ids) <= k or dist[-1] >= dist[k - 1] - 2 * margin:
+            return None      # a row past the candidates could still be among the k nearest
+        cand = ids[dist >= dist[k - 1] - 2 * margin]
+        grouped = np.zeros(groups_end // 4, dtype=bool)
+        grouped[cand[cand < groups_end] >> 2] = True
+        rows = group_rows[grouped].ravel()      # each candidate's whole group of 4, in bank order
+        if (cand >= groups_end).any():    # the last block's rows after its last group of 4: as the full product has them
+            rows = np.concatenate([rows, np.arange(groups_end, n)])
+        sims = self.bank_x[rows] @ x
+        order = np.argsort(-sims, kind="stable")
+        if len(order) > k and sims[order[k - 1]] == sims[order[k]]:
+            return None      # a tie at the k-th: which one is kept is the full selection's choice
+        top = rows[order[:k]]
+        s = sims[order[:k]]
+        w = np.exp((s - s.max()) / NEIGHBOUR_TEMPERATURE)
+        if float(w.min()) < 2.0 ** -26:
+            return None      # bincount's float64 sums of these weights might then depend on their order
+        vote = np.bincount(self.bank_y[top], weights=w, minlength=len(self.classes)).astype(np.float32)
+        return vote / vote.sum()
+
+    def _coarse(self):
+        """(faiss int8 index of the bank, its scale, the largest rounding error of a row, where the last block's
+        4-row groups end, the groups' rows), built on first use; None for a small bank or where the grouped product does not
+        reproduce the blocks' bits."""
+        if "_bank_coarse" in self.__dict__:
+            return self.__dict__["_bank_coarse"]
+        coarse = None
+        n = len(self.bank_x)
+        if n >= COARSE_MIN_BANK and BLOCK % 4 == 0 and self.bank_x.dtype == np.float32 and self.bank_x.flags.c_contiguous \
+                and np.allclose(np.linalg.norm(self.bank_x, axis=1), 1, atol=1e-3):
+            try:
+                import faiss
+            except ImportError:  # pragma: no cover - faiss is a serving dependency
+                faiss = None
+            if faiss is not None:
+                scale = float(np.abs(self.bank_x).max()) / 127
+                codes = np.round(self.bank_x / scale)
+                row_err = float(np.linalg.norm(self.bank_x - codes * scale, axis=1).max())
+                # one inverted list, scanned without OpenMP (a flat int8 index starts a thread team per question)
+                d = self.bank_x.shape[1]
+                index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, 1, faiss.ScalarQuantizer.QT_8bit_direct_signed,
+                                                      faiss.METRIC_INNER_PRODUCT, False)
+                index.train(codes.astype(np.float32))
+                index.add(codes.astype(np.float32))
+                index.nprobe = 1
+                last = (n - 1) // BLOCK * BLOCK
+                groups_end = last + (n - last) // 4 * 4
+                if self._grouped_matches(groups_end):
+                    coarse = (index, scale, row_err, groups_end, np.arange(groups_end).reshape(-1, 4))
+        self.__dict__["_bank_coarse"] = coarse
+        return coarse
+
+    def _grouped_matches(self, groups_end: int) -> bool:
+        """Does the product over gathered 4-row groups give the blocks' bits on this BLAS? (It does on OpenBLAS's
+        x86 kernels; checked once, with a few bank rows as questions.)"""
+        n = len(self.bank_x)
+        rows = (np.arange(0, groups_end // 4, 3)[:, None] * 4 + np.arange(4)).ravel()
+        rows = np.concatenate([rows, np.arange(groups_end, n)])
+        for probe in (0, n // 2, n - 1):
+            x = self.bank_x[probe]
+            full = np.concatenate([block @ x for block in self._blocks()])
+            for part in (rows[i: i + 64] for i in range(0, len(rows), 64)):   # whole groups, the rest last
+                if not np.array_equal(self.bank_x[part] @ x, full[part]):
+                    return False
+        return True
 
     def _blocks(self) -> list[np.ndarray]:
         """The bank in blocks of :data:`BLOCK` rows: one matrix-vector product over all of it is big enough for

@@ -149,6 +149,15 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
+        if len(texts) == 1:   # a question: no sorting or batching; unpadded, every weight is 1: the same sums
+            enc = self.tokenizer.encode_batch(texts)[0]
+            if all(enc.attention_mask):
+                ids = np.array([enc.ids], dtype=np.int64)
+                hidden = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                                 "token_type_ids": np.zeros_like(ids)})[0]
+                pooled = hidden.sum(axis=1) / np.float32(ids.shape[1])
+                pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+                return pooled
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
         for start in range(0, len(texts), self.batch_size):
@@ -206,11 +215,11 @@ class OnnxEmbedder:
                                          "token_type_ids": np.zeros_like(ids)})[0][0]
         full = hidden.mean(axis=0)
         full /= max(float(np.linalg.norm(full)), 1e-12)
-        keep = np.array([bool(special) or not any(a <= s and e <= b for a, b in drop)
-                         for (s, e), special in zip(enc.offsets, enc.special_tokens_mask)])
-        if keep.sum() <= int(np.sum(enc.special_tokens_mask)):
+        special = enc.special_tokens_mask
+        keep = [bool(sp) or not any(a <= s and e <= b for a, b in drop) for (s, e), sp in zip(enc.offsets, special)]
+        if sum(keep) <= sum(special):
             return full.astype(np.float32), None
-        part = hidden[keep].mean(axis=0)
+        part = hidden[np.array(keep)].mean(axis=0)
         part /= max(float(np.linalg.norm(part)), 1e-12)
         return full.astype(np.float32), part.astype(np.float32)
 

@@ -112,6 +112,8 @@ class Ranker:
         self.note_chunks = [(n, np.array([i for i, c in enumerate(self.chunks)
                                            if not c.level_id and c.doc_id.split("#")[0] == n])) for n in notes]
         self._level_terms, self._term_idf = _level_terms(self.chunks, self._level_ids)
+        # per word: which levels use it (a row of booleans), so term evidence is one masked sum
+        self._term_levels = {t: np.array([t in terms for terms in self._level_terms]) for t in self._term_idf}
         self._bands = number_bands(kb)
         self._band_starts = {(b.unit, b.low) for bands in self._bands.values() for b in bands}
         # The same question asked again (a suggested question, a retry, a popular one) skips the model.
@@ -156,6 +158,7 @@ class Ranker:
             named_tracks = [lv.track for lv in query.levels]
             tid = wanted_track or (named_tracks[0] if named_tracks else self.kb.default_track.id)
             first = self.kb.tracks[tid].levels[0].id
+        default_track = self.kb.default_track.id if not wanted_track and self._level_ids else None
         for level_id, base in zip(self._level_ids, bases.tolist()):
             value = base
             if level_id == first:
@@ -170,7 +173,7 @@ class Ranker:
             value += self.number_evidence(level, query)
             if wanted_track and level.track != wanted_track:
                 value -= OTHER_TRACK
-            elif not wanted_track and level.track == self.kb.default_track.id:
+            elif not wanted_track and level.track == default_track:
                 value += DEFAULT_TRACK_TIE
             level_scores[level_id] = value
             adjustments[level_id] = value - base
@@ -189,8 +192,9 @@ class Ranker:
         total = float(weights.sum())
         if total <= 0:
             return out
-        for row, terms in enumerate(self._level_terms):
-            out[row] = sum(w for t, w in zip(tokens, weights) if t in terms) / total
+        # summed down the question's words in their order, in float32, as a running sum per level would be
+        used = np.array([self._term_levels[t] for t in tokens])
+        out[:] = np.add.reduce(np.where(used, weights[:, None], np.float32(0)), axis=0) / np.float32(total)
         return out
 
     def number_evidence(self, level: Level, query: Query) -> float:

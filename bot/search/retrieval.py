@@ -115,10 +115,37 @@ class Index:
     def search(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of the query to every chunk, in chunk order."""
         n = len(self.chunks)
+        flat = self._flat_vectors()
+        if flat is not None:
+            # every score, in chunk order: faiss's own inner-product kernel (the one its search uses, so the same
+            # bits) without the search's heap over all n and the scatter back into chunk order
+            import faiss
+
+            q = np.ascontiguousarray(query_vector.reshape(-1), dtype=np.float32)
+            if q.shape[0] == flat.shape[1]:
+                out = np.empty(n, dtype=np.float32)
+                faiss.fvec_inner_products_ny(faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(flat), flat.shape[1], n)
+                return out
         scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), n)
         out = np.zeros(n, dtype=np.float32)
         out[ids[0]] = scores[0]
         return out
+
+
+    def _flat_vectors(self) -> np.ndarray | None:
+        """The chunk vectors of a flat inner-product index, as an array over faiss's own memory (None otherwise)."""
+        if "_flat" not in self.__dict__:
+            flat = None
+            try:
+                import faiss
+
+                v = self.vectors
+                if type(v) is faiss.IndexFlatIP and v.ntotal == len(self.chunks) and v.ntotal > 0:
+                    flat = faiss.rev_swig_ptr(v.get_xb(), v.ntotal * v.d).reshape(v.ntotal, v.d)
+            except (ImportError, AttributeError):
+                flat = None
+            self.__dict__["_flat"] = flat
+        return self.__dict__["_flat"]
 
 
 def skill_texts(kb: Knowledge) -> list[tuple[str, str]]:
@@ -311,15 +338,34 @@ def lexical_tokens(text: str) -> list[str]:
     An acronym written in capitals ("IT", "QA", "HR") is a name, never a stop word; single letters
     left by apostrophes ("can't" -> "t") are dropped.
     """
-    words = re.findall(r"[A-Za-z0-9]+", text.replace("&", " and "))
+    words = _WORD.findall(text.replace("&", " and "))
     shouted = not any(ch.islower() for ch in text)   # "WHAT DO I NEED": capitals mark no acronym
+    seen = _TOKENS[shouted]
+    out = []
+    for w in words:
+        token = seen.get(w, _UNSEEN)
+        if token is _UNSEEN:
+            token = _token(w, shouted)
+            if len(seen) < 50_000:
+                seen[w] = token
+        if token is not None:
+            out.append(token)
+    return out
 
-    def keep(w: str) -> bool:
-        if len(w) == 1 and not w.isdigit():
-            return False
-        return w.lower() not in _STOP or (not shouted and w.isupper() and len(w) <= 4)
 
-    return stem([w.lower() for w in words if keep(w)])
+def _token(w: str, shouted: bool) -> str | None:
+    """One word's stem, or None when it is dropped."""
+    if len(w) == 1 and not w.isdigit():
+        return None
+    if w.lower() not in _STOP or (not shouted and w.isupper() and len(w) <= 4):
+        return _stem_word(w.lower())
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_UNSEEN = object()
+# a word's token as written (case decides acronyms), in a shouted text and in any other: no per-word work twice
+_TOKENS: dict[bool, dict[str, str | None]] = {False: {}, True: {}}
 
 
 def stem(words: list[str]) -> list[str]:
@@ -350,20 +396,25 @@ class Lexical:
         # let "call centre" in any question pull toward "Call Center Manager". Titles and aliases are
         # in the title chunk, and named levels are found by query understanding anyway.
         self.bm25 = BM25Okapi([lexical_tokens(c.text) or ["_"] for c in chunks])
-
-        self._terms: dict[str, np.ndarray] = {}
-
-    def _term(self, token: str) -> np.ndarray:
-        """One term's BM25 contribution to every chunk, memoised: a query is then a sum of rows."""
-        row = self._terms.get(token)
-        if row is None:
-            row = np.asarray(self.bm25.get_scores([token]), dtype=np.float32)
-            if len(self._terms) < 50_000:
-                self._terms[token] = row
-        return row
+        # Every corpus word's BM25 contribution to every chunk, computed once with rank-bm25's own formula
+        # (elementwise, so the same bits as its get_scores): a question is then a sum of rows, and a word seen
+        # for the first time costs no pure-Python loop over the chunks. A word in no chunk contributes nothing.
+        bm = self.bm25
+        words = list(bm.idf)
+        self._row = {w: i for i, w in enumerate(words)}
+        freq = np.zeros((len(words), bm.corpus_size), dtype=np.int64)
+        for d, found in enumerate(bm.doc_freqs):
+            for w, f in found.items():
+                freq[self._row[w], d] = f
+        doc_len = np.array(bm.doc_len)
+        idf = np.array([bm.idf[w] or 0 for w in words], dtype=np.float64)
+        self._table = (idf[:, None] * (freq * (bm.k1 + 1) / (freq + bm.k1 * (1 - bm.b + bm.b * doc_len / bm.avgdl)))
+                       ).astype(np.float32)
 
     def scores(self, text: str) -> np.ndarray:
         out = np.zeros(len(self.bm25.doc_len), dtype=np.float32)
         for token in lexical_tokens(text):
-            out += self._term(token)
+            row = self._row.get(token)
+            if row is not None:     # a word in no chunk adds zeros
+                out += self._table[row]
         return out
