@@ -565,3 +565,11 @@ def test_a_bare_step_from_my_level_is_answered_not_refused(advisor):
 def test_background_questions_that_name_a_level_or_a_role_outside_the_ladder(advisor, question, note):
     a = advisor.ask(question)
     assert a.status == "answered" and a.level_id is None and f"reference/{note}" in [h.doc_id.split("#")[0] for h in a.hits][:1]
+
+
+def test_ok_and_a_step_from_the_conversation_is_not_a_thank_you(advisor):
+    from bot.search.conversation import Conversation
+
+    convo = Conversation().then(advisor.ask("what's the frontend middle level about?"))
+    a = advisor.ask("ok and the one before it", context=convo)
+    assert a.status == "answered" and a.level_id == "frontend-junior"

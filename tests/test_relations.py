@@ -460,3 +460,45 @@ def test_the_level_between_two_named_ones():
     assert s.relation == Relation.BETWEEN and s.level.id == "call-center-manager"
     assert s.phrase(KB) == "Between L7 Team Lead and L9 Head of Customer Operations is *L8 Call Center Manager*."
     assert subject("what's the difference between team lead and call center manager?").relation != Relation.BETWEEN
+
+
+AFTER_FE_SENIOR = Conversation((Turn("frontend senior requirements pls", "frontend-senior", "frontend", "requirements"),))
+AFTER_HCO = Conversation((Turn("What's required for Head of Customer Operations?", "head-of-customer-operations",
+                               "call-center", "requirements"),))
+
+
+@pytest.mark.parametrize("question, context, level", [
+    ("What about the level above?", AFTER_HCO, "chief-customer-officer"),
+    ("and the one underneath?", AFTER_HCO, "call-center-manager"),
+    ("and the top one?", AFTER_FE_SENIOR, "frontend-head"),
+    ("same for lead", AFTER_FE_SENIOR, "frontend-lead"),
+    ("ok and the one before it", AFTER_FE_SENIOR, "frontend-middle"),
+])
+def test_follow_ups_from_set_g(question, context, level):
+    assert subject(question, context).level.id == level
+
+
+@pytest.mark.parametrize("question, level", [
+    ("Who normally gets promoted TO Head of Customer Operations — what level are they before that?",
+     "call-center-manager"),
+    ("count down three levels from the CCO. where do I end up?", "team-lead"),
+])
+def test_relations_from_set_g(question, level):
+    assert subject(question).level.id == level
+
+
+def test_the_climb_from_one_level_to_another_is_a_route():
+    assert subject("what does the climb from frontend senior to principal look like").relation != Relation.NEXT
+
+
+@pytest.mark.parametrize("question, level", [
+    ("what makes a good sup here?", "team-lead"), ("Head of CustOps key responsibilities?", "head-of-customer-operations"),
+    ("what is the HoF accountable for", "frontend-head"), ("TQL duties", "training-quality-lead"),
+])
+def test_more_names_people_use(question, level):
+    assert [lv.id for lv in understand(KB, question).levels] == [level]
+
+
+def test_a_possessive_role_the_background_defines():
+    assert understand(KB, "who keeps the call center infrastructure running? what's the IT specialist's job").defines \
+        == "reference/other-roles"

@@ -74,7 +74,10 @@ class Context:
 
 def social(c: Context) -> Answer | None:
     s = c.u.subject
-    if s.resolved and not s.from_context and s.relation != Relation.NAMED and not _TO_THE_BOT.search(c.query.norm):
+    stepped = s.from_context and s.relation in {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION}
+    if s.resolved and (not s.from_context or stepped) and s.relation != Relation.NAMED \
+            and not _TO_THE_BOT.search(c.query.norm):
+        # ("ok and the one before it": a step from the conversation's level, not a thank-you)
         # "fe newbie here, what am i even supposed to know": the ladder says which level it is about (but "I'm new
         # here, what can you do?" asks about Ladder)
         return None

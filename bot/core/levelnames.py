@@ -60,6 +60,7 @@ class LevelNotFound(LookupError):
         super().__init__(message)
 
 _SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend",
+             "custops": "customer operations", "cust": "customer",
              # short forms people use for title words
              "ops": "operations", "mgr": "manager", "mngr": "manager", "dev": "developer", "devs": "developers",
              "sr": "senior", "snr": "senior", "jr": "junior", "jnr": "junior", "mid": "middle", "mgmt": "management",
@@ -68,7 +69,8 @@ _SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "le
 _TEXT_SPEAK_WORDS = {"4": "for", "2": "to", "u": "you", "r": "are", "ur": "your"}
 _TEXT_SPEAK = re.compile(r"(?<![\w.])(?<!level )(?<!lvl )(?<!step )(?<!grade )(?:(4|2)(?= (?:me|u|you|us|my|him|her|them)\b)|(u|r|ur)\b)")
 # "my sup", "being a sup": floor slang for a supervisor, only after a word that makes it a noun ("sup ladder" is hello)
-_SUP = re.compile(r"\b(a|my|the|our|your|their|his|her|new|being|as|to|no|each|every)\s+sup(s)?\b")
+_SUP = re.compile(r"\b(a|my|the|our|your|their|his|her|new|being|as|to|no|each|every|good|great|best|bad|strict|"
+                  r"nice|former|old)\s+sup(s)?\b")
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"
@@ -95,6 +97,17 @@ def build_name_table(kb: Ladder) -> dict[str, list[Level]]:
             key = normalize(name)
             if key and level not in table.setdefault(key, []):
                 table[key].append(level)
+    # "HoF", "TQL": a title's initials (three letters or more, with or without "of"/"and"), where they name one level
+    initials: dict[str, list[Level]] = {}
+    for level in kb.levels():
+        words = normalize(level.title).split()
+        for keep in (words, [w for w in words if w not in {"of", "and"}]):
+            key = "".join(w[0] for w in keep)
+            if len(key) >= 3 and level not in initials.setdefault(key, []):
+                initials[key].append(level)
+    for key, levels in initials.items():
+        if len(levels) == 1 and key not in table:
+            table[key] = levels
     # "senior CSR", "expert rep": a rank word of a title before another name of the track's first level
     # ("Senior Agent" is "Senior" + "Agent", and a CSR is an Agent)
     for track in kb.tracks.values():

@@ -445,7 +445,7 @@ def defined_term(kb: Knowledge, norm: str) -> str | None:
     occupancy" (a term of the glossary's own headings; a level's name is never one)."""
     for term, doc_id in _glossary_terms(kb).items():
         t = re.escape(term)
-        if re.search(rf"\b{_ASKS_WHAT} {t}s?( role| job| position)?( mean| stand for| in| exactly| about)?$", norm) \
+        if re.search(rf"\b{_ASKS_WHAT} {t}s?( s)?( role| job| position)?( mean| stand for| in| exactly| about)?$", norm) \
                 or re.search(rf"\b{t}s? (mean|means|stand for|stands for)\b|\b(define|definition of|meaning of) (an? |the )?{t}\b", norm):
             return doc_id
     return None

@@ -118,7 +118,7 @@ _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|be
 _TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
                   r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the " + _LADDER + r"\b"
                   r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
-                  r"|\bend of the " + _LADDER + r"\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
+                  r"|\bend of the " + _LADDER + r"\b|\b(top|highest|last|final) one\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
                   r"|\b(big|top|main|ultimate|head|biggest) (boss|honcho|cheese|dog)\b")
 _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|doesn t|doesnt|isn t|rather not)"
                          r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
@@ -153,7 +153,9 @@ _NEXT_NOUN = re.compile(r"\b(next|following|subsequent|succeeding)( \w+)? (level
                         r"quarter|shift|time|day|door|to)s?\b)")
 _PREV_NOUN = re.compile(r"\b(previous|preceding|prior|earlier)( \w+)? (level|step|one|rung|role|job|position|grade|title)\b")
 _BACK = re.compile(r"\b(before (that|this|it)|below (that|this|it)|under (that|this|it)|step down|one down|"
-                   r"(level|step|role|rung|one) (below|under|before|down)( (that|this|it))?$)\b")
+                   r"(level|step|role|rung|one) (below|under|underneath|beneath|before|down|lower)( (that|this|it))?$)\b")
+# ... and up: "what about the level above?", "the one over it"
+_FORTH = re.compile(r"\b(level|step|role|rung|one) (above|after|over|up|higher)( (that|this|it))?$")
 # A follow-up leans on the conversation: it starts like one, or points back at what was said.
 _FOLLOWUP_START = re.compile(r"^(and|also|what about|how about|and what about|same|ok and|okay and|so|then|but)\b")
 _ANAPHOR = re.compile(r"\b(there|that level|this level|that role|this role|that one|this one|that job|this job|"
@@ -171,9 +173,17 @@ def _words(norm: str) -> list[str]:
     return norm.split()
 
 
+_COUNT_FROM = re.compile(r"\b(down|up|back|below|above|under|over)( by)? (\w+) (level|step|rung|grade|notch)s? "
+                         r"(down |up )?from( the)?$")
+
+
 def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
     """A direction word before a name (or "mine") at word ``start``, over filler ("two steps right above the",
-    "two steps down from"): (+1 up / -1 down, steps) or None."""
+    "two steps down from", "count down three levels from the"): (+1 up / -1 down, steps) or None."""
+    counted = _COUNT_FROM.search(" ".join(words[max(0, start - 7): start]))
+    if counted and _count(counted.group(3)):
+        up = counted.group(1) in {"up", "above", "over"} or counted.group(5) == "up "
+        return (1 if up else -1), _count(counted.group(3))
     i = start - 1
     steps = 0
     while i >= 0 and start - i <= 7:
@@ -486,12 +496,13 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             # "if a Junior gets promoted, ...", "promoted to what from Senior Agent": the named level is where it starts
             return _relative(kb, named, 1, 1)
         if _promoted_to(words, query.mentions) or (_FROM_WHICH.search(rest) and _PROMOTION.search(rest)):
-            if _FROM_WHICH.search(rest):
+            if _FROM_WHICH.search(rest) or _BEFORE_THAT.search(rest):
                 # "from which level do people get promoted to Team Lead?": where the promotion starts
                 return _relative(kb, named, -1, 1)
             return Subject(Relation.PROMOTED_TO, named)
-        if _NEXT_AFTER.search(rest) and not query.identify:
-            return _relative(kb, named, 1, 1)
+        if _NEXT_AFTER.search(rest) and not query.identify and not (
+                words[first - 1: first] == ["from"] and _TO_AFTER.match(" ".join(words[last:]))):
+            return _relative(kb, named, 1, 1)   # (but "the climb from Senior to Principal" is a route)
         if kind in (None, "next"):
             # the classifier reads a question about the ladder's order ("X is followed by which level?"):
             # a direction word anywhere says which way
@@ -553,6 +564,13 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     if same is not None:
         return Subject(Relation.FOLLOWUP, same, from_context=True, named_here=True)
 
+    last = conversation.last_level if conversation is not None else None
+    if last is not None and last.track in kb.tracks and not query.mentions and _FOLLOWUP_START.search(query.norm):
+        # "same for lead" after a frontend question: a title word of the conversation's track
+        on_track = {m.level.id: m.level for m in titled(kb, query, kb.tracks[last.track]) if m.level.track == last.track}
+        if len(on_track) == 1:
+            return Subject(Relation.FOLLOWUP, next(iter(on_track.values())), from_context=True, named_here=True)
+
     if query.partial:
         # "and for expert?": a bare title word, on the track the conversation was on
         last = conversation.last_level if conversation is not None else None
@@ -575,6 +593,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
                 cue = (1 if more.group(5) in _MORE_UP else -1, n)
         if cue is None and _BACK.search(query.norm):
             cue = (-1, 1)
+        if cue is None and _FORTH.search(query.norm):
+            cue = (1, 1)
         if cue is None and _NEXT_AFTER.search(query.norm) and _FOLLOWUP_START.search(query.norm):
             cue = (1, 1)
         if cue is None and _PREV_NOUN.search(query.norm):
@@ -686,6 +706,7 @@ _PLACE_WORDS = {"level", "levels", "role", "roles", "job", "jobs", "title", "pos
 _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|end up)\b|\b(reach|reaches|rise to)\b")
 
 
+_BEFORE_THAT = re.compile(r"\b(before|prior to) (that|this|it|then|the promotion|they get it)\b")
 _PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|moves) (promoted|moved up|bumped up|up)\b")
 _TO_AFTER = re.compile(r"(\w+ )?(to|into)\b")   # "promoted from X to Y": a route, Y named after
 _PROMOTION = re.compile(r"\b(promot\w*|move\w* up|step\w* up|bump\w* up)\b")
