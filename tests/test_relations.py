@@ -502,3 +502,14 @@ def test_more_names_people_use(question, level):
 def test_a_possessive_role_the_background_defines():
     assert understand(KB, "who keeps the call center infrastructure running? what's the IT specialist's job").defines \
         == "reference/other-roles"
+
+
+@pytest.mark.parametrize("question, level", [
+    ("If I get promoted out of Expert Agent, what title do I land in?", "qa-specialist"),
+    ("If I'm a team lead and skip ahead 2 levels, what role would that be?", "head-of-customer-operations"),
+    ("On the web team ladder, what do Frontend Leads get promoted to?", "frontend-expert"),
+    ("frontend expert minus one = ?", "frontend-lead"),
+    ("senior agent plus two", "qa-specialist"),
+])
+def test_relations_from_set_h(question, level):
+    assert subject(question).level.id == level

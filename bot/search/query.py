@@ -323,7 +323,9 @@ def _wordwise(words: list[str], names: list[str]) -> str | None:
 _GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to", "for", "of", "and", "or", "is",
          "be", "in", "on", "at", "with", "from", "into", "i", "im", "me",
          # nor a place word ("the highest level a frontend dev..." is not "lead frontend developer")
-         "level", "levels", "role", "roles", "job", "jobs", "position", "step", "steps", "rung", "grade"}
+         "level", "levels", "role", "roles", "job", "jobs", "position", "step", "steps", "rung", "grade",
+         # nor the ladder itself ("the web team ladder" is no typo of "team leader")
+         "ladder", "ladders", "track", "tracks"}
 GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
                         "center", "customer", "chief", "operations", "specialist", "quality", "training"}
 

@@ -491,7 +491,13 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
         last = max(m.end for m in query.mentions)
-        if _PROMOTED_AFTER.match(" ".join(words[last:])) or (words[first - 1: first] == ["from"]
+        counted = _COUNTED_AFTER.match(" ".join(words[last:]))
+        if counted and _count(counted.group(4)):
+            # "frontend expert minus one", "a team lead ... skip ahead 2 levels"
+            back = counted.group(2) in {"minus", "less"} or counted.group(2).startswith("drop") or "down" in counted.group(2)
+            return _relative(kb, named, -1 if back else 1, _count(counted.group(4)))
+        out_of = words[max(0, first - 2): first] == ["out", "of"]
+        if _PROMOTED_AFTER.match(" ".join(words[last:])) or out_of or (words[first - 1: first] == ["from"]
                                                               and _PROMOTION.search(rest) and not _TO_AFTER.match(" ".join(words[last:]))):
             # "if a Junior gets promoted, ...", "promoted to what from Senior Agent": the named level is where it starts
             return _relative(kb, named, 1, 1)
@@ -706,6 +712,10 @@ _PLACE_WORDS = {"level", "levels", "role", "roles", "job", "jobs", "title", "pos
 _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|end up)\b|\b(reach|reaches|rise to)\b")
 
 
+# a count of steps said after the name: "minus one", "plus 2", "and skip ahead 2 levels", "then jump up three rungs"
+_COUNTED_AFTER = re.compile(r"((?:\w+ ){0,3}?)(minus|plus|\+|less|skip\w* ahead|skip\w* up|jump\w* (?:ahead|up)|"
+                            r"go\w* up|mov\w* up|climb\w*|go\w* down|mov\w* down|drop\w*|step\w* down)( by)? "
+                            r"(\w+)( (level|step|rung|grade|notch)s?)?\b")
 _BEFORE_THAT = re.compile(r"\b(before|prior to) (that|this|it|then|the promotion|they get it)\b")
 _PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|moves) (promoted|moved up|bumped up|up)\b")
 _TO_AFTER = re.compile(r"(\w+ )?(to|into)\b")   # "promoted from X to Y": a route, Y named after
