@@ -513,3 +513,25 @@ def test_a_possessive_role_the_background_defines():
 ])
 def test_relations_from_set_h(question, level):
     assert subject(question).level.id == level
+
+
+AFTER_FE_PRINCIPAL = Conversation((Turn("describe the frontend principal role", "frontend-principal", "frontend",
+                                        "duties"),))
+
+
+@pytest.mark.parametrize("question, context, level", [
+    ("which level is exactly halfway between Agent (L1) and Team Lead (L7)?", None, "expert-agent"),
+    ("what's the level in the middle of frontend senior and frontend expert", None, "frontend-lead"),
+    ("starting at L2, after two promotions I'd be at which level?", None, "expert-agent"),
+    ("counting down from the top of the frontend ladder, which one is number 3?", None, "frontend-expert"),
+    ("highest you can climb as a frontend dev here?", None, "frontend-head"),
+    ("what's the top of my ladder", None, "chief-customer-officer"),
+    ("and the last?", AFTER_FE_PRINCIPAL, "frontend-head"),
+])
+def test_relations_from_set_i(question, context, level):
+    assert subject(question, context).level.id == level
+
+
+def test_a_level_number_answers_which_level_it_is():
+    q = understand(KB, "which level is L6 on the call center map")
+    assert not q.identify and [lv.id for lv in q.levels] == ["training-quality-lead"]

@@ -325,7 +325,7 @@ _GLUE = {"a", "an", "the", "my", "our", "your", "his", "her", "their", "as", "to
          # nor a place word ("the highest level a frontend dev..." is not "lead frontend developer")
          "level", "levels", "role", "roles", "job", "jobs", "position", "step", "steps", "rung", "grade",
          # nor the ladder itself ("the web team ladder" is no typo of "team leader")
-         "ladder", "ladders", "track", "tracks"}
+         "ladder", "ladders", "track", "tracks", "map", "maps"}
 GENERIC_TITLE_WORDS = {"agent", "lead", "head", "developer", "frontend", "manager", "officer", "of", "and", "call",
                         "center", "customer", "chief", "operations", "specialist", "quality", "training"}
 
@@ -474,6 +474,9 @@ def understand(kb: Knowledge, question: str) -> Query:
     if query.levels and all(lv.id in firsts for lv in query.levels) and _BEFORE_ENTRY.search(norm):
         query.before_entry = True
     rest = query.masked
+    numbered = [m for m in mentions if m.strong and _LEVEL_NUMBER.fullmatch(" ".join(_words(norm)[m.start: m.end]))]
+    if query.identify and numbered:
+        query.identify = False   # "which level is L6 on the call center map?": a level number names it
     if query.identify and query.strong_levels and not content_words(kb, rest):
         # "what level is a supervisor?": nothing but the name, so the question asks for that level
         query.identify = False

@@ -112,13 +112,13 @@ _PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|
 _FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
 _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial|noob|"
                     r"newbie|rookie|newcomer|starter)"
-                    r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of the " + _LADDER + r"\b"
+                    r"( \w+)? " + _PLACE + r"\b|\bentry level\b|\bbottom of (the|my|our|this|your) " + _LADDER + r"\b"
                     r"|\b(where|how) (do|does|did|would|will|can) (\w+ ){1,2}(start|begin)\b"
                     r"|\bstart(ing)? (at|out|off)( at)? the bottom\b|\bfirst one (on|in|of) (the |our )?" + _LADDER + r"\b")
 _TOP = re.compile(r"\b(highest|top|most senior|last|final|biggest|ultimate|uppermost|senior most|top most|topmost)"
-                  r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of the " + _LADDER + r"\b"
-                  r"|\bhighest (you|one|i|someone) can (go|get|reach)\b|\bhow (high|far) (can|could) (i|you|one)\b"
-                  r"|\bend of the " + _LADDER + r"\b|\b(top|highest|last|final) one\b|\btop job\b|\b(to|at|reach|reaching) the top\b"
+                  r"( \w+)?( \w+)? " + _PLACE + r"\b|\btop of (the|my|our|this|your) " + _LADDER + r"\b"
+                  r"|\bhighest (you|one|i|someone) can (go|get|reach|climb|rise)\b|\bhow (high|far) (can|could) (i|you|one)\b"
+                  r"|\bend of the " + _LADDER + r"\b|\b(top|highest|last|final) one\b|^(and|ok and|so) (the )?(last|top)$|\btop job\b|\b(to|at|reach|reaching) the top\b"
                   r"|\b(big|top|main|ultimate|head|biggest) (boss|honcho|cheese|dog)\b")
 _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|doesn t|doesnt|isn t|rather not)"
                          r"( \w+){0,3} (manag\w*|direct reports|reports|people management|leading people|lead people|"
@@ -346,9 +346,16 @@ _FROM_LAST = re.compile(r"\b(penultimate|antepenultimate|last but (one|two)|next
 _FROM_FIRST = re.compile(r"\b(\w+) (from|up from) the (very )?(bottom|start|beginning)\b")
 
 
+_NUMBER_FROM_TOP = re.compile(r"\b(count\w* )?(down )?from the (very )?top\b.*\b(number|no|#) ?(\w+)\b")
+
+
 def _from_an_end(norm: str) -> str | None:
     """A place counted from an end of the track: "one step below the top" is "-2", "just above the bottom" "2",
     "penultimate" / "second to last" "-2". The same direction words and counts as relations between levels."""
+    m = _NUMBER_FROM_TOP.search(norm)
+    if m and _count(m.group(5)):
+        n = _count(m.group(5))
+        return "top" if n == 1 else f"-{n}"
     m = _FROM_LAST.search(norm)
     if m:
         word = m.group(1) or ""
@@ -468,8 +475,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     distinct = list(dict.fromkeys(m.level.id for m in (strong or query.mentions)))
     if len(distinct) == 2 and _BETWEEN.search(query.norm):
         low, high = sorted((kb.level(i) for i in distinct), key=lambda lv: lv.number)
-        if low.track == high.track and high.number - low.number == 2:
-            return Subject(Relation.BETWEEN, _step(kb, low, 1, 1), anchor=low, start=high)
+        gap = high.number - low.number
+        if low.track == high.track and (gap == 2 or (gap > 2 and gap % 2 == 0 and _HALFWAY.search(query.norm))):
+            # the one level between them, or the one exactly halfway
+            return Subject(Relation.BETWEEN, _step(kb, low, 1, gap // 2), anchor=low, start=high)
     if len(distinct) >= 2:
         return Subject(Relation.NAMED, kb.level(distinct[0]))
     if len(distinct) == 1:
@@ -491,6 +500,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
         last = max(m.end for m in query.mentions)
+        promotions = _N_PROMOTIONS.search(query.norm)
+        if promotions and _count(promotions.group(2)):
+            return _relative(kb, named, 1, _count(promotions.group(2)))   # "starting at L2, after two promotions"
         counted = _COUNTED_AFTER.match(" ".join(words[last:]))
         if counted and _count(counted.group(4)):
             # "frontend expert minus one", "a team lead ... skip ahead 2 levels"
@@ -616,7 +628,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
 
 # a level asked for by what it sits between, not a comparison ("the difference between X and Y")
 _BETWEEN = re.compile(r"\b(sits?|sitting|comes?|is|s|lies|level|position|role|step|rung|one|job|grade|title)s? "
-                      r"(right |directly |exactly |just )?(in )?between\b")
+                      r"(right |directly |exactly |just )?(in )?between\b|\bhalf ?way between\b|\bin the middle of\b(?! the)")
+_HALFWAY = re.compile(r"\b(half ?way|middle|midpoint|mid point)\b")
 _SAME_NAME = re.compile(r"\b(same|similar|equivalent|matching) (name|title|rank|word|level)\b|\b(equivalent|counterpart)\b")
 
 
@@ -716,6 +729,7 @@ _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|
 _COUNTED_AFTER = re.compile(r"((?:\w+ ){0,3}?)(minus|plus|\+|less|skip\w* ahead|skip\w* up|jump\w* (?:ahead|up)|"
                             r"go\w* up|mov\w* up|climb\w*|go\w* down|mov\w* down|drop\w*|step\w* down)( by)? "
                             r"(\w+)( (level|step|rung|grade|notch)s?)?\b")
+_N_PROMOTIONS = re.compile(r"\b(after|with|following|in) (\w+) (promotions|more promotions|moves up|steps up)\b")
 _BEFORE_THAT = re.compile(r"\b(before|prior to) (that|this|it|then|the promotion|they get it)\b")
 _PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|moves) (promoted|moved up|bumped up|up)\b")
 _TO_AFTER = re.compile(r"(\w+ )?(to|into)\b")   # "promoted from X to Y": a route, Y named after
