@@ -122,3 +122,14 @@ def test_every_button_ladder_draws_has_one_handler_and_an_unknown_one_is_stale(d
     assert set(ACTIONS) == set(B.ACTION_IDS + B.GAP_ACTION_IDS)
     reply = action(deps, "U1", "ladder_button_of_an_older_release", "senior-agent")
     assert "That button is from an older message" in reply.blocks[0]["text"]["text"]
+
+
+def test_the_compare_my_level_prompt_is_recorded_and_gets_feedback_buttons(deps):
+    deps.store.set_profile("U1", current_level="experienced-agent")
+    reply = question(deps, "U1", "D1", "Compare my level with Senior Agent")
+    assert "Experienced Agent" in texts(reply) and "Senior Agent" in texts(reply)
+    labels = [label for label, _, _ in B.option_labels(reply.blocks)]
+    assert "👍" in labels and "👎" in labels
+    with deps.store.db() as db:
+        [row] = list(db["answers"].rows)
+    assert row["question"] == "Compare my level with Senior Agent"

@@ -50,7 +50,7 @@ def question(deps: Deps, user_id: str, channel: str | None, text: str, track: st
         return refusal
     if " ".join((text or "").lower().replace("?", " ").split()) in GAP_WORDS:
         return gap_handlers.start(deps, user_id)
-    routed = prompts.route(deps, user_id, text)   # a suggested prompt that is an instruction
+    routed = prompts.route(deps, user_id, text, channel)   # a suggested prompt that is an instruction
     if routed is not None:
         return routed
     context = context or Conversation()

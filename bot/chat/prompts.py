@@ -17,6 +17,7 @@ from bot.chat import blocks as B
 from bot.chat import gap_handlers
 from bot.chat.replies import Deps, Reply, not_found
 from bot.core.knowledge import LevelNotFound
+from bot.search.conversation import Turn
 from bot.search.query import Intent, understand
 
 MAX_PROMPTS = 4          # Slack shows at most four suggested prompts
@@ -60,8 +61,9 @@ _RESUME = re.compile(r"^\s*resume my gap check(?: for (?P<target>.+?))?[\s.!?]*$
 _COMPARE_MINE = re.compile(r"^\s*compare my level with (?P<target>.+?)[\s.!?]*$", re.I)
 
 
-def route(deps: Deps, user_id: str, text: str) -> Reply | None:
-    """The reply to a suggested prompt that is an instruction rather than a question; None for anything else."""
+def route(deps: Deps, user_id: str, text: str, channel: str | None = None) -> Reply | None:
+    """The reply to a suggested prompt that is an instruction rather than a question; None for anything else.
+    An answer is recorded like any other (stats, and 👍/👎 on it)."""
     if m := _RESUME.match(text or ""):
         try:
             return gap_handlers.start(deps, user_id, m.group("target") or "")
@@ -76,8 +78,10 @@ def route(deps: Deps, user_id: str, text: str) -> Reply | None:
         except LevelNotFound:
             return None
         answer = deps.advisor.compare(mine, target.id)
+        answer_id = deps.store.record_answer(user_id, channel, text, answer.status, answer.level_id, answer.answer,
+                                             answer.knowledge_version)
         return Reply(text=B.clip(answer.answer.strip().split("\n", 1)[0] or "Ladder", 300),
-                     blocks=B.answer_blocks(deps.kb, answer, None), ephemeral=False)
+                     blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False, turn=Turn.from_answer(answer))
     return None
 
 
