@@ -12,7 +12,7 @@ from typing import Callable
 from bot.advisor.answer import Answer
 from bot.chat import announce, edits, gap_handlers, prompts, stats, teams
 from bot.chat import blocks as B
-from bot.chat.replies import Deps, Reply, not_found, text_reply
+from bot.chat.replies import Deps, Reply, answer_reply, not_found, record, text_reply
 from bot.core.knowledge import Level, LevelNotFound
 from bot.core.render import escape, ladder, level_card
 from bot.search.conversation import Conversation, Turn
@@ -57,18 +57,11 @@ def question(deps: Deps, user_id: str, channel: str | None, text: str, track: st
     if context.asker_level is None:
         context = context.with_asker_level(deps.store.profile(user_id).get("current_level"))
     answer: Answer = deps.advisor.ask(text or "", track=track, context=context)
-    answer_id = deps.store.record_answer(user_id, channel, answer.question or "(empty)", answer.status,
-                                         answer.level_id, answer.answer, answer.knowledge_version)
+    answer_id = record(deps, user_id, channel, answer.question or "(empty)", answer)
     if answer.kind == "gap_check" and answer.status == "answered":
         # "am I ready for senior?": the gap check itself, against the level asked about
         return gap_handlers.start(deps, user_id, answer.level_id or "")
-    return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False,
-                 turn=Turn.from_answer(answer))
-
-
-def _fallback(mrkdwn: str) -> str:
-    first = mrkdwn.strip().split("\n", 1)[0]
-    return B.clip(first or "Ladder", 300)
+    return answer_reply(deps.kb, answer, answer_id, ephemeral=False, turn=Turn.from_answer(answer))
 
 
 # -- /ladder ---------------------------------------------------------------------------------------
@@ -149,18 +142,16 @@ def cmd_compare(deps: Deps, user_id: str, args: str) -> Reply:
     pair = _split_two(deps, args)
     if pair is None:
         return text_reply("Name two levels, e.g. `/ladder compare L2 L3` or `/ladder compare \"senior agent\" \"team lead\"`.")
-    return _answer_reply(deps, deps.advisor.compare(*pair))
+    return answer_reply(deps.kb, deps.advisor.compare(*pair))
 
 
 def cmd_path(deps: Deps, user_id: str, args: str) -> Reply:
     pair = _split_two(deps, args)
     if pair is None:
         return text_reply("Name where you are and where you want to go, e.g. `/ladder path agent \"team lead\"`.")
-    return _answer_reply(deps, deps.advisor.path(*pair))
+    return answer_reply(deps.kb, deps.advisor.path(*pair))
 
 
-def _answer_reply(deps: Deps, answer: Answer) -> Reply:
-    return Reply(text=_fallback(answer.answer), blocks=B.answer_blocks(deps.kb, answer, None))
 
 
 def cmd_ask(deps: Deps, user_id: str, args: str, channel: str | None = None) -> Reply:
@@ -271,7 +262,7 @@ def _compare_mine(deps: Deps, user_id: str, level: Level) -> Reply:
     if not mine or not deps.kb.has_level(mine):
         return text_reply("I don't know your current level yet. Set it on my *Home* tab (Ladder → Home), "
                      f"then try again. Meanwhile: `/ladder compare YOUR-LEVEL {level.id}`.")
-    return _answer_reply(deps, deps.advisor.compare(mine, level.id))
+    return answer_reply(deps.kb, deps.advisor.compare(mine, level.id))
 
 
 def _set_current(deps: Deps, user_id: str, level: Level) -> Reply:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.chat import blocks as B
 from bot.chat import gap_handlers
-from bot.chat.replies import Deps, Reply, not_found
+from bot.chat.replies import Deps, Reply, answer_reply, not_found, record
 from bot.core.knowledge import LevelNotFound
 from bot.search.conversation import Turn
 from bot.search.query import Intent, understand
@@ -78,10 +78,8 @@ def route(deps: Deps, user_id: str, text: str, channel: str | None = None) -> Re
         except LevelNotFound:
             return None
         answer = deps.advisor.compare(mine, target.id)
-        answer_id = deps.store.record_answer(user_id, channel, text, answer.status, answer.level_id, answer.answer,
-                                             answer.knowledge_version)
-        return Reply(text=B.clip(answer.answer.strip().split("\n", 1)[0] or "Ladder", 300),
-                     blocks=B.answer_blocks(deps.kb, answer, answer_id), ephemeral=False, turn=Turn.from_answer(answer))
+        return answer_reply(deps.kb, answer, record(deps, user_id, channel, text, answer), ephemeral=False,
+                            turn=Turn.from_answer(answer))
     return None
 
 

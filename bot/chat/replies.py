@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bot.advisor.advisor import Advisor
+from bot.advisor.answer import Answer
 from bot.chat import blocks as B
 from bot.core.config import Settings
 from bot.core.knowledge import Knowledge, Level, LevelNotFound
@@ -52,6 +53,21 @@ class Reply:
 
 def text_reply(text: str, footer: str | None = None) -> Reply:
     return Reply(text=text, blocks=B.text_blocks(text, footer))
+
+
+def answer_reply(kb: Knowledge, answer: Answer, answer_id: int | None = None, *, ephemeral: bool = True,
+                 turn: Turn | None = None) -> Reply:
+    """An answer as a message: its first line as the notification text, Block Kit with its sources and buttons
+    (👍/👎 when it was recorded as ``answer_id``)."""
+    first = answer.answer.strip().split("\n", 1)[0]
+    return Reply(text=B.clip(first or "Ladder", 300), blocks=B.answer_blocks(kb, answer, answer_id),
+                 ephemeral=ephemeral, turn=turn)
+
+
+def record(deps: Deps, user_id: str, channel: str | None, question: str, answer: Answer) -> int:
+    """Store an answer for /ladder stats and feedback; its id."""
+    return deps.store.record_answer(user_id, channel, question, answer.status, answer.level_id, answer.answer,
+                                    answer.knowledge_version)
 
 
 def mention(user_id: str) -> str:
