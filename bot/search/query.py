@@ -227,6 +227,7 @@ class _Names:
     common: frozenset[str]                     # one-word names inside many others ("agent")
     title_words: dict[str, list[Level]]        # distinctive title word -> levels ("senior")
     by_initials: dict[str, list[str]]          # "fj" -> ["frontend junior", ...]: candidates for word-wise typos
+    glossary: list[tuple[re.Pattern, re.Pattern, str]]   # ways of asking what a defined term is, and its note
 
 
 _NAMES_CACHE: dict[int, tuple[Knowledge, _Names]] = {}
@@ -248,7 +249,7 @@ def _names(kb: Knowledge) -> _Names:
     by_initials: dict[str, list[str]] = {}
     for name in table:
         by_initials.setdefault("".join(w[0] for w in name.split()), []).append(name)
-    names = _Names(by_len, common, title_words, by_initials)
+    names = _Names(by_len, common, title_words, by_initials, _glossary(kb))
     _NAMES_CACHE.clear()  # one live knowledge base at a time
     _NAMES_CACHE[id(kb)] = (kb, names)
     return names
@@ -421,12 +422,13 @@ def _relation_to(norm: str, mentions: list[Mention]) -> bool:
 _UNDER_THEM = re.compile(r"(\w+ ){0,2}(under|below|beneath|reporting to) (them|him|her|you|that person|that one)\b")
 
 
-def _glossary_terms(kb: Knowledge) -> dict[str, str]:
+_ASKS_WHAT = r"(what|wat|wot|whats|wats)( s| is| are| does)?( even| exactly| actually| really| the heck| the hell)?( is| s| are)?( an?| the| our| my)?"
+
+
+def _glossary(kb: Knowledge) -> list[tuple[re.Pattern, re.Pattern, str]]:
     """Every term a background note defines, from its headings ("AHT — Average Handle Time": "aht" and
-    "average handle time"), to the note's doc id; terms that are also a level's name are left out."""
-    cached = _TERMS_CACHE.get(id(kb))
-    if cached is not None and cached[0] is kb:
-        return cached[1]
+    "average handle time"), as the two ways of asking what it is, with the note's doc id; terms that are also
+    a level's name are left out."""
     terms: dict[str, str] = {}
     for note in kb.references:
         for section in note.sections:
@@ -434,21 +436,20 @@ def _glossary_terms(kb: Knowledge) -> dict[str, str]:
                 term = normalize(part)
                 if term and term not in kb.level_names and len(term) >= 3:
                     terms.setdefault(term, note.doc_id)
-    _TERMS_CACHE[id(kb)] = (kb, terms)
-    return terms
-
-
-_TERMS_CACHE: dict[int, tuple[Knowledge, dict[str, str]]] = {}
-_ASKS_WHAT = r"(what|wat|wot|whats|wats)( s| is| are| does)?( even| exactly| actually| really| the heck| the hell)?( is| s| are)?( an?| the| our| my)?"
+    out = []
+    for term, doc_id in terms.items():
+        t = re.escape(term)
+        out.append((re.compile(rf"\b{_ASKS_WHAT} {t}s?( s)?( role| job| position)?( mean| stand for| in| exactly| about)?$"),
+                    re.compile(rf"\b{t}s? (mean|means|stand for|stands for)\b|\b(define|definition of|meaning of) (an? |the )?{t}\b"),
+                    doc_id))
+    return out
 
 
 def defined_term(kb: Knowledge, norm: str) -> str | None:
     """The note defining the term a question asks about: "what even is FCR?", "FCR stands for?", "define
     occupancy" (a term of the glossary's own headings; a level's name is never one)."""
-    for term, doc_id in _glossary_terms(kb).items():
-        t = re.escape(term)
-        if re.search(rf"\b{_ASKS_WHAT} {t}s?( s)?( role| job| position)?( mean| stand for| in| exactly| about)?$", norm) \
-                or re.search(rf"\b{t}s? (mean|means|stand for|stands for)\b|\b(define|definition of|meaning of) (an? |the )?{t}\b", norm):
+    for asks_what, means, doc_id in _names(kb).glossary:
+        if asks_what.search(norm) or means.search(norm):
             return doc_id
     return None
 
