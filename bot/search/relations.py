@@ -15,7 +15,7 @@ from enum import Enum
 
 from rapidfuzz import fuzz, process
 
-from bot.search.conversation import Conversation
+from bot.search.conversation import Conversation, Turn
 from bot.core.knowledge import Knowledge, Level
 from bot.core.levelnames import normalize
 from bot.search.query import GENERIC_TITLE_WORDS, Mention, Query, find_mentions
@@ -181,9 +181,9 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
     """A direction word before a name (or "mine") at word ``start``, over filler ("two steps right above the",
     "two steps down from", "count down three levels from the"): (+1 up / -1 down, steps) or None."""
     counted = _COUNT_FROM.search(" ".join(words[max(0, start - 7): start]))
-    if counted and _count(counted.group(3)):
+    if counted and (n := _count(counted.group(3))):
         up = counted.group(1) in {"up", "above", "over"} or counted.group(5) == "up "
-        return (1 if up else -1), _count(counted.group(3))
+        return (1 if up else -1), n
     i = start - 1
     steps = 0
     while i >= 0 and start - i <= 7:
@@ -261,6 +261,8 @@ def _track_title_words(kb: Knowledge, track) -> dict[str, Level]:
         for word in set(normalize(level.title).split()) - skip:
             seen.setdefault(word, []).append(level)
     table = {w: lvs[0] for w, lvs in seen.items() if len(lvs) == 1 and len(w) >= 2}
+    if any(entry[0] is not kb for entry in _TITLE_WORD_CACHE.values()):
+        _TITLE_WORD_CACHE.clear()   # one live knowledge base at a time (as bot.search.query's tables)
     _TITLE_WORD_CACHE[(id(kb), track.id)] = (kb, table)
     return table
 
@@ -353,8 +355,7 @@ def _from_an_end(norm: str) -> str | None:
     """A place counted from an end of the track: "one step below the top" is "-2", "just above the bottom" "2",
     "penultimate" / "second to last" "-2". The same direction words and counts as relations between levels."""
     m = _NUMBER_FROM_TOP.search(norm)
-    if m and _count(m.group(5)):
-        n = _count(m.group(5))
+    if m and (n := _count(m.group(5))):
         return "top" if n == 1 else f"-{n}"
     m = _FROM_LAST.search(norm)
     if m:
@@ -499,28 +500,28 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, named, -1, 1)
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
-        last = max(m.end for m in query.mentions)
         promotions = _N_PROMOTIONS.search(query.norm)
-        if promotions and _count(promotions.group(2)):
-            return _relative(kb, named, 1, _count(promotions.group(2)))   # "starting at L2, after two promotions"
-        counted = _COUNTED_AFTER.match(" ".join(words[last:]))
-        if counted and _count(counted.group(4)):
+        if promotions and (n := _count(promotions.group(2))):
+            return _relative(kb, named, 1, n)   # "starting at L2, after two promotions"
+        counted = _COUNTED_AFTER.match(after)
+        if counted and (n := _count(counted.group(4))):
             # "frontend expert minus one", "a team lead ... skip ahead 2 levels"
             back = counted.group(2) in {"minus", "less"} or counted.group(2).startswith("drop") or "down" in counted.group(2)
-            return _relative(kb, named, -1 if back else 1, _count(counted.group(4)))
+            return _relative(kb, named, -1 if back else 1, n)
+        from_named = words[first - 1: first] == ["from"]
+        route = from_named and _TO_AFTER.match(after)   # "from Senior to Principal": a route, the goal named after
         out_of = words[max(0, first - 2): first] == ["out", "of"]
-        if _PROMOTED_AFTER.match(" ".join(words[last:])) or out_of or (words[first - 1: first] == ["from"]
-                                                              and _PROMOTION.search(rest) and not _TO_AFTER.match(" ".join(words[last:]))):
+        if _PROMOTED_AFTER.match(after) or out_of or (from_named and _PROMOTION.search(rest) and not route):
             # "if a Junior gets promoted, ...", "promoted to what from Senior Agent": the named level is where it starts
             return _relative(kb, named, 1, 1)
-        if _promoted_to(words, query.mentions) or (_FROM_WHICH.search(rest) and _PROMOTION.search(rest)):
-            if _FROM_WHICH.search(rest) or _BEFORE_THAT.search(rest):
+        from_which = _FROM_WHICH.search(rest)
+        if _promoted_to(words, query.mentions) or (from_which and _PROMOTION.search(rest)):
+            if from_which or _BEFORE_THAT.search(rest):
                 # "from which level do people get promoted to Team Lead?": where the promotion starts
                 return _relative(kb, named, -1, 1)
             return Subject(Relation.PROMOTED_TO, named)
-        if _NEXT_AFTER.search(rest) and not query.identify and not (
-                words[first - 1: first] == ["from"] and _TO_AFTER.match(" ".join(words[last:]))):
-            return _relative(kb, named, 1, 1)   # (but "the climb from Senior to Principal" is a route)
+        if _NEXT_AFTER.search(rest) and not query.identify and not route:
+            return _relative(kb, named, 1, 1)
         if kind in (None, "next"):
             # the classifier reads a question about the ladder's order ("X is followed by which level?"):
             # a direction word anywhere says which way
@@ -578,11 +579,11 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         if level is not None:
             return Subject(Relation.POSITION, level, position=position)
 
-    same = _same_title_elsewhere(kb, query, conversation)
+    last = conversation.last_level if conversation is not None else None
+    same = _same_title_elsewhere(kb, query, last)
     if same is not None:
         return Subject(Relation.FOLLOWUP, same, from_context=True, named_here=True)
 
-    last = conversation.last_level if conversation is not None else None
     if last is not None and last.track in kb.tracks and not query.mentions and _FOLLOWUP_START.search(query.norm):
         # "same for lead" after a frontend question: a title word of the conversation's track
         on_track = {m.level.id: m.level for m in titled(kb, query, kb.tracks[last.track]) if m.level.track == last.track}
@@ -591,14 +592,12 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
 
     if query.partial:
         # "and for expert?": a bare title word, on the track the conversation was on
-        last = conversation.last_level if conversation is not None else None
         if last is not None:
             same = [lv for lv in query.partial if lv.track == last.track]
             if len(same) == 1:
                 return Subject(Relation.FOLLOWUP, same[0], from_context=True, named_here=True)
         return Subject(Relation.DESCRIBE)
 
-    last = conversation.last_level if conversation is not None else None
     if last is not None and last.level_id and kb.has_level(last.level_id):
         here = kb.level(last.level_id)
         # "what's the one after that": a direction before any of the words pointing back
@@ -633,10 +632,9 @@ _HALFWAY = re.compile(r"\b(half ?way|middle|midpoint|mid point)\b")
 _SAME_NAME = re.compile(r"\b(same|similar|equivalent|matching) (name|title|rank|word|level)\b|\b(equivalent|counterpart)\b")
 
 
-def _same_title_elsewhere(kb: Knowledge, query: Query, conversation: Conversation | None) -> Level | None:
-    """ "what about the frontend one with the same name?" after Expert Agent: the level of the other track whose
-    title shares the conversation level's distinctive word (Expert Frontend Developer)."""
-    last = conversation.last_level if conversation is not None else None
+def _same_title_elsewhere(kb: Knowledge, query: Query, last: Turn | None) -> Level | None:
+    """ "what about the frontend one with the same name?" after Expert Agent (``last``, the conversation's last
+    level): the level of the other track whose title shares its distinctive word (Expert Frontend Developer)."""
     if last is None or not last.level_id or not kb.has_level(last.level_id) or not _SAME_NAME.search(query.norm):
         return None
     here = kb.level(last.level_id)
