@@ -91,3 +91,30 @@ def test_one_person_cannot_occupy_the_answer_workers(ladder, monkeypatch):
         release.set()
     for ru in stuck:
         assert "*Commands*" in said(ladder.wait_response(ru))
+
+
+@pytest.mark.slow
+def test_a_persons_next_request_is_taken_as_soon_as_their_last_is_done(ladder, monkeypatch):
+    """One request per person at a time: the second waits for the first, and is taken the moment it is done,
+    not at the runner's next look for jobs left by gone processes (made 60 s here, so waiting for it fails)."""
+    from bot.slack.listeners import jobs
+
+    release = threading.Event()
+    real = handlers.command
+
+    def first_is_slow(deps, user_id, text, channel=None):
+        if text == "help":
+            assert release.wait(30)
+        return real(deps, user_id, text, channel=channel)
+
+    monkeypatch.setattr(handlers, "command", first_is_slow)
+    monkeypatch.setattr(jobs, "RECOVER_EVERY", 60.0)
+    slack = ladder.slack
+    first, second = (slack.new_response_url(channel="C1", user="U1") for _ in range(2))
+    assert ladder.post(R.slash_command("help", user_id="U1", response_url=first))[0] == 200
+    time.sleep(0.3)    # the first is running
+    assert ladder.post(R.slash_command("levels", user_id="U1", response_url=second))[0] == 200
+    time.sleep(2.5)    # the runner's earlier look (every 2 s before the patch) is over: it now waits up to 60 s
+    release.set()
+    assert "*Commands*" in said(ladder.wait_response(first))
+    assert "L3" in said(ladder.wait_response(second, timeout=8))

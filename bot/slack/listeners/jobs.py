@@ -113,6 +113,7 @@ class Jobs:
         finally:
             CURRENT.job = None
             slots.release()
+            self._wake.set()   # the person's next request (held while this one ran) is claimable now
 
     def _arguments(self, work, job: inbox.Job) -> dict:
         body = job.body
