@@ -26,7 +26,7 @@ from bot.core.config import Settings
 from bot.core.knowledge import Knowledge
 from bot.search.classifier import FILE as CLASSIFIER_FILE, REPORT_FILE as CLASSIFIER_REPORT, train_into
 from bot.search.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
-from bot.search.onnx_export import agreement, export
+from bot.search.onnx_export import CACHE_DIR as EXPORTS, agreement, export
 from bot.search.retrieval import (Index, IndexUnavailable, build_index, current_build, discard_unfinished, good_builds,
                                   load_index)
 from bot.slack.slack_sender import SlackSender
@@ -50,7 +50,7 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
     embedder = embedder or TorchEmbedder()
 
     def export_onnx(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
-        manifest.update(export(embedder, build_dir))
+        manifest.update(export(embedder, build_dir, cache=settings.index_dir / EXPORTS))
         manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
         # the request classifier learns on the vectors serving computes: the exported model's
         _train(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"))

@@ -85,22 +85,31 @@ def test_unknown_backend_setting_names_the_variable():
         Settings.from_env({"LADDER_EMBEDDER": "gpu"})
 
 
-@pytest.mark.parametrize("damage", ["delete-model", "garble-tokenizer"])
+@pytest.mark.parametrize("damage", ["delete-model", "garble-tokenizer-and-its-cached-export"])
 def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, built_index, damage):
+    """The rebuild copies the export kept in ``index/exports/`` when its files match their sha256, and exports
+    anew when they do not (then keeps the new export there)."""
     import shutil
 
+    from bot.search.onnx_export import CACHE_DIR, SUMS
+    from bot.search.embedders import file_sha256
     from bot.wiring import open_advisor
 
     index_dir = tmp_path / "index"
     shutil.copytree(built_index, index_dir, symlinks=True)
     live = load_index(index_dir)
+    [cached] = (index_dir / CACHE_DIR).iterdir()
     if damage == "delete-model":
         (live.path / live.manifest["onnx"]["int8"]).unlink()
     else:
-        (live.path / live.manifest["onnx"]["tokenizer"]).write_text("{not json", encoding="utf-8")
+        for where in (live.path, cached):
+            (where / live.manifest["onnx"]["tokenizer"]).write_text("{not json", encoding="utf-8")
     advisor = open_advisor(Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
     assert advisor.ask("what do I need for senior agent?").level_id == "senior-agent"
     assert advisor.index.path != live.path    # a fresh build, swapped in
+    sums = json.loads((cached / SUMS).read_text(encoding="utf-8"))
+    assert all(file_sha256(cached / name) == sha for name, sha in sums.items())   # the cache is whole again
+    assert file_sha256(advisor.index.path / "tokenizer.json") == sums["tokenizer.json"]
 
 
 def test_the_gunicorn_entry_point_names_a_missing_setting_in_one_line(tmp_path):

@@ -10,26 +10,100 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from bot.search.embedders import OnnxEmbedder
+from bot.search.embedders import MODEL_SHA256, OnnxEmbedder, file_sha256
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
+FILES = (FP32_FILE, INT8_FILE, TOKENIZER_FILE)
 OPSET = 18
+RECIPE = 1      # raise when the export or the quantisation below changes: older cached exports are not reused
+SUMS = "sha256.json"
+CACHE_DIR = "exports"   # in the index directory, beside builds/ (`make clean` removes it)
+
+log = logging.getLogger(__name__)
 
 
-def export(embedder, out_dir: Path) -> dict:
-    """Write model.onnx, model-int8.onnx and tokenizer.json into ``out_dir``; return manifest fields."""
+def export(embedder, out_dir: Path, cache: Path | None = None) -> dict:
+    """Write model.onnx, model-int8.onnx and tokenizer.json into ``out_dir``; return manifest fields.
+
+    The export depends only on the model's weights and the tools, not on the knowledge: with ``cache`` (the
+    index's ``exports/``), the files of an earlier export of the same weights, recipe, torch and onnxruntime
+    are copied instead (each checked against its recorded sha256; a damaged copy is exported anew). A
+    re-index after a bank edit, or the rebuild of a build whose ONNX file was damaged, skips the ~11 s export."""
+    out_dir = Path(out_dir)
+    fields = {"onnx": {"fp32": FP32_FILE, "int8": INT8_FILE, "tokenizer": TOKENIZER_FILE, "opset": OPSET,
+                       "max_seq_length": embedder.max_seq_length, "exporter": "torch.onnx dynamo"}}
+    key = cache / _cache_key() if cache is not None else None
+    if key is not None and _copy_cached(key, out_dir):
+        log.info("ONNX export: reused %s", key)
+        return fields
+    _export(embedder, out_dir)
+    if key is not None:
+        _store_cached(out_dir, key)
+    return fields
+
+
+def _cache_key() -> str:
+    import onnxruntime
+    import torch
+
+    return f"{MODEL_SHA256[:16]}-r{RECIPE}-opset{OPSET}-torch{torch.__version__}-ort{onnxruntime.__version__}"
+
+
+def _copy_cached(key: Path, out_dir: Path) -> bool:
+    try:
+        sums = json.loads((key / SUMS).read_text(encoding="utf-8"))
+        for name in FILES:
+            shutil.copyfile(key / name, out_dir / name)
+            if file_sha256(out_dir / name) != sums[name]:
+                raise ValueError(f"{name} does not match its sha256")
+        return True
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if key.exists():
+            log.warning("ONNX export cache %s is unusable (%s): exporting anew", key, exc)
+        for name in FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        return False
+
+
+def _store_cached(out_dir: Path, key: Path) -> None:
+    """Keep this export for the next build: written beside, then renamed in whole; other keys are dropped.
+    Called during a build, under the index's build lock."""
+    tmp = None
+    try:
+        key.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=key.parent))
+        tmp.chmod(0o755)   # as a build: readable by a server running as another user
+        for name in FILES:
+            shutil.copyfile(out_dir / name, tmp / name)
+        (tmp / SUMS).write_text(json.dumps({n: file_sha256(tmp / n) for n in FILES}, indent=2), encoding="utf-8")
+        if key.exists():
+            shutil.rmtree(key, ignore_errors=True)   # a damaged one
+        os.replace(tmp, key)
+        tmp = None
+        for other in key.parent.iterdir():   # older keys, and what a killed build left (we hold the build lock)
+            if other.is_dir() and other != key:
+                shutil.rmtree(other, ignore_errors=True)
+    except OSError as exc:   # a cache is an optimisation: the build itself is complete
+        log.warning("ONNX export cache not written: %s", exc)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _export(embedder, out_dir: Path) -> None:
     import torch
 
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    out_dir = Path(out_dir)
     bert = embedder.model[0].auto_model.eval()
 
     class LastHiddenState(torch.nn.Module):
@@ -68,10 +142,6 @@ def export(embedder, out_dir: Path) -> dict:
         )
     pre.unlink(missing_ok=True)
     shutil.copyfile(embedder.path / TOKENIZER_FILE, out_dir / TOKENIZER_FILE)
-    return {
-        "onnx": {"fp32": FP32_FILE, "int8": INT8_FILE, "tokenizer": TOKENIZER_FILE, "opset": OPSET,
-                 "max_seq_length": embedder.max_seq_length, "exporter": "torch.onnx dynamo"},
-    }
 
 
 def _ffn_down_projections(path: Path) -> list[str]:
