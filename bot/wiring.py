@@ -24,7 +24,7 @@ from bot.chat.reminders import schedule
 from bot.chat.replies import Deps
 from bot.core.config import Settings
 from bot.core.knowledge import Knowledge
-from bot.search.classifier import FILE as CLASSIFIER_FILE, REPORT_FILE as CLASSIFIER_REPORT, train_into
+from bot.search.classifier import BANKS, train_into
 from bot.search.embedders import Embedder, EmbedderError, FakeEmbedder, OnnxEmbedder, TorchEmbedder
 from bot.search.onnx_export import CACHE_DIR as EXPORTS, agreement, export
 from bot.search.retrieval import (Index, IndexUnavailable, build_index, current_build, discard_unfinished, good_builds,
@@ -53,24 +53,26 @@ def build(kb: Knowledge, settings: Settings, progress: Progress | None = None,
         manifest.update(export(embedder, build_dir, cache=settings.index_dir / EXPORTS))
         manifest["onnx"]["cosine_vs_torch"] = agreement(vectors, texts, build_dir, manifest)
         # the request classifier learns on the vectors serving computes: the exported model's
-        _train(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"))
+        _train(build_dir, manifest, kb, OnnxEmbedder.from_build(build_dir, manifest, "fp32"), settings.index_dir)
 
     def train_only(build_dir: Path, manifest: dict, vectors: np.ndarray, texts: list[str]) -> None:
-        _train(build_dir, manifest, kb, embedder)
+        _train(build_dir, manifest, kb, embedder, settings.index_dir)
 
     extra = export_onnx if embedder.name == "torch" else train_only
     return build_index(kb, settings.index_dir, embedder, progress=progress, extra=extra, reuse=reuse)
 
 
-def _train(build_dir: Path, manifest: dict, kb: Knowledge, embedder: Embedder) -> None:
-    """The request classifier's training with one BLAS thread: on a shared 2-core machine OpenBLAS's
-    spinning threads made each fit 18x slower (7.9 s -> 0.44 s measured)."""
+def _train(build_dir: Path, manifest: dict, kb: Knowledge, embedder: Embedder, index_dir: Path) -> None:
+    """The classifiers' training with one BLAS thread: on a shared 2-core machine OpenBLAS's spinning threads
+    made each fit 18x slower (7.9 s -> 0.44 s measured). The index's earlier builds, newest first, may give theirs."""
+    builds = Path(index_dir) / "builds"
+    donors = sorted(builds.iterdir() if builds.is_dir() else (), key=lambda p: p.stat().st_mtime, reverse=True)
     try:
         from threadpoolctl import threadpool_limits   # scikit-learn's own dependency
     except ImportError:
-        return train_into(build_dir, manifest, kb, embedder)
+        return train_into(build_dir, manifest, kb, embedder, donors)
     with threadpool_limits(limits=1, user_api="blas"):
-        train_into(build_dir, manifest, kb, embedder)
+        train_into(build_dir, manifest, kb, embedder, donors)
 
 
 def ensure_index(kb: Knowledge, settings: Settings, progress: Progress | None = None,
@@ -170,12 +172,13 @@ def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
             for key in ("fp32", "int8", "tokenizer"):
                 shutil.copyfile(live.path / onnx[key], build_dir / onnx[key])
             manifest["onnx"] = onnx
-        # HR's edits never change the request bank: the live classifier carries over
-        for name in (CLASSIFIER_FILE, CLASSIFIER_REPORT):
-            if (live.path / name).exists():
-                shutil.copyfile(live.path / name, build_dir / name)
-        if "requests" in live.manifest:
-            manifest["requests"] = live.manifest["requests"]
+        # HR's edits never change the request or step banks: the live classifiers carry over
+        for bank, _, file, report_file in BANKS:
+            for name in (file, report_file):
+                if (live.path / name).exists():
+                    shutil.copyfile(live.path / name, build_dir / name)
+            if bank in live.manifest:
+                manifest[bank] = live.manifest[bank]
         manifest["built_with"] = model.name
 
     return build_index(kb, settings.index_dir, model, extra=carry_models, reuse=reuse)

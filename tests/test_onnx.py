@@ -120,3 +120,34 @@ def test_the_gunicorn_entry_point_names_a_missing_setting_in_one_line(tmp_path):
     assert proc.returncode == 3          # gunicorn's "worker failed to boot": it stops, no respawn loop
     assert proc.stderr.strip() == "error: SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)"
     assert not (tmp_path / "index").exists()   # checked before any index is built
+
+
+def test_the_export_is_kept_for_the_next_build_and_a_damaged_copy_is_exported_again(tmp_path, monkeypatch):
+    """Without the model: the exporter is replaced by one that counts its runs."""
+    from types import SimpleNamespace
+
+    from bot.search import onnx_export
+
+    runs = []
+
+    def fake_export(embedder, out_dir):
+        runs.append(out_dir)
+        for name in onnx_export.FILES:
+            (out_dir / name).write_bytes(f"{name} #{len(runs)}".encode())
+
+    monkeypatch.setattr(onnx_export, "_export", fake_export)
+    monkeypatch.setattr(onnx_export, "_cache_key", lambda: "weights-r1")
+    cache, model = tmp_path / "exports", SimpleNamespace(max_seq_length=256)
+    builds = [tmp_path / f"b{i}" for i in range(4)]
+    for b in builds:
+        b.mkdir()
+    fields = onnx_export.export(model, builds[0], cache=cache)
+    assert fields["onnx"]["key"] == "weights-r1" and len(runs) == 1
+    onnx_export.export(model, builds[1], cache=cache)
+    assert len(runs) == 1 and (builds[1] / "model.onnx").read_bytes() == b"model.onnx #1"   # copied, not exported
+    (cache / "weights-r1" / "model-int8.onnx").write_bytes(b"garbled")
+    onnx_export.export(model, builds[2], cache=cache)
+    assert len(runs) == 2 and (builds[2] / "model-int8.onnx").read_bytes() == b"model-int8.onnx #2"
+    onnx_export.export(model, builds[3], cache=cache)      # the cache was made whole again
+    assert len(runs) == 2 and (builds[3] / "model-int8.onnx").read_bytes() == b"model-int8.onnx #2"
+    assert [p.name for p in cache.iterdir()] == ["weights-r1"]

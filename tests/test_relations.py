@@ -535,3 +535,42 @@ def test_relations_from_set_i(question, context, level):
 def test_a_level_number_answers_which_level_it_is():
     q = understand(KB, "which level is L6 on the call center map")
     assert not q.identify and [lv.id for lv in q.levels] == ["training-quality-lead"]
+
+
+# -- the step classifier's reading, where the word rules find no step --------------------------------------------
+
+@pytest.mark.parametrize("question, step, relation, level", [
+    # words no rule lists: the classifier's "up" / "down" steps from the one level named, by the count said
+    ("Expert Agent +1 = ?", "up", Relation.NEXT, "qa-specialist"),
+    ("seven notches up from a plain Agent, where do you end up?", "up", Relation.NEXT, "call-center-manager"),
+    ("predecessor level of the frontend Expert?", "down", Relation.PREVIOUS, "frontend-lead"),
+    # "sandwiched": two levels named, the one between them
+    ("Which level is sandwiched between Senior Agent and QA Specialist?", "between", Relation.BETWEEN, "expert-agent"),
+    ("on frontend, what's wedged between Lead and Principal", "between", Relation.BETWEEN, "frontend-expert"),
+    # "same": the named level itself, whatever the direction words
+    ("Expert Agent +1 = ?", "same", Relation.NAMED, "expert-agent"),
+])
+def test_the_step_classifier_says_which_way_when_the_rules_find_no_step(question, step, relation, level):
+    s = resolve_subject(KB, understand(KB, question), None, None, None, step)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+def test_a_step_past_the_end_of_a_track_is_said_to_be_missing_not_invented():
+    s = resolve_subject(KB, understand(KB, "if you climbed 12 rungs from Agent where would u be"), None, None, None, "up")
+    assert (s.relation, s.level, s.steps) == (Relation.NEXT, None, 12)
+    assert s.missing == ("There is no level 12 steps above Agent on Call Center – Sales & Support: "
+                         "Chief Customer Officer is 9 steps above it.")
+
+
+def test_the_step_classifier_steps_from_the_conversation_and_from_the_asker():
+    s = resolve_subject(KB, understand(KB, "ok and the level just after?"), AFTER_SENIOR, None, None, "up")
+    assert (s.relation, s.level.id) == (Relation.NEXT, "expert-agent")
+    me = Conversation((), asker_level="frontend-middle")
+    s = resolve_subject(KB, understand(KB, "what do i need to learn to get to the next one up"), me, None, None, "up")
+    assert (s.relation, s.level.id, s.mine) == (Relation.NEXT, "frontend-senior", True)
+
+
+def test_rules_win_over_the_step_classifier():
+    # "promoted to X" is X, even when the classifier reads a step up
+    s = resolve_subject(KB, understand(KB, "what do I need to get promoted to QA Specialist?"), None, None, None, "up")
+    assert (s.relation, s.level.id) == (Relation.PROMOTED_TO, "qa-specialist")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.requestbank import KINDS, load_bank
+from bot.core.requestbank import KINDS, STEPS, load_bank
 from bot.search.classifier import RequestClassifier, calibrate, calibrate_refusal
 
 
@@ -45,6 +45,48 @@ def test_the_committed_bank_is_valid_and_covers_every_kind():
     kb = load_knowledge("knowledge")
     kinds = {ex.kind for ex in kb.requests}
     assert kinds == set(KINDS) and len(kb.requests) >= 1500
+    assert {ex.kind for ex in kb.steps} == set(STEPS) and len(kb.steps) >= 600
+
+
+def test_a_bad_step_bank_names_the_file_and_the_problem(knowledge_dir):
+    (knowledge_dir / "steps" / "zz.yaml").write_text("upward:\n  - a\n  - b\n  - c\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(knowledge_dir)
+    assert "zz.yaml" in str(err.value) and "unknown kind 'upward' (kinds: same, up, down, between)" in str(err.value)
+
+
+def test_a_rebuild_reuses_the_classifiers_an_earlier_build_trained_on_the_same_bank(knowledge_dir, tmp_path, monkeypatch):
+    """Training (~10 s with the real model) is skipped when an earlier build trained on the same examples, level
+    names and model: an edit of a level's text, a damaged model file. A changed bank is trained again."""
+    import bot.search.classifier as classifier_module
+    from bot.core.config import Settings
+    from bot.search.embedders import FakeEmbedder
+    from bot.wiring import build
+
+    settings = Settings(knowledge_dir=knowledge_dir, index_dir=tmp_path / "index")
+    first = build(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
+    classifier_module._TRAINED.clear()     # a new process: nothing trained in memory
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(classifier_module, "train", no_training)
+    senior = knowledge_dir / "tracks" / "call-center.yaml"
+    senior.write_text(senior.read_text(encoding="utf-8").replace("Handles complex", "Handles really complex", 1),
+                      encoding="utf-8")
+    second = build(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
+    assert second.knowledge_version != first.knowledge_version
+    for name in ("requests.npz", "steps.npz"):
+        assert (second.path / name).read_bytes() == (first.path / name).read_bytes()
+    assert second.manifest["requests"] == first.manifest["requests"]
+
+    bank = knowledge_dir / "steps" / "steps.yaml"
+    bank.write_text(bank.read_text(encoding="utf-8") + "\n# one more\n", encoding="utf-8")   # same examples: reused
+    build(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
+    bank.write_text(bank.read_text(encoding="utf-8").replace("\nup:\n", "\nup:\n- and the rung past that one?\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(AssertionError, match="trained again"):
+        build(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
 
 
 @pytest.mark.parametrize("text, message", [

@@ -17,7 +17,7 @@ from bot.advisor.composer import Composer
 from bot.advisor.rules import Context, route
 from bot.core.knowledge import Knowledge, LevelNotFound
 from bot.core.render import escape
-from bot.search.classifier import RequestClassifier
+from bot.search.classifier import STEPS_FILE, STEPS_REPORT, RequestClassifier
 from bot.search.conversation import Conversation
 from bot.search.embedders import Embedder
 from bot.search.query import Intent, Query, level_numbers, understand
@@ -45,6 +45,8 @@ class Advisor:
         # the request classifier trained with this index (None: an index built without a bank or scikit-learn)
         self.classifier = classifier if classifier is not None else (
             RequestClassifier.load(index.path) if getattr(index, "path", None) else None)
+        # ... and the step classifier: which way the question points from the level it names
+        self.steps = RequestClassifier.load(index.path, STEPS_FILE, STEPS_REPORT) if getattr(index, "path", None) else None
 
     @property
     def version(self) -> str:
@@ -54,7 +56,10 @@ class Advisor:
                    context: Conversation | None = None) -> tuple[Understanding, Ranking]:
         query = understand(self.kb, question if isinstance(question, str) else "")
         ranking = self.ranker.rank(query, track)
-        return understand_question(self.kb, query, ranking, self.classifier, context, track), ranking
+        return self._understand(query, ranking, track, context), ranking
+
+    def _understand(self, query: Query, ranking: Ranking, track: str | None, context: Conversation | None) -> Understanding:
+        return understand_question(self.kb, query, ranking, self.classifier, context, track, self.steps)
 
     def ask(self, question: str, *, track: str | None = None, context: Conversation | None = None) -> Answer:
         """Answer ``question``; ``context`` is the conversation so far (earlier turns, the asker's stored level)."""
@@ -73,7 +78,7 @@ class Advisor:
         if missing:
             return self.compose.no_answer(query, missing, suggest=False)
         ranking = self.ranker.rank(query, track)
-        u = understand_question(self.kb, query, ranking, self.classifier, context, track)
+        u = self._understand(query, ranking, track, context)
         return route(Context(u, ranking, self.compose, self.scope, track))
 
     def compare(self, a: str, b: str) -> Answer:

@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from bot.core.levelnames import LevelNotFound, build_name_table, resolve_level  # LevelNotFound: raised here too
-from bot.core.requestbank import BankError, load_bank
+from bot.core.requestbank import BankError, load_bank, load_steps
 from bot.core.text import escape
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -205,6 +205,7 @@ class Knowledge:
     version: str
     root: Path | None = None
     requests: tuple = ()        # the labelled request bank (bot.requestbank.Example), for the request classifier
+    steps: tuple = ()           # the labelled step bank (same / up / down / between), for the step classifier
     _by_id: dict[str, Level] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -364,6 +365,7 @@ def knowledge_files(root: Path) -> list[Path]:
     """The files whose content defines what Ladder knows (and so its version)."""
     files = sorted((root / "tracks").glob("*.yaml")) + sorted((root / "reference").glob("*.md"))
     files += sorted((root / "requests").glob("*.yaml"))   # the request bank: a new bank retrains the classifier
+    files += sorted((root / "steps").glob("*.yaml"))      # ... and the step bank its own
     if (root / "paths.yaml").exists():
         files.append(root / "paths.yaml")
     return files
@@ -412,9 +414,10 @@ def load_knowledge(root: str | Path) -> Knowledge:
     references = tuple(load_reference(p) for p in sorted((root / "reference").glob("*.md")))
     try:
         requests = load_bank(root)
+        steps = load_steps(root)
     except BankError as exc:
         raise KnowledgeError(exc.path, exc.message) from None
     return Knowledge(
         tracks=tracks, moves=moves, references=references,
-        version=content_hash(root)[:12], root=root, requests=requests,
+        version=content_hash(root)[:12], root=root, requests=requests, steps=steps,
     )

@@ -25,6 +25,9 @@ SOCIAL = ("greeting", "thanks", "help")
 OUT_OF_SCOPE = ("oos_personal", "oos_scheduling", "oos_pay", "oos_it", "oos_whereabouts", "oos_other_company",
                 "oos_chitchat")
 KINDS = IN_SCOPE + SOCIAL + OUT_OF_SCOPE
+# ``knowledge/steps/*.yaml``: which way a question points from the level(s) it names (or, naming none, from the
+# conversation's level): the level itself, the one(s) above, below, or the one between two named levels.
+STEPS = ("same", "up", "down", "between")
 MIN_EXAMPLES = 3     # a kind with fewer cannot be learned, nor cross-validated
 MAX_CHARS = 500
 
@@ -44,17 +47,17 @@ class Example:
     source: str      # the file it came from, relative to knowledge/
 
 
-def bank_files(root: Path) -> list[Path]:
-    return sorted((Path(root) / "requests").glob("*.yaml"))
+def bank_files(root: Path, folder: str = "requests") -> list[Path]:
+    return sorted((Path(root) / folder).glob("*.yaml"))
 
 
-def load_bank(root: str | Path) -> tuple[Example, ...]:
-    """Every example in ``<root>/requests/*.yaml``, validated: known kinds, non-empty single-line text,
+def load_bank(root: str | Path, folder: str = "requests", kinds: tuple[str, ...] = KINDS) -> tuple[Example, ...]:
+    """Every example in ``<root>/<folder>/*.yaml``, validated: known ``kinds``, non-empty single-line text,
     no sentence under two kinds, at least :data:`MIN_EXAMPLES` per kind that appears. No files: empty."""
     root = Path(root)
     out: list[Example] = []
     seen: dict[str, tuple[str, Path]] = {}
-    for path in bank_files(root):
+    for path in bank_files(root, folder):
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         except yaml.YAMLError as exc:
@@ -64,8 +67,8 @@ def load_bank(root: str | Path) -> tuple[Example, ...]:
         if not isinstance(data, dict):
             raise BankError(path, "must map each kind to a list of example questions")
         for kind, examples in data.items():
-            if kind not in KINDS:
-                raise BankError(path, f"unknown kind '{kind}' (kinds: {', '.join(KINDS)})")
+            if kind not in kinds:
+                raise BankError(path, f"unknown kind '{kind}' (kinds: {', '.join(kinds)})")
             if not isinstance(examples, list) or not examples:
                 raise BankError(path, f"{kind}: must be a non-empty list of questions")
             for i, text in enumerate(examples):
@@ -90,3 +93,8 @@ def load_bank(root: str | Path) -> tuple[Example, ...]:
             where = next(ex.source for ex in out if ex.kind == kind)
             raise BankError(root / where, f"{kind}: {n} example(s); a kind needs at least {MIN_EXAMPLES}")
     return tuple(out)
+
+
+def load_steps(root: str | Path) -> tuple[Example, ...]:
+    """The step bank, ``<root>/steps/*.yaml`` (kinds: :data:`STEPS`)."""
+    return load_bank(root, "steps", STEPS)

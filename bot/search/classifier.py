@@ -12,8 +12,10 @@ structure and retrieval say.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 
 FILE = "requests.npz"
 REPORT_FILE = "requests.json"
+# The step classifier (``knowledge/steps/``): the same model on the same features, other labels.
+STEPS_FILE = "steps.npz"
+STEPS_REPORT = "steps.json"
 C = 8.0                    # inverse regularisation: unit-length 384-d features need a weak prior
 FOLDS = 5
 TARGET_PRECISION = 0.95    # the abstention threshold keeps cross-validated answers at least this right
@@ -230,23 +235,23 @@ class RequestClassifier:
         return KindGuess(best if conf >= self.threshold else None, conf, best, second, oos,
                          oos >= self.refuse_threshold, worst)
 
-    def save(self, build_dir: Path) -> None:
+    def save(self, build_dir: Path, file: str = FILE, report_file: str = REPORT_FILE) -> None:
         extra = {}
         if self.bank_x is not None and self.bank_y is not None:
             extra = {"bank_x": self.bank_x.astype(np.float32), "bank_y": self.bank_y.astype(np.int16)}
-        np.savez(build_dir / FILE, classes=np.array(self.classes), coef=self.coef.astype(np.float32),
+        np.savez(build_dir / file, classes=np.array(self.classes), coef=self.coef.astype(np.float32),
                  intercept=self.intercept.astype(np.float32), threshold=np.float32(self.threshold),
                  refuse_threshold=np.float32(self.refuse_threshold), blend=np.float32(self.blend), **extra)
-        (build_dir / REPORT_FILE).write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
+        (build_dir / report_file).write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, build_dir: Path) -> "RequestClassifier | None":
-        path = Path(build_dir) / FILE
+    def load(cls, build_dir: Path, file: str = FILE, report_file: str = REPORT_FILE) -> "RequestClassifier | None":
+        path = Path(build_dir) / file
         if not path.exists():
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
-                report_path = Path(build_dir) / REPORT_FILE
+                report_path = Path(build_dir) / report_file
                 report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
                 files = set(data.files)
                 return cls(tuple(str(c) for c in data["classes"]), data["coef"], data["intercept"],
@@ -255,7 +260,7 @@ class RequestClassifier:
                            data["bank_y"].astype(np.int64) if "bank_y" in files else None,
                            float(data["blend"]) if "blend" in files else 0.0)
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("request classifier in %s is unreadable (%s): answering without it", build_dir, exc)
+            log.warning("classifier %s is unreadable (%s): answering without it", path, exc)
             return None
 
 
@@ -318,13 +323,13 @@ def calibrate_refusal(probs: np.ndarray, truth: np.ndarray, classes: Sequence[st
                     "in_scope_refused": int((refused & ~truly).sum())}
 
 
-def train(kb: Knowledge, embedder, x: np.ndarray | None = None) -> RequestClassifier | None:
-    """Fit on the bank (None when the bank is empty): cross-validated accuracy per kind, a calibrated
-    abstention threshold, then one fit on everything."""
+def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence | None = None) -> RequestClassifier | None:
+    """Fit on ``bank`` (default: the request bank; None when it is empty): cross-validated accuracy per kind, a
+    calibrated abstention threshold, then one fit on everything."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    bank = kb.requests
+    bank = kb.requests if bank is None else bank
     if not bank:
         return None
     texts = [ex.text for ex in bank]
@@ -382,24 +387,66 @@ def _confusions(y: np.ndarray, pred: np.ndarray, top: int = 12) -> list[list]:
 
 
 # One process rebuilding the index (an HR edit in a test, a benchmark) trains once per bank and model.
-_TRAINED: dict[tuple, "RequestClassifier | None"] = {}
+_TRAINED: dict[str, "RequestClassifier | None"] = {}
+# what is trained at build time: (the bank's name in the manifest, where in Knowledge, file, report file)
+BANKS = (("requests", "requests", FILE, REPORT_FILE), ("steps", "steps", STEPS_FILE, STEPS_REPORT))
+TRAINING = 1    # raise when training changes: classifiers kept in earlier builds are then not reused
 
 
-def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder) -> None:
-    """The index build's step: train on the bank with the serving model and store it in the build."""
-    key = (tuple((ex.kind, ex.text) for ex in kb.requests), getattr(embedder, "name", ""), manifest.get("model"))
-    try:
-        clf = _TRAINED[key] if key in _TRAINED else train(kb, embedder)
-    except ImportError:
-        log.warning("scikit-learn is not installed: the index is built without a request classifier "
-                    "(install the build tools: pip install -e '.[build]')")
-        return
+def bank_key(name: str, bank: Sequence, kb: Knowledge, embedder, manifest: dict) -> str:
+    """What a classifier depends on: its examples, the level names masked out of them, the model and its export,
+    and this module's training. Equal keys train equal classifiers."""
+    payload = {"bank": name, "training": TRAINING, "examples": [[ex.kind, ex.text] for ex in bank],
+               "levels": [[lv.id, lv.track, lv.title, list(getattr(lv, "aliases", ()))] for lv in kb.levels()],
+               "tracks": [[t.id, t.title] for t in kb.tracks.values()],
+               "embedder": getattr(embedder, "name", ""), "model": manifest.get("model"),
+               "export": (manifest.get("onnx") or {}).get("key")}
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors: Sequence[Path] = ()) -> None:
+    """The index build's step: each bank's classifier, trained with the serving model and stored in the build.
+    One an earlier build (``donors``, newest first) trained on the same key is copied instead: a rebuild after an
+    edit of the levels' text, or of a damaged model file, does not train again (~10 s)."""
+    trained = {}
+    for name, attr, file, report_file in BANKS:
+        bank = getattr(kb, attr)
+        key = bank_key(name, bank, kb, embedder, manifest)
+        if key not in _TRAINED and _copy_trained(donors, name, key, file, report_file, build_dir, manifest):
+            continue
+        try:
+            clf = _TRAINED[key] if key in _TRAINED else train(kb, embedder, bank=bank)
+        except ImportError:
+            log.warning("scikit-learn is not installed: the index is built without a request classifier "
+                        "(install the build tools: pip install -e '.[build]')")
+            return
+        trained[key] = clf
+        if clf is None:
+            continue
+        clf.save(build_dir, file, report_file)
+        manifest[name] = {"examples": clf.report.get("examples"), "threshold": clf.threshold,
+                          "refuse_threshold": clf.refuse_threshold,
+                          "cv_accuracy": clf.report.get("cv_accuracy"), "coverage": clf.report.get("coverage"),
+                          "blend": clf.blend, "key": key}
     _TRAINED.clear()
-    _TRAINED[key] = clf
-    if clf is None:
-        return
-    clf.save(build_dir)
-    manifest["requests"] = {"examples": clf.report.get("examples"), "threshold": clf.threshold,
-                            "refuse_threshold": clf.refuse_threshold,
-                            "cv_accuracy": clf.report.get("cv_accuracy"), "coverage": clf.report.get("coverage"),
-                            "blend": clf.blend}
+    _TRAINED.update(trained)
+
+
+def _copy_trained(donors: Sequence[Path], name: str, key: str, file: str, report_file: str, build_dir: Path,
+                  manifest: dict) -> bool:
+    for donor in donors:
+        try:
+            recorded = json.loads((Path(donor) / "manifest.json").read_text(encoding="utf-8")).get(name) or {}
+        except (OSError, ValueError):
+            continue
+        if recorded.get("key") != key or RequestClassifier.load(donor, file, report_file) is None:
+            continue
+        try:
+            for part in (file, report_file):
+                shutil.copyfile(Path(donor) / part, build_dir / part)
+        except OSError:
+            continue
+        manifest[name] = recorded
+        log.info("%s classifier: reused the one trained for build %s", name, Path(donor).name)
+        return True
+    return False

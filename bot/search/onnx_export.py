@@ -42,7 +42,8 @@ def export(embedder, out_dir: Path, cache: Path | None = None) -> dict:
     out_dir = Path(out_dir)
     fields = {"onnx": {"fp32": FP32_FILE, "int8": INT8_FILE, "tokenizer": TOKENIZER_FILE, "opset": OPSET,
                        "max_seq_length": embedder.max_seq_length, "exporter": "torch.onnx dynamo"}}
-    key = cache / _cache_key() if cache is not None else None
+    fields["onnx"]["key"] = _cache_key()     # what the export depends on (the classifiers trained on it record it)
+    key = cache / fields["onnx"]["key"] if cache is not None else None
     if key is not None and _copy_cached(key, out_dir):
         log.info("ONNX export: reused %s", key)
         return fields

@@ -138,7 +138,7 @@ _FIRST_PERSON = re.compile(r"\b(i|me|my|i m|im|i ve|myself)\b")
 _EXPECTED_OF_ME = re.compile(r"\b(am i|i m|im|i am) (\w+ )?(expected|supposed|meant|required|obliged) to\b"
                             r"|\b(expected|required) of me\b|\b(should|must) i (be )?(hitting|hit|doing|know|have)\b")
 _STEP_UP = re.compile(r"\b(promot\w*|move up|moving up|step up|level up|go up|going up|next (level|step|rung|grade|role|"
-                      r"move|promotion)|one (step|level|rung|notch|grade) (up|higher)|climb\w*)\b")
+                      r"move|promotion|one)|one (step|level|rung|notch|grade) (up|higher)|climb\w*)\b")
 _NEXT_AFTER = re.compile(r"\b(next (level|step|one|rung|role|move|promotion|grade)|move up|moving up|step up|level up|"
                          r"go up|what s next|whats next|what is next|comes next|come next|next up|progress(ion)?|"
                          r"promot\w* from|where (do|can|could|would|should) (i|you|they|we|one) go|where next|"
@@ -226,23 +226,46 @@ def _count(word: str) -> int:
     return _NUMBER_WORDS.get(word, 0) if word not in {"a"} else 0
 
 
+_STEP_UNITS = {"level", "levels", "step", "steps", "rung", "rungs", "notch", "notches", "tier", "tiers", "grade",
+               "grades", "promotion", "promotions", "rank", "ranks", "band", "bands", "up", "down", "above", "below",
+               "higher", "lower", "ahead", "back", "more", "times"}
+
+
+def _steps_said(words: list[str], mentions: list[Mention]) -> int:
+    """How many steps a question the step classifier reads as up or down asks for: a count beside a unit or a
+    direction ("seven notches up", "climbed 9 levels", "up one", "two promotions"), outside the level names;
+    1 when none is said."""
+    named = {i for m in mentions for i in range(m.start, m.end)}
+    for i, w in enumerate(words):
+        n = int(w) if w.isdigit() and 0 < int(w) < 100 else _count(w)
+        if i in named or not n:
+            continue
+        near = set(words[i + 1: i + 3]) | set(words[max(0, i - 1): i])
+        if near & _STEP_UNITS:
+            return n
+    return 1
+
+
 def _step(kb: Knowledge, level: Level, direction: int, steps: int) -> Level | None:
     return kb.tracks[level.track].level_by_number(level.number + direction * steps)
 
 
-def _the_track(kb: Knowledge, query: Query, track: str | None, conversation: Conversation | None):
-    tid = track or query.track_hint
-    if tid is None and conversation is not None and conversation.last_level and _FOLLOWUP_START.search(query.norm):
-        tid = conversation.last_level.track
-    return kb.tracks[tid] if tid in kb.tracks else kb.default_track
+_MY_TRACK = re.compile(r"\b(my|our) (own |current )?(track|ladder|career ladder|career path|path|department|dept|"
+                       r"team s ladder|side)\b")
 
 
-def _the_track_of(kb: Knowledge, query: Query, track: str | None, conversation: Conversation | None):
-    """The track a bare title word is on: the one the question's words name, else the conversation's, else
-    the default track."""
+def _the_track(kb: Knowledge, query: Query, track: str | None, conversation: Conversation | None,
+               any_followup: bool = False):
+    """The track a question is about: the one it names (or the caller's ``track``); "my track / my ladder" is the
+    asker's; else the conversation's — for a follow-up ("and the top one?"), or with ``any_followup`` for any
+    question that has a conversation (a bare title word: "after Senior"); else the default track."""
     tid = track or query.track_hint
-    if tid is None and conversation is not None and conversation.last_level:
-        tid = conversation.last_level.track
+    last = conversation.last_level if conversation is not None else None
+    if tid is None and conversation is not None and conversation.asker_level and _MY_TRACK.search(query.norm) \
+            and kb.has_level(conversation.asker_level):
+        tid = kb.level(conversation.asker_level).track
+    if tid is None and last and (any_followup or _FOLLOWUP_START.search(query.norm)):
+        tid = last.track
     return kb.tracks[tid] if tid in kb.tracks else kb.default_track
 
 
@@ -434,9 +457,15 @@ _DOWN_ANYWHERE = re.compile(r"\b(below|before|under|beneath|lower|preced\w*|prio
 
 
 def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | None = None,
-                    track: str | None = None, kind: str | None = None) -> Subject:
+                    track: str | None = None, kind: str | None = None, step: str | None = None) -> Subject:
     """What ``query`` is about, by the ladder's structure. Relations between levels are resolved here;
-    a description (nothing named, no position, no conversation to lean on) is left to retrieval."""
+    a description (nothing named, no position, no conversation to lean on) is left to retrieval.
+
+    ``kind`` is the request classifier's reading, ``step`` the step classifier's (``bot.core.requestbank.STEPS``:
+    same / up / down / between, None when it abstains). The word rules below read the shapes they know
+    exactly; where they find no step, a confident ``step`` still says which way the question points
+    ("one notch up from X", "X's predecessor", "sandwiched between X and Y"), and the count is read from
+    the words (:func:`_steps_said`)."""
     words = _words(query.norm)
     # "the agent ladder", "on the agent track": a bare common title word that names a track, not a level
     # ... and so is a plural one beside a place on the track ("the second step for agents")
@@ -462,7 +491,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     if not strong:
         # "what comes after Senior on the frontend track?", "the level before the QA one": a title's own word,
         # on the track the question (or the conversation) is about
-        for m in titled(kb, query, _the_track_of(kb, query, track, conversation)):
+        for m in titled(kb, query, _the_track(kb, query, track, conversation, any_followup=True)):
             cue = _cue_before(words, m.start)
             if cue is not None:
                 return _relative(kb, m.level, *cue)
@@ -474,7 +503,12 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return grouped
 
     distinct = list(dict.fromkeys(m.level.id for m in (strong or query.mentions)))
-    if len(distinct) == 2 and _BETWEEN.search(query.norm):
+    if len(distinct) < 2 and not strong and step == "between":
+        # "on frontend, what's wedged between Lead and Principal": two bare title words of one track
+        on_track = list(dict.fromkeys(m.level.id for m in titled(kb, query, _the_track(kb, query, track, conversation, any_followup=True))))
+        if len(on_track) == 2:
+            distinct = on_track
+    if len(distinct) == 2 and (_BETWEEN.search(query.norm) or step == "between"):
         low, high = sorted((kb.level(i) for i in distinct), key=lambda lv: lv.number)
         gap = high.number - low.number
         if low.track == high.track and (gap == 2 or (gap > 2 and gap % 2 == 0 and _HALFWAY.search(query.norm))):
@@ -528,6 +562,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             up, down = bool(_UP_ANYWHERE.search(rest)), bool(_DOWN_ANYWHERE.search(rest))
             if kind == "next" and up != down:
                 return _relative(kb, named, 1 if up else -1, 1)
+        if step in ("up", "down"):
+            return _relative(kb, named, 1 if step == "up" else -1, _steps_said(words, query.mentions))
         return Subject(Relation.NAMED, named)
 
     # no level named: the asker's own level, a place on a track, or the conversation
@@ -536,6 +572,14 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     step_up = (asker is not None and not query.partial and _FIRST_PERSON.search(query.norm) is not None
                and _STEP_UP.search(query.norm) is not None)
     expected = asker is not None and not query.partial and _EXPECTED_OF_ME.search(query.norm) is not None
+    # "what do i need to learn to get to the next one up": a step in the first person, nothing else to step from
+    # (only where no word rule reads the question as the asker's own level: "the KPI target for my level")
+    classified = (not (mine or above_me or step_up or expected) and asker is not None and step in ("up", "down")
+                  and not query.partial and _FIRST_PERSON.search(query.norm) is not None
+                  and not (asker is not None and _FROM_HERE.search(query.norm)) and _position(query.norm) is None
+                  and (conversation is None or conversation.last_level is None))
+    if classified:
+        return _relative(kb, asker, 1 if step == "up" else -1, _steps_said(words, []), mine=True)
     if mine or (asker is not None and _FROM_HERE.search(query.norm)) or above_me or step_up or expected:
         if query.newcomer and asker is None:   # "I just started, which level am I?": the way in
             tr = _the_track(kb, query, track, conversation)
@@ -618,6 +662,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             cue = (-1, 1)    # "what's the previous step?": nothing else is named, so from the conversation's level
         if cue is None and _NEXT_NOUN.search(query.norm):
             cue = (1, 1)     # "what's the next one up called?"
+        if cue is None and step in ("up", "down"):
+            cue = (1 if step == "up" else -1, _steps_said(words, []))   # "ok and the level just after?"
         if cue is not None:
             return replace(_relative(kb, here, *cue), from_context=True)
         if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
@@ -680,10 +726,16 @@ def _relative(kb: Knowledge, anchor: Level, direction: int, steps: int, mine: bo
     if level is None:
         where = "above" if direction > 0 else "below"
         track = kb.tracks[anchor.track]
+        if steps == 1:
+            why = f"it is the {'top' if direction > 0 else 'first'} of its track"
+        else:
+            end = track.levels[-1] if direction > 0 else track.levels[0]
+            room = abs(end.number - anchor.number)
+            why = (f"{end.title} is {room} step{'s' if room != 1 else ''} {where} it" if room
+                   else f"it is the {'top' if direction > 0 else 'first'} of its track")
         return Subject(relation, None, anchor=anchor, steps=steps, mine=mine,
-                       missing=f"There is no level {steps if steps > 1 else ''}{' steps ' if steps > 1 else ''}"
-                               f"{where} {anchor.title} on {track.title}: it is the "
-                               f"{'top' if direction > 0 else 'first'} of its track.".replace("  ", " "))
+                       missing=f"There is no level {f'{steps} steps ' if steps > 1 else ''}{where} {anchor.title} "
+                               f"on {track.title}: {why}.")
     return Subject(relation, level, anchor=anchor, steps=steps, mine=mine)
 
 

@@ -60,13 +60,18 @@ class Understanding:
 
 
 def understand_question(kb: Knowledge, query: Query, ranking: Ranking, classifier: RequestClassifier | None,
-                        context: Conversation | None = None, track: str | None = None) -> Understanding:
+                        context: Conversation | None = None, track: str | None = None,
+                        steps: RequestClassifier | None = None) -> Understanding:
     context = context or Conversation()
-    guess = ABSTAIN
-    if classifier is not None and not (query.mentions and ranking.masked_vec is None):
+    guess = step = ABSTAIN
+    if not (query.mentions and ranking.masked_vec is None):
         # a question that is nothing but a level's name ("team leed", "L3") asks for that level: nothing to classify
-        guess = classifier.predict(features(ranking.qvec, ranking.masked_vec))
-    subject = resolve_subject(kb, query, context, track, guess.kind)
+        x = features(ranking.qvec, ranking.masked_vec)
+        if classifier is not None:
+            guess = classifier.predict(x)
+        if steps is not None:
+            step = steps.predict(x)
+    subject = resolve_subject(kb, query, context, track, guess.kind, step.kind)
     if guess.kind is not None:
         aspect = guess.kind
     elif subject.relation == Relation.FOLLOWUP and context.last_level and context.last_level.aspect:
