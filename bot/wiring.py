@@ -173,12 +173,12 @@ def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
                 shutil.copyfile(live.path / onnx[key], build_dir / onnx[key])
             manifest["onnx"] = onnx
         # HR's edits never change the request or step banks: the live classifiers carry over
-        for bank, _, file, report_file in BANKS:
-            for name in (file, report_file):
+        for bank in BANKS:
+            for name in (bank.file, bank.report):
                 if (live.path / name).exists():
                     shutil.copyfile(live.path / name, build_dir / name)
-            if bank in live.manifest:
-                manifest[bank] = live.manifest[bank]
+            if bank.name in live.manifest:
+                manifest[bank.name] = live.manifest[bank.name]
         manifest["built_with"] = model.name
 
     return build_index(kb, settings.index_dir, model, extra=carry_models, reuse=reuse)

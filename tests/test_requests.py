@@ -133,3 +133,33 @@ def test_a_name_outside_the_career_map_is_noticed():
     assert names_an_outsider(kb, "how does the frontend ladder at Shopify work")
     assert not names_an_outsider(kb, "what's the Team Lead's team size?")
     assert not names_an_outsider(kb, "what does a TL do in COPC terms")
+
+
+def test_the_step_classifier_reads_the_banks_words_beside_the_vector_and_ignores_others():
+    from bot.search.classifier import vocabulary_of, with_words
+    from bot.search.query import understand
+
+    kb = load_knowledge("knowledge")
+    vocab = vocabulary_of(["the level above", "the level below", "one rung above", "below that"])
+    assert vocab == ("above", "below", "level", "the", "the level")     # used by at least two
+    terms = {t: i for i, t in enumerate(vocab)}
+    x = np.zeros(4, dtype=np.float32)
+    x[0] = 1.0
+    above, unseen = with_words(np.stack([x, x]), [understand(kb, "the level above senior agent"),
+                                   understand(kb, "zorblax senior agent")], terms)
+    assert above.shape == (4 + len(vocab),) and above[4 + terms["above"]] > 0 and above[4 + terms["below"]] == 0
+    assert np.allclose(unseen, np.concatenate([x, np.zeros(len(vocab))]))   # nothing but the vector
+    assert np.isclose(np.linalg.norm(above), 1.0)
+
+
+def test_plain_questions_of_the_request_bank_teach_the_step_classifier_what_is_no_step():
+    from bot.search.classifier import step_examples
+
+    kb = load_knowledge("knowledge")
+    examples = step_examples(kb)
+    written = len(kb.steps)
+    plain = examples[written:]
+    assert examples[:written] == tuple(kb.steps) and len(plain) > 1000
+    assert {ex.kind for ex in plain} == {"same"}
+    texts = {ex.text for ex in plain}
+    assert "what comes after senior agent" not in {t.lower() for t in texts}   # 'next' questions are not 'same'

@@ -15,15 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from bot.core.knowledge import Knowledge
-from bot.core.requestbank import OUT_OF_SCOPE
+from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, Example
 from bot.search.query import Query, understand
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,16 @@ class RequestClassifier:
     bank_x: np.ndarray | None = None   # (examples, dimension): the bank's features, for the neighbours' vote
     bank_y: np.ndarray | None = None   # (examples,): each example's row in ``classes``
     blend: float = 0.0                 # the neighbours' share of the probabilities
+    vocabulary: tuple[str, ...] = ()   # words and word pairs whose counts sit beside the vector (:func:`with_words`)
+
+    def inputs(self, x: np.ndarray | None, query: Query) -> np.ndarray | None:
+        """What this classifier reads for a question whose features are ``x``."""
+        if x is None or not self.vocabulary:
+            return x
+        terms = self.__dict__.get("_terms")
+        if terms is None:
+            terms = self.__dict__["_terms"] = {t: i for i, t in enumerate(self.vocabulary)}
+        return with_words(x, [query], terms)[0]
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -241,7 +252,8 @@ class RequestClassifier:
             extra = {"bank_x": self.bank_x.astype(np.float32), "bank_y": self.bank_y.astype(np.int16)}
         np.savez(build_dir / file, classes=np.array(self.classes), coef=self.coef.astype(np.float32),
                  intercept=self.intercept.astype(np.float32), threshold=np.float32(self.threshold),
-                 refuse_threshold=np.float32(self.refuse_threshold), blend=np.float32(self.blend), **extra)
+                 refuse_threshold=np.float32(self.refuse_threshold), blend=np.float32(self.blend),
+                 vocabulary=np.array(self.vocabulary, dtype=str), **extra)
         (build_dir / report_file).write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
@@ -258,10 +270,43 @@ class RequestClassifier:
                            float(data["threshold"]), float(data["refuse_threshold"]), report,
                            data["bank_x"] if "bank_x" in files else None,
                            data["bank_y"].astype(np.int64) if "bank_y" in files else None,
-                           float(data["blend"]) if "blend" in files else 0.0)
+                           float(data["blend"]) if "blend" in files else 0.0,
+                           tuple(str(t) for t in data["vocabulary"]) if "vocabulary" in files else ())
         except (OSError, ValueError, KeyError) as exc:
             log.warning("classifier %s is unreadable (%s): answering without it", path, exc)
             return None
+
+
+def _terms(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def vocabulary_of(texts: Sequence[str], min_count: int = 2) -> tuple[str, ...]:
+    """The words and word pairs at least ``min_count`` of ``texts`` use."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for term in set(_terms(text)):
+            counts[term] = counts.get(term, 0) + 1
+    return tuple(sorted(t for t, n in counts.items() if n >= min_count))
+
+
+def with_words(x: np.ndarray, queries: Sequence[Query], terms: dict[str, int]) -> np.ndarray:
+    """Features beside the counts of each question's words and word pairs (its level names out) over a vocabulary
+    learned from the bank, the two halves weighted alike and the whole L2-normalised. Sentence vectors put
+    antonyms close ("the level above" / "below"); the words keep them apart, while the vector still carries what
+    the vocabulary lacks ("superior rung"). A word the bank never used adds nothing."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float32))
+    if not terms:
+        return x
+    bag = np.zeros((len(queries), len(terms)), dtype=np.float32)
+    for row, query in enumerate(queries):
+        for term in _terms(query.masked):
+            if term in terms:
+                bag[row, terms[term]] += 1.0
+    bag /= np.clip(np.linalg.norm(bag, axis=1, keepdims=True), 1e-12, None)
+    both = np.concatenate([x, bag], axis=1)
+    return (both / np.clip(np.linalg.norm(both, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
 
 
 def neighbour_vote(sims: np.ndarray, labels: np.ndarray, n_classes: int, k: int = NEIGHBOURS) -> np.ndarray:
@@ -292,13 +337,16 @@ def bank_features(kb: Knowledge, embedder, texts: Sequence[str]) -> np.ndarray:
     return np.stack(rows).astype(np.float32)
 
 
-def calibrate(probs: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> tuple[float, dict]:
-    """The lowest threshold whose kept out-of-fold predictions are at least :data:`TARGET_PRECISION` right."""
+def calibrate(probs: np.ndarray, truth: np.ndarray, classes: Sequence[str], inert: str | None = None) -> tuple[float, dict]:
+    """The lowest threshold whose kept out-of-fold predictions are at least :data:`TARGET_PRECISION` right.
+    A prediction of ``inert`` (the step classifier's "same": nothing changes) does not count: the threshold
+    keeps the predictions that act right."""
     pred = np.array(classes)[probs.argmax(axis=1)]
     conf = probs.max(axis=1)
+    acting = pred != inert
     chosen = THRESHOLDS[-1]
     for t in THRESHOLDS:
-        kept = conf >= t
+        kept = (conf >= t) & acting
         if kept.any() and float((pred[kept] == truth[kept]).mean()) >= TARGET_PRECISION:
             chosen = t
             break
@@ -323,7 +371,8 @@ def calibrate_refusal(probs: np.ndarray, truth: np.ndarray, classes: Sequence[st
                     "in_scope_refused": int((refused & ~truly).sum())}
 
 
-def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence | None = None) -> RequestClassifier | None:
+def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence | None = None,
+          words: bool = False, balanced: bool = True) -> RequestClassifier | None:
     """Fit on ``bank`` (default: the request bank; None when it is empty): cross-validated accuracy per kind, a
     calibrated abstention threshold, then one fit on everything."""
     from sklearn.linear_model import LogisticRegression
@@ -336,7 +385,12 @@ def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence |
     y = np.array([ex.kind for ex in bank])
     if x is None:
         x = bank_features(kb, embedder, texts)
-    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+    vocabulary: tuple[str, ...] = ()
+    if words:
+        queries = [understand(kb, t) for t in texts]
+        vocabulary = vocabulary_of([q.masked for q in queries])
+        x = with_words(x, queries, {t: i for i, t in enumerate(vocabulary)})
+    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced" if balanced else None)
     classes = sorted(set(y))
     folds = min(FOLDS, min(int((y == k).sum()) for k in classes))
     report: dict = {"examples": len(texts), "kinds": {}}
@@ -358,7 +412,7 @@ def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence |
         report["blend"] = {str(b): round(acc, 4) for acc, _, b in scored}
         probs = (1 - blend) * linear + blend * votes
         pred = np.array(classes)[probs.argmax(axis=1)]
-        threshold, calib = calibrate(probs, y, classes)
+        threshold, calib = calibrate(probs, y, classes, inert="same" if "same" in classes else None)
         refuse_threshold, refusal = calibrate_refusal(probs, y, classes)
         report["cv_accuracy"] = round(float((pred == y).mean()), 4)
         report.update(calib)
@@ -375,7 +429,7 @@ def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence |
     labels = np.searchsorted(np.array(model.classes_), y)
     return RequestClassifier(tuple(str(c) for c in model.classes_), model.coef_.astype(np.float32),
                              model.intercept_.astype(np.float32), threshold, refuse_threshold, report,
-                             x.astype(np.float32), labels, blend)
+                             x.astype(np.float32), labels, blend, vocabulary)
 
 
 def _confusions(y: np.ndarray, pred: np.ndarray, top: int = 12) -> list[list]:
@@ -388,15 +442,49 @@ def _confusions(y: np.ndarray, pred: np.ndarray, top: int = 12) -> list[list]:
 
 # One process rebuilding the index (an HR edit in a test, a benchmark) trains once per bank and model.
 _TRAINED: dict[str, "RequestClassifier | None"] = {}
-# what is trained at build time: (the bank's name in the manifest, where in Knowledge, file, report file)
-BANKS = (("requests", "requests", FILE, REPORT_FILE), ("steps", "steps", STEPS_FILE, STEPS_REPORT))
-TRAINING = 1    # raise when training changes: classifiers kept in earlier builds are then not reused
 
 
-def bank_key(name: str, bank: Sequence, kb: Knowledge, embedder, manifest: dict) -> str:
+class Bank(NamedTuple):
+    """A classifier trained at build time: its name in the manifest (and Knowledge's field), its files, whether
+    the bank's words sit beside the vector (:func:`with_words`), whether its kinds are weighted alike."""
+    name: str
+    file: str
+    report: str
+    words: bool = False
+    balanced: bool = True
+
+    def examples(self, kb: Knowledge) -> tuple:
+        return step_examples(kb) if self.name == "steps" else getattr(kb, self.name)
+
+
+# request kinds whose bank questions name a level and ask about it, never a step from it
+_NO_STEP_KINDS = frozenset(IN_SCOPE) - {"next", "reports_to"}
+
+
+def step_examples(kb: Knowledge) -> tuple:
+    """The step bank, plus every request-bank question of a kind that asks about the level it names (skills,
+    numbers, compare, ...) and in which the word rules read no step, as ``same``. Most questions people ask
+    are of that kind: without them the classifier had only the step bank's few hundred plain questions and
+    read short ones ("teem leed kpis?", "Sr. agent - what's needed?") as steps."""
+    from bot.search.relations import Relation, resolve_subject
+
+    plain = tuple(Example(ex.text, "same", ex.source) for ex in kb.requests if ex.kind in _NO_STEP_KINDS
+                  and resolve_subject(kb, understand(kb, ex.text)).relation in
+                  (Relation.NAMED, Relation.PROMOTED_TO, Relation.DESCRIBE))
+    written = {ex.text.casefold() for ex in kb.steps}
+    return tuple(kb.steps) + tuple(ex for ex in plain if ex.text.casefold() not in written) if kb.steps else ()
+
+
+# Steps: most questions ask about the level they name; weighted alike, the few step examples made up/down guesses
+# of short plain questions ("teem leed kpis?"); weighted as they come, "same" keeps its share.
+BANKS = (Bank("requests", FILE, REPORT_FILE), Bank("steps", STEPS_FILE, STEPS_REPORT, words=True, balanced=False))
+TRAINING = 2    # raise when training changes: classifiers kept in earlier builds are then not reused
+
+
+def bank_key(spec: "Bank", bank: Sequence, kb: Knowledge, embedder, manifest: dict) -> str:
     """What a classifier depends on: its examples, the level names masked out of them, the model and its export,
     and this module's training. Equal keys train equal classifiers."""
-    payload = {"bank": name, "training": TRAINING, "examples": [[ex.kind, ex.text] for ex in bank],
+    payload = {"bank": list(spec), "training": TRAINING, "examples": [[ex.kind, ex.text] for ex in bank],
                "levels": [[lv.id, lv.track, lv.title, list(getattr(lv, "aliases", ()))] for lv in kb.levels()],
                "tracks": [[t.id, t.title] for t in kb.tracks.values()],
                "embedder": getattr(embedder, "name", ""), "model": manifest.get("model"),
@@ -409,13 +497,14 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
     One an earlier build (``donors``, newest first) trained on the same key is copied instead: a rebuild after an
     edit of the levels' text, or of a damaged model file, does not train again (~10 s)."""
     trained = {}
-    for name, attr, file, report_file in BANKS:
-        bank = getattr(kb, attr)
-        key = bank_key(name, bank, kb, embedder, manifest)
+    for spec in BANKS:
+        name, file, report_file = spec.name, spec.file, spec.report
+        bank = spec.examples(kb)
+        key = bank_key(spec, bank, kb, embedder, manifest)
         if key not in _TRAINED and _copy_trained(donors, name, key, file, report_file, build_dir, manifest):
             continue
         try:
-            clf = _TRAINED[key] if key in _TRAINED else train(kb, embedder, bank=bank)
+            clf = _TRAINED[key] if key in _TRAINED else train(kb, embedder, bank=bank, words=spec.words, balanced=spec.balanced)
         except ImportError:
             log.warning("scikit-learn is not installed: the index is built without a request classifier "
                         "(install the build tools: pip install -e '.[build]')")

@@ -70,7 +70,7 @@ def understand_question(kb: Knowledge, query: Query, ranking: Ranking, classifie
         if classifier is not None:
             guess = classifier.predict(x)
         if steps is not None:
-            step = steps.predict(x)
+            step = steps.predict(steps.inputs(x, query))
     subject = resolve_subject(kb, query, context, track, guess.kind, step.kind)
     if guess.kind is not None:
         aspect = guess.kind
