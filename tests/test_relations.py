@@ -574,3 +574,31 @@ def test_rules_win_over_the_step_classifier():
     # "promoted to X" is X, even when the classifier reads a step up
     s = resolve_subject(KB, understand(KB, "what do I need to get promoted to QA Specialist?"), None, None, None, "up")
     assert (s.relation, s.level.id) == (Relation.PROMOTED_TO, "qa-specialist")
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("What is the level previous to Team Lead? Please revert.", Relation.PREVIOUS, "training-quality-lead"),
+    ("if i start as an agent and get promoted twice where do i land", Relation.NEXT, "senior-agent"),
+    ("Sir, what is the highest level one can reach in Sales & Support as per our career map?", Relation.POSITION,
+     "chief-customer-officer"),
+    ("what's level one on the call centre ladder", Relation.POSITION, "agent"),
+])
+def test_words_that_only_look_like_steps_or_positions_are_read_as_english_reads_them(question, relation, level):
+    s = subject(question)
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+def test_looking_after_people_is_not_the_level_after_them():
+    s = subject("which role looks after a team of like 10-15 agents and keeps an eye on attendance?")
+    assert s.relation != Relation.NEXT
+
+
+def test_a_mate_of_mine_is_not_my_level():
+    s = subject("Hiya, what's the entry-level role in the call centre? A mate of mine is thinking of applying")
+    assert (s.relation, s.level.id) == (Relation.POSITION, "agent")
+
+
+def test_short_forms_in_a_step_from_the_asker():
+    me = Conversation((), asker_level="frontend-lead")
+    s = resolve_subject(KB, understand(KB, "whats 2 lvls above me"), me)
+    assert (s.relation, s.level.id, s.steps) == (Relation.NEXT, "frontend-principal", 2)

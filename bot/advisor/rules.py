@@ -195,6 +195,11 @@ def entry(c: Context) -> Answer | None:
     return None
 
 
+# A description that names a level it manages ("... and develops the team leads") is answered by the level its
+# duties fit, not the named level's manager, when that level's score is this far ahead (the scores' scale: ~1).
+DESCRIPTION_OVER_MANAGER = 0.15
+
+
 def reports_to(c: Context) -> Answer | None:
     q = c.query
     s = c.u.subject
@@ -204,6 +209,9 @@ def reports_to(c: Context) -> Answer | None:
     boss, lines = c.compose.manager(named, c.ranking)
     if boss is None:
         return None
+    if c.u.kind == "describe" and c.best_id != boss.id \
+            and c.ranking.level_scores[c.best_id] - c.ranking.level_scores[boss.id] > DESCRIPTION_OVER_MANAGER:
+        return None   # "which role manages budget ..., and develops the team leads?": the duties point elsewhere
     return c.finish(boss, manager_text(c.kb, boss, named, lines, c.compose.hits(c.ranking)), [boss.id], Intent.FACT)
 
 

@@ -59,7 +59,7 @@ class LevelNotFound(LookupError):
         self.show_levels = show_levels
         super().__init__(message)
 
-_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lv": "level", "leed": "lead", "fe": "frontend",
+_SPELLING = {"centre": "center", "centres": "centers", "lvl": "level", "lvls": "levels", "lv": "level", "leed": "lead", "fe": "frontend",
              "custops": "customer operations", "cust": "customer",
              # short forms people use for title words
              "ops": "operations", "mgr": "manager", "mngr": "manager", "dev": "developer", "devs": "developers",
@@ -70,7 +70,7 @@ _TEXT_SPEAK_WORDS = {"4": "for", "2": "to", "u": "you", "r": "are", "ur": "your"
 _TEXT_SPEAK = re.compile(r"(?<![\w.])(?<!level )(?<!lvl )(?<!step )(?<!grade )(?:(4|2)(?= (?:me|u|you|us|my|him|her|them)\b)|(u|r|ur)\b)")
 # "my sup", "being a sup": floor slang for a supervisor, only after a word that makes it a noun ("sup ladder" is hello)
 _SUP = re.compile(r"\b(a|my|the|our|your|their|his|her|new|being|as|to|no|each|every|good|great|best|bad|strict|"
-                  r"nice|former|old)\s+sup(s)?\b")
+                  r"nice|former|old)\s+sup(s)?\b|\b()sup(s)\b")   # ... or plural anywhere: "sups" is never hello
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"
@@ -80,7 +80,8 @@ def normalize(text: str) -> str:
     text = text.lower().replace("&", " and ").replace("’", "'")
     text = re.sub(r"[^a-z0-9+ ]+", " ", text)
     text = _TEXT_SPEAK.sub(lambda m: _TEXT_SPEAK_WORDS[m.group(0)], text)
-    text = _SUP.sub(lambda m: m.group(1) + " supervisor" + ("s" if m.group(2) else ""), text)
+    text = _SUP.sub(lambda m: (f"{m.group(1)} supervisor{'s' if m.group(2) else ''}" if m.group(1) is not None
+                               else "supervisors"), text)
     words = [_SPELLING.get(w, w) for w in text.split()]
     return " ".join(words)
 

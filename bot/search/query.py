@@ -149,6 +149,8 @@ _FACT = re.compile(r"^(who|which|how many|how much|how long|when|where|does|do|i
 _IDENTIFY = re.compile(
     r"^(who|whose)\b|\b(which|what)( \w+)? (level|role|job|position|title)\b(?!\s*\d)|\bis there (a|an) (level|role|job|position)\b"
     r"|\b(job|role|level|position) (is )?called\b|\bwhich level is\b"
+    # a description by a relative clause: "the level that optimises scheduling ... whilst developing the team leads"
+    r"|^(the|a|an) (level|role|job|position|one|person|people|folks|guy|guys|ones) (that|who|which|whose)\b"
 )
 _NEXT = re.compile(r"\b(next (level|step|one)|move up|moving up|step up|promot\w*|what s next|whats next|level up|after (that|this))\b")
 # "what comes after senior agent?", "the level above team lead": the word right before a level's name

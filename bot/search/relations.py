@@ -90,9 +90,9 @@ class Subject:
 
 # -- words --------------------------------------------------------------------------------------------
 
-_UP = {"after", "above", "beyond", "past", "following", "follows", "succeeds", "over", "higher than", "up from",
+_UP = {"subsequent to", "after", "above", "beyond", "past", "following", "follows", "succeeds", "over", "higher than", "up from",
        "next after", "next from", "next to", "on from", "up after", "on top of", "higher up than", "further than"}
-_DOWN = {"before", "below", "under", "beneath", "underneath", "prior to", "preceding", "precedes", "lower than",
+_DOWN = {"previous to", "before", "below", "under", "beneath", "underneath", "prior to", "preceding", "precedes", "lower than",
          "down from", "under neath", "back from", "precede", "short of", "shy of"}
 # words that may sit between a direction word and the level's name ("after the", "one step above the")
 _FILLER = {"the", "a", "an", "right", "just", "directly", "immediately", "straight", "step", "steps", "level",
@@ -108,7 +108,9 @@ _PLACE = r"(level|step|rung|grade|tier|position|rank|job|role|title|spot|stage)s
 _LADDER = (r"((\w+ ){0,3}(ladder|career map|map|track|tree|career path|path|hierarchy|pyramid|org chart|chart|"
            r"structure|food chain|totem pole))")
 _ORD_PLACE = re.compile(r"\b(" + "|".join(_ORDINALS) + r")((?: \w+){0,2}) " + _PLACE + r"\b")
-_PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|five|six|seven|eight|nine|ten)\b")
+# "level one" is a place, "the highest level one can reach" a pronoun before a modal verb
+_PLACE_NUMBER = re.compile(r"\b(level|step|rung|grade|tier) (one|two|three|four|five|six|seven|eight|nine|ten)\b"
+                           r"(?! (can|could|would|will|should|may|might|must|has|gets|needs|reaches)\b)")
 _FROM_TOP = re.compile(r"\bfrom the top\b|\b(second|third) (highest|most senior)\b")
 _FIRST = re.compile(r"\b(lowest|bottom|most junior|entry|entry level|starting|beginner|first|junior most|initial|noob|"
                     r"newbie|rookie|newcomer|starter)"
@@ -125,7 +127,7 @@ _NO_REPORTS = re.compile(r"\b(without|no|not|non|never|zero|avoid\w*|don t|dont|
                          r"a team|team|people|supervis\w*)\b|\bindividual contributor\b|\b(ic|non managerial|"
                          r"non management|hands on)\b")
 MINE = re.compile(r"\b(my|mine) (current |own |present |actual )?(level|role|job|position|grade|rank|title|spot|step|"
-                  r"place)\b|\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
+                  r"place)\b|(?<!of )\bmine\b|\bwhere i am( now| today| at)?\b|\bwhere i m( at)?( now)?\b"
                   r"|\bmy current one\b|\bwhat (level|grade|rank) am i\b|\bwhich (level|grade|rank) am i\b"
                   r"|\bwhat (level|grade|rank|role) (am i|i am|i m) (at|on|in)\b"
                   r"|\b(what|which) (level|grade|rank|role|job|position) (was|were) i\b")
@@ -192,6 +194,8 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
         size = 2 if (two in _UP or two in _DOWN) else 1 if one else 0
         if size:
             cue = two if size == 2 else one
+            if cue == "after" and i >= 1 and words[i - 1] in _LOOK:
+                return None   # "looks after a team of agents": cares for them, not the level after
             j = i - size   # a count further back: "two levels above", "2 steps down from"
             while j >= 0 and (words[j] in _FILLER or words[j] in _NUMBER_WORDS or words[j].isdigit()):
                 steps = max(steps, _count(words[j]))
@@ -205,6 +209,7 @@ def _cue_before(words: list[str], start: int) -> tuple[int, int] | None:
     return None
 
 
+_LOOK = {"look", "looks", "looked", "looking"}
 _DIRECTION_WORDS = sorted(w for w in _UP | _DOWN if " " not in w and len(w) >= 5)
 
 
@@ -220,10 +225,13 @@ def _direction_word(word: str) -> str | None:
     return best[0] if best else None
 
 
+_TIMES = {"twice": 2, "thrice": 3}
+
+
 def _count(word: str) -> int:
     if word.isdigit() and 0 < int(word) < 11:
         return int(word)
-    return _NUMBER_WORDS.get(word, 0) if word not in {"a"} else 0
+    return _TIMES.get(word) or (_NUMBER_WORDS.get(word, 0) if word not in {"a"} else 0)
 
 
 _STEP_UNITS = {"level", "levels", "step", "steps", "rung", "rungs", "notch", "notches", "tier", "tiers", "grade",
@@ -232,9 +240,13 @@ _STEP_UNITS = {"level", "levels", "step", "steps", "rung", "rungs", "notch", "no
 
 
 def _steps_said(words: list[str], mentions: list[Mention]) -> int:
-    """How many steps a question the step classifier reads as up or down asks for: a count beside a unit or a
-    direction ("seven notches up", "climbed 9 levels", "up one", "two promotions"), outside the level names;
-    1 when none is said."""
+    """How many steps a question the step classifier reads as up or down asks for: :func:`_count_said`, else 1."""
+    return _count_said(words, mentions) or 1
+
+
+def _count_said(words: list[str], mentions: list[Mention]) -> int | None:
+    """A count beside a unit or a direction ("seven notches up", "climbed 9 levels", "up one", "two promotions"),
+    outside the level names; None when none is said."""
     named = {i for m in mentions for i in range(m.start, m.end)}
     for i, w in enumerate(words):
         n = int(w) if w.isdigit() and 0 < int(w) < 100 else _count(w)
@@ -243,7 +255,7 @@ def _steps_said(words: list[str], mentions: list[Mention]) -> int:
         near = set(words[i + 1: i + 3]) | set(words[max(0, i - 1): i])
         if near & _STEP_UNITS:
             return n
-    return 1
+    return None
 
 
 def _step(kb: Knowledge, level: Level, direction: int, steps: int) -> Level | None:
@@ -534,8 +546,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, named, -1, 1)
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
-        promotions = _N_PROMOTIONS.search(query.norm)
-        if promotions and (n := _count(promotions.group(2))):
+        promotions = _N_PROMOTIONS.search(query.norm) or _PROMOTED_N.search(query.norm)
+        if promotions and (n := _count(promotions.group(2).split()[0])):
             return _relative(kb, named, 1, n)   # "starting at L2, after two promotions"
         counted = _COUNTED_AFTER.match(after)
         if counted and (n := _count(counted.group(4))):
@@ -563,7 +575,10 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             if kind == "next" and up != down:
                 return _relative(kb, named, 1 if up else -1, 1)
         if step in ("up", "down"):
-            return _relative(kb, named, 1 if step == "up" else -1, _steps_said(words, query.mentions))
+            said = _count_said(words, query.mentions)
+            stepped = _relative(kb, named, 1 if step == "up" else -1, said or 1)
+            if stepped.level is not None or said:   # one step off the track's end, not said: likelier a misreading
+                return stepped
         return Subject(Relation.NAMED, named)
 
     # no level named: the asker's own level, a place on a track, or the conversation
@@ -779,6 +794,8 @@ _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|
 _COUNTED_AFTER = re.compile(r"((?:\w+ ){0,3}?)(minus|plus|\+|less|skip\w* ahead|skip\w* up|jump\w* (?:ahead|up)|"
                             r"go\w* up|mov\w* up|climb\w*|go\w* down|mov\w* down|drop\w*|step\w* down)( by)? "
                             r"(\w+)( (level|step|rung|grade|notch)s?)?\b")
+_PROMOTED_N = re.compile(r"\b(promot\w*|moved? up|moving up|step\w* up|bump\w* up|climb\w*)(?: \w+)? (twice|thrice|"
+                         r"\w+ times)\b")   # "get promoted twice", "climb up three times"
 _N_PROMOTIONS = re.compile(r"\b(after|with|following|in) (\w+) (promotions|more promotions|moves up|steps up)\b")
 _BEFORE_THAT = re.compile(r"\b(before|prior to) (that|this|it|then|the promotion|they get it)\b")
 _PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|moves) (promoted|moved up|bumped up|up)\b")
