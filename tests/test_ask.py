@@ -30,9 +30,23 @@ def test_requirements_answer_lists_experience_skills_and_whats_new(advisor):
     ("team leader requirements?", "team-lead"),
     ("how many agents does a team lead manage?", "team-lead"),
     ("frontend L4", "frontend-senior"),
+    # the step classifier, where no rule lists the words
+    ("If you're a frontend Principal, what's one notch up?", "frontend-head"),
+    ("predecessor level of the frontend Expert?", "frontend-lead"),
+    # the level between two, not a comparison of them
+    ("whats between frontend Middle and frontend Lead", "frontend-senior"),
+    # a description that names the level it develops is answered by the level its duties fit
+    ("Which role manages budget and capacity planning, works with Product, Marketing and IT, and develops the "
+     "supervisors and team leads?", "head-of-customer-operations"),
 ])
 def test_level_aware_questions(advisor, question, level):
     assert advisor.ask(question).level_id == level
+
+
+def test_what_comes_before_the_first_level_is_background_reading(advisor):
+    answer = advisor.ask("what jobs do people usually come from before becoming a call center agent?")
+    assert answer.level_id is None and answer.kind == "background"
+    assert answer.sources[0].startswith("Background: Agent career paths")
 
 
 def test_fact_question_quotes_the_matching_line(advisor):

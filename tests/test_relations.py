@@ -602,3 +602,15 @@ def test_short_forms_in_a_step_from_the_asker():
     me = Conversation((), asker_level="frontend-lead")
     s = resolve_subject(KB, understand(KB, "whats 2 lvls above me"), me)
     assert (s.relation, s.level.id, s.steps) == (Relation.NEXT, "frontend-principal", 2)
+
+
+@pytest.mark.parametrize("question, relation, level", [
+    ("on the frontend side, which level is just under the highest one?", Relation.PREVIOUS, "frontend-principal"),
+    ("Frontend: one step above the second level — which is it?", Relation.NEXT, "frontend-middle"),
+    ("level after the second call-centre level", Relation.NEXT, "senior-agent"),
+    ("one step below the top", Relation.POSITION, "head-of-customer-operations"),   # counted from the end once
+    ("experienced agents move up to which position", Relation.NEXT, "senior-agent"),
+])
+def test_a_step_from_a_position_or_from_a_plural_title(question, relation, level):
+    s = subject(question)
+    assert (s.relation, s.level.id) == (relation, level)

@@ -174,6 +174,8 @@ def off_the_ladder(c: Context) -> Answer | None:
     """ "what comes after the CCO?": the relation is known, and there is nothing there."""
     s = c.u.subject
     if s.relation in {Relation.NEXT, Relation.PREVIOUS} and s.level is None and s.anchor is not None:
+        if _before_the_ladder(c):
+            return None   # background reading answers what comes before the first level
         text = escape(s.missing) + "\n\n" + requirements_text(c.kb, s.anchor, c.compose.related)
         return c.finish(s.anchor, text, [s.anchor.id], Intent.REQUIREMENTS)
     return None
@@ -218,7 +220,7 @@ def reports_to(c: Context) -> Answer | None:
 def background(c: Context) -> Answer | None:
     """Glossary and general career facts come from background reading when no level is named."""
     r, q = c.ranking, c.query
-    if not r.background or c.u.subject.relation in _RELATION_SUBJECTS:
+    if not r.background or (c.u.subject.relation in _RELATION_SUBJECTS and not _before_the_ladder(c)):
         return None
     note_id, note_score = r.background
     if q.before_entry:
@@ -250,7 +252,17 @@ def background(c: Context) -> Answer | None:
     return None
 
 
+def _before_the_ladder(c: Context) -> bool:
+    """ "what jobs do people come from before becoming an agent?": the step below a track's first level, asked
+    as background (where people come from), not as a level."""
+    s = c.u.subject
+    return (c.query.before_entry and c.u.kind == "background" and s.relation == Relation.PREVIOUS
+            and s.level is None)
+
+
 def compare(c: Context) -> Answer | None:
+    if c.u.subject.relation == Relation.BETWEEN:
+        return None   # "what's between Middle and Lead": the level between them, not their differences
     levels = _levels_with_mine(c)
     wants = c.u.kind == "compare" or (c.u.kind is None and c.query.intent == Intent.COMPARE)
     if c.u.subject.relation == Relation.FOLLOWUP and wants and c.u.context.last_level:

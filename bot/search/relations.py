@@ -429,6 +429,12 @@ _MIDDLE = re.compile(r"\b(in|at|on|around|near|from) the (very )?(middle|midpoin
                      r"|\bmiddle of the " + _LADDER + r"\b")
 
 
+def _position_word(norm: str) -> int | None:
+    """The word where :func:`_position`'s place begins ("the *second* level", "the *highest* one")."""
+    found = [m.start() for m in (p.search(norm) for p in (_ORD_PLACE, _PLACE_NUMBER, _TOP, _FIRST)) if m]
+    return len(norm[: min(found)].split()) if found else None
+
+
 def _position(norm: str) -> str | None:
     """A place on a track the question names without naming a level: "first", "top", "top-ic", "2", "-2",
     "middle"."""
@@ -636,6 +642,11 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
         tr = _the_track(kb, query, track, conversation)
         level = position_level(kb, tr, position)
         if level is not None:
+            at = _position_word(query.norm) if _from_an_end(query.norm) is None else None
+            cue = _cue_before(words, at) if at is not None else None
+            if cue is not None:
+                # "one step above the second level", "just under the highest one": a step from a position
+                return _relative(kb, level, *cue)
             return Subject(Relation.POSITION, level, position=position)
 
     last = conversation.last_level if conversation is not None else None
@@ -798,7 +809,7 @@ _PROMOTED_N = re.compile(r"\b(promot\w*|moved? up|moving up|step\w* up|bump\w* u
                          r"\w+ times)\b")   # "get promoted twice", "climb up three times"
 _N_PROMOTIONS = re.compile(r"\b(after|with|following|in) (\w+) (promotions|more promotions|moves up|steps up)\b")
 _BEFORE_THAT = re.compile(r"\b(before|prior to) (that|this|it|then|the promotion|they get it)\b")
-_PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|moves) (promoted|moved up|bumped up|up)\b")
+_PROMOTED_AFTER = re.compile(r"(\w+ )?(gets?|getting|got|is|was|being|goes|go|moves?|moving) (promoted|moved up|bumped up|up)\b")
 _TO_AFTER = re.compile(r"(\w+ )?(to|into)\b")   # "promoted from X to Y": a route, Y named after
 _PROMOTION = re.compile(r"\b(promot\w*|move\w* up|step\w* up|bump\w* up)\b")
 # the question asks where a move starts: "from which level", "promoted to X from what level"
