@@ -614,3 +614,26 @@ def test_short_forms_in_a_step_from_the_asker():
 def test_a_step_from_a_position_or_from_a_plural_title(question, relation, level):
     s = subject(question)
     assert (s.relation, s.level.id) == (relation, level)
+
+
+@pytest.mark.parametrize("question, asker, relation, level", [
+    ("hello, what is second level for call center people? I am new here", None, Relation.POSITION, "experienced-agent"),
+    ("which level sits under L6? (call center, not frontend)", None, Relation.PREVIOUS, "qa-specialist"),
+    ("ok so I've been Senior for a while now... what do I need to do to get promoted?", "senior-agent", Relation.NEXT,
+     "expert-agent"),
+    ("what are frontend seniors promoted to", None, Relation.NEXT, "frontend-lead"),
+])
+def test_set_ns_shapes(question, asker, relation, level):
+    s = resolve_subject(KB, understand(KB, question), Conversation((), asker_level=asker))
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+def test_what_the_conversations_level_is_promoted_to():
+    after_tl = Conversation((Turn("what does a team lead do", "team-lead", "call-center", "duties"),))
+    s = subject("and what do they get promoted to?", after_tl)
+    assert (s.relation, s.level.id) == (Relation.NEXT, "call-center-manager")
+
+
+def test_a_term_asked_in_one_sentence_of_several_is_the_glossarys():
+    q = understand(KB, "whats ACW? my TL keeps saying my ACW is too long")
+    assert q.defines == "reference/kpi-glossary"

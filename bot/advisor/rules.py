@@ -102,6 +102,8 @@ def out_of_scope(c: Context) -> Answer | None:
     if s.relation in {Relation.NEXT, Relation.PREVIOUS, Relation.POSITION} and s.level is not None \
             and bare_relation(c.query):
         return None   # "nxt levl aftr expert agent?": nothing but a step on the ladder, whatever the classifier reads
+    if s.mine and s.level is not None and s.relation in {Relation.NEXT, Relation.PREVIOUS} and c.u.kind is None:
+        return None   # "honestly where do I go from here?": a step from the asker's stored level; no kind is sure
     if c.query.newcomer and c.u.kind is None:
         return None   # "I just started on the phones, what am I supposed to do?": no single other kind is sure; the backstop judges
     if c.u.out_of_scope:
@@ -252,6 +254,20 @@ def background(c: Context) -> Answer | None:
     return None
 
 
+_PLACE_AFTER = {"level", "role", "position", "job", "grade", "title", "rank"}
+
+
+def _named_as_a_level(c: Context) -> Level | None:
+    """ "tell me about the Agent level": a common title word ("agent") said as the name of a level."""
+    s, q = c.u.subject, c.query
+    if s.relation != Relation.NAMED or s.level is None or q.identify:
+        return None
+    words = q.norm.split()
+    return s.level if any(m.level.id == s.level.id and words[m.end: m.end + 1] and words[m.end] in _PLACE_AFTER
+                          and words[m.start - 1: m.start] in (["the"], ["an"], ["a"], ["this"], ["that"])
+                          for m in q.mentions) else None
+
+
 def _before_the_ladder(c: Context) -> bool:
     """ "what jobs do people come from before becoming an agent?": the step below a track's first level, asked
     as background (where people come from), not as a level."""
@@ -300,7 +316,7 @@ def relation(c: Context) -> Answer | None:
     if s.relation in {Relation.NEXT, Relation.PREVIOUS} and aspect == "path" and s.anchor is not None:
         a, b = (s.anchor, level) if s.relation == Relation.NEXT else (level, s.anchor)
         return c.finish(level, _with(phrase, path_text(c.kb, a, b, c.compose.related)), [a.id, b.id], Intent.PATH)
-    if s.relation == Relation.MINE and aspect in {"next", "path"}:
+    if s.relation == Relation.MINE and aspect in {"next", "path"} and c.u.step.kind != "same":
         nxt = c.kb.next_level(level)
         if nxt is not None:
             return c.finish(nxt, _with(phrase, next_text(c.kb, level, nxt, c.compose.related)), [level.id, nxt.id],
@@ -336,7 +352,7 @@ def level(c: Context) -> Answer:
     """A named level, or the best-scoring one: its card, or the part of it the question asks for."""
     q = c.query
     named = c.named
-    if q.intent == Intent.NEXT and len(q.levels) == 1 and c.u.kind in {None, "next"}:
+    if q.intent == Intent.NEXT and len(q.levels) == 1 and c.u.kind in {None, "next"} and c.u.step.kind != "same":
         here = q.levels[0]
         nxt = c.kb.next_level(here)
         if nxt is not None:
@@ -345,7 +361,7 @@ def level(c: Context) -> Answer:
         # several levels named, no compare/path words: the best-scoring of them
         chosen = c.kb.level(max((lv.id for lv in named), key=lambda lid: c.ranking.level_scores[lid]))
     else:
-        chosen = named[0] if named else c.kb.level(c.best_id)
+        chosen = named[0] if named else (_named_as_a_level(c) or c.kb.level(c.best_id))
     aspect = c.u.kind
     if aspect in ASPECTS and aspect != "requirements" and (named or aspect != "duties"):
         return c.finish(chosen, aspect_text(c.kb, chosen, aspect, c.compose.related), [chosen.id], Intent.FACT,

@@ -269,7 +269,7 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
         start, end = number.start, number.end
         track = None
         # "frontend L4", "L6 on the frontend track": a track word anywhere in the question picks the ladder
-        if number.after_track_word or any(w in _NUMBER_TRACK_WORDS for w in words):
+        if number.after_track_word or any(w in _NUMBER_TRACK_WORDS for w in _affirmed(words)):
             track = "frontend"
         tr = kb.track(track) if track else kb.default_track
         level = tr.level_by_number(number.number)
@@ -352,11 +352,19 @@ def track_hint(kb: Knowledge, norm: str, mentions: list[Mention]) -> str | None:
     strong_tracks = {m.level.track for m in mentions if m.strong}
     if len(strong_tracks) == 1:
         return next(iter(strong_tracks))
-    padded = f" {norm} "
+    padded = f" {' '.join(_affirmed(norm.split()))} "
     for track, words in _TRACK_WORDS.items():
         if any(f" {w} " in padded for w in words):
             return track
     return None
+
+
+_NEGATIONS = {"not", "no", "non", "never"}
+
+
+def _affirmed(words: list[str]) -> list[str]:
+    """The words not negated by the one before ("call center, not frontend": frontend is not asked about)."""
+    return [w for i, w in enumerate(words) if not (i and words[i - 1] in _NEGATIONS)]
 
 
 def detect_intent(norm: str, mentions: list[Mention]) -> Intent:
@@ -469,7 +477,9 @@ def understand(kb: Knowledge, question: str) -> Query:
         partial=partial_levels(kb, norm, mentions), quantities=quantities(text),
     )
     query.dated = dated_request(text)
-    query.defines = defined_term(kb, norm)
+    # "whats ACW? my TL keeps saying my ACW is too long": each sentence may be the one asking
+    query.defines = defined_term(kb, norm) or next(
+        (d for part in re.split(r"[?!.;]+", text) if part.strip() and (d := defined_term(kb, normalize(part)))), None)
     firsts = {t.levels[0].id for t in kb.tracks.values() if t.levels}
     if not query.strong_levels or all(lv.id in firsts for lv in query.levels):
         first_named = [m for m in mentions if m.level.id in firsts]

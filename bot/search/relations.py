@@ -499,6 +499,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     if conversation is not None and conversation.asker_level and kb.has_level(conversation.asker_level):
         asker = kb.level(conversation.asker_level)
     mine = bool(MINE.search(query.norm))
+    # "I've been Senior for a while now, what do I need to get promoted?": a bare title word of the asker's own level
+    own_title = asker is not None and not strong and any(lv.id == asker.id for lv in query.partial)
+    plain = not query.partial or own_title
 
     # a direction word right before a name: "what comes after senior agent", "two levels below TL"
     for m in (strong or query.mentions):
@@ -552,6 +555,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, named, -1, 1)
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
             return _relative(kb, named, 1, 1)
+        if _PROMOTED_TO_WHAT.search(after):
+            return _relative(kb, named, 1, 1)   # "what are frontend seniors promoted to": the level they move up to
         promotions = _N_PROMOTIONS.search(query.norm) or _PROMOTED_N.search(query.norm)
         if promotions and (n := _count(promotions.group(2).split()[0])):
             return _relative(kb, named, 1, n)   # "starting at L2, after two promotions"
@@ -590,13 +595,13 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     # no level named: the asker's own level, a place on a track, or the conversation
     me_at = next((i for i, w in enumerate(words) if w in {"me", "myself"}), None)
     above_me = asker is not None and me_at is not None and _cue_before(words, me_at) is not None
-    step_up = (asker is not None and not query.partial and _FIRST_PERSON.search(query.norm) is not None
+    step_up = (asker is not None and plain and _FIRST_PERSON.search(query.norm) is not None
                and _STEP_UP.search(query.norm) is not None)
-    expected = asker is not None and not query.partial and _EXPECTED_OF_ME.search(query.norm) is not None
+    expected = asker is not None and plain and _EXPECTED_OF_ME.search(query.norm) is not None
     # "what do i need to learn to get to the next one up": a step in the first person, nothing else to step from
     # (only where no word rule reads the question as the asker's own level: "the KPI target for my level")
     classified = (not (mine or above_me or step_up or expected) and asker is not None and step in ("up", "down")
-                  and not query.partial and _FIRST_PERSON.search(query.norm) is not None
+                  and plain and _FIRST_PERSON.search(query.norm) is not None
                   and not (asker is not None and _FROM_HERE.search(query.norm)) and _position(query.norm) is None
                   and (conversation is None or conversation.last_level is None))
     if classified:
@@ -627,18 +632,19 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     if along is not None:
         return along
 
-    if query.newcomer:
+    position = _position(query.norm)
+    if query.newcomer and position in (None, "first"):
         # "just got hired on the phones, what's expected of me?": someone new is at the track's first level
+        # (not when they ask for another place: "what is the second level? I am new here")
         # (unless a bare title word of that track points elsewhere: "I'm new, what do seniors do?")
         tr = _the_track(kb, query, track, conversation)
         if not any(lv.track == tr.id and lv.id != tr.levels[0].id for lv in query.partial):
             return Subject(Relation.POSITION, tr.levels[0], position="first")
 
-    position = _position(query.norm)
     if (position == "middle" and re.search(r"\bmiddle (level|role|job|grade|title|one|dev\w*)s?\b", query.norm)
             and "middle" in _track_title_words(kb, _the_track(kb, query, track, conversation))):
         position = None    # "what's the Middle level in frontend?": the track has a level called Middle
-    if position is not None and not query.newcomer:
+    if position is not None and (not query.newcomer or position != "first"):
         tr = _the_track(kb, query, track, conversation)
         level = position_level(kb, tr, position)
         if level is not None:
@@ -688,6 +694,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             cue = (-1, 1)    # "what's the previous step?": nothing else is named, so from the conversation's level
         if cue is None and _NEXT_NOUN.search(query.norm):
             cue = (1, 1)     # "what's the next one up called?"
+        if cue is None and _PROMOTED_TO_WHAT.search(query.norm):
+            cue = (1, 1)     # "and what do they get promoted to?": the level the conversation's one moves up to
         if cue is None and step in ("up", "down"):
             cue = (1 if step == "up" else -1, _steps_said(words, []))   # "ok and the level just after?"
         if cue is not None:
@@ -805,6 +813,8 @@ _REACH = re.compile(r"\b(can|could|will|would|to) (reach|get|go|climb|rise|make|
 _COUNTED_AFTER = re.compile(r"((?:\w+ ){0,3}?)(minus|plus|\+|less|skip\w* ahead|skip\w* up|jump\w* (?:ahead|up)|"
                             r"go\w* up|mov\w* up|climb\w*|go\w* down|mov\w* down|drop\w*|step\w* down)( by)? "
                             r"(\w+)( (level|step|rung|grade|notch)s?)?\b")
+_PROMOTED_TO_WHAT = re.compile(r"\b(promoted|moved up|bumped up|moving up|promotion) (to|into)$"
+                               r"|\b(what|which|where)( \w+){0,3} (promoted|moved up|bumped up) (to|into)\b")
 _PROMOTED_N = re.compile(r"\b(promot\w*|moved? up|moving up|step\w* up|bump\w* up|climb\w*)(?: \w+)? (twice|thrice|"
                          r"\w+ times)\b")   # "get promoted twice", "climb up three times"
 _N_PROMOTIONS = re.compile(r"\b(after|with|following|in) (\w+) (promotions|more promotions|moves up|steps up)\b")

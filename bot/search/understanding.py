@@ -32,6 +32,7 @@ class Understanding:
     subject: Subject            # what the question is about, by the ladder's structure
     aspect: str                 # the kind of answer to give: a KINDS entry, or "fact" (the word rules' fallback)
     context: Conversation
+    step: KindGuess = ABSTAIN   # the step classifier's reading: same / up / down / between
 
     @property
     def kind(self) -> str | None:
@@ -78,4 +79,4 @@ def understand_question(kb: Knowledge, query: Query, ranking: Ranking, classifie
         aspect = context.last_level.aspect      # "and for expert?": the same question about another level
     else:
         aspect = _FROM_INTENT.get(query.intent, "requirements")
-    return Understanding(query, guess, subject, aspect, context)
+    return Understanding(query, guess, subject, aspect, context, step)
