@@ -497,6 +497,15 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
     One an earlier build (``donors``, newest first) trained on the same key is copied instead: a rebuild after an
     edit of the levels' text, or of a damaged model file, does not train again (~10 s)."""
     trained = {}
+    memo: dict[str, np.ndarray] = {}
+
+    def features_of(texts: list[str]) -> np.ndarray:
+        """Each text's features, computed once for all banks (the step bank holds many request-bank questions)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        if missing:
+            memo.update(zip(missing, bank_features(kb, embedder, missing)))
+        return np.stack([memo[t] for t in texts]).astype(np.float32)
+
     for spec in BANKS:
         name, file, report_file = spec.name, spec.file, spec.report
         bank = spec.examples(kb)
@@ -504,7 +513,9 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
         if key not in _TRAINED and _copy_trained(donors, name, key, file, report_file, build_dir, manifest):
             continue
         try:
-            clf = _TRAINED[key] if key in _TRAINED else train(kb, embedder, bank=bank, words=spec.words, balanced=spec.balanced)
+            clf = _TRAINED[key] if key in _TRAINED else (
+                train(kb, embedder, x=features_of([ex.text for ex in bank]), bank=bank, words=spec.words,
+                      balanced=spec.balanced) if bank else None)
         except ImportError:
             log.warning("scikit-learn is not installed: the index is built without a request classifier "
                         "(install the build tools: pip install -e '.[build]')")
