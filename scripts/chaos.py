@@ -156,7 +156,13 @@ def prebuilt_index(into: Path) -> Path:
 
 
 def copy_index(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst, symlinks=True)
+    """The index for a probe's server: hard links where possible (builds are never changed in place)."""
+    def link(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+    shutil.copytree(src, dst, symlinks=True, copy_function=link)
     return dst
 
 

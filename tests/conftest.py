@@ -129,6 +129,21 @@ def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
+def link_copy(src: Path, dst: Path) -> Path:
+    """A copy of an index directory whose files are hard links (a plain copy where links cannot be made): a build
+    is written once and never changed in place, and a real one is ~300 MB with its ONNX files and export cache.
+    A test that damages a copied file replaces it (:func:`replace_file`), so the original stays whole."""
+    from scripts.chaos import copy_index
+
+    return copy_index(src, dst)
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content``: a new file, not a write into one another copy may share."""
+    path.unlink()
+    path.write_bytes(content)
+
+
 def split_export(text: str) -> tuple[str, list[str]]:
     """The export's preamble and its level blocks, each starting at an 'Experience' line."""
     lines = text.splitlines(keepends=True)

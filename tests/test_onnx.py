@@ -16,7 +16,7 @@ from bot.core.knowledge import load_knowledge
 from bot.search.embedders import EmbedderError, OnnxEmbedder
 from bot.search.retrieval import load_index
 from scripts.eval_retrieval import load_questions, ranked_ids, score
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.conftest import KNOWLEDGE, ROOT, link_copy, replace_file
 
 
 @pytest.fixture(scope="module")
@@ -89,21 +89,18 @@ def test_unknown_backend_setting_names_the_variable():
 def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, built_index, damage):
     """The rebuild copies the export kept in ``index/exports/`` when its files match their sha256, and exports
     anew when they do not (then keeps the new export there)."""
-    import shutil
-
     from bot.search.onnx_export import CACHE_DIR, SUMS
     from bot.search.embedders import file_sha256
     from bot.wiring import open_advisor
 
-    index_dir = tmp_path / "index"
-    shutil.copytree(built_index, index_dir, symlinks=True)
+    index_dir = link_copy(built_index, tmp_path / "index")
     live = load_index(index_dir)
     [cached] = (index_dir / CACHE_DIR).iterdir()
     if damage == "delete-model":
         (live.path / live.manifest["onnx"]["int8"]).unlink()
     else:
         for where in (live.path, cached):
-            (where / live.manifest["onnx"]["tokenizer"]).write_text("{not json", encoding="utf-8")
+            replace_file(where / live.manifest["onnx"]["tokenizer"], b"{not json")
     advisor = open_advisor(Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
     assert advisor.ask("what do I need for senior agent?").level_id == "senior-agent"
     assert advisor.index.path != live.path    # a fresh build, swapped in

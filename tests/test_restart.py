@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -16,7 +15,7 @@ from bot import wiring
 from bot.chat.edits import submit_edit
 from bot.core.config import Settings
 from bot.wiring import make_deps
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, link_copy, replace_file
 from tests.servers import ROOT
 from tests.test_edits import form
 
@@ -43,9 +42,7 @@ class Killed(BaseException):
 
 @pytest.fixture
 def index_dir(built_index, tmp_path):
-    where = tmp_path / "index"
-    shutil.copytree(built_index, where, symlinks=True)
-    return where
+    return link_copy(built_index, tmp_path / "index")
 
 
 def restart_without_torch(index_dir, db) -> dict:
@@ -88,8 +85,8 @@ def test_killed_during_a_reindex_a_torch_free_install_starts_on_the_saved_versio
 def test_a_torch_free_install_with_a_damaged_live_build_starts_from_the_last_good_one(index_dir, tmp_path):
     live = (index_dir / "current").resolve()
     older = index_dir / "builds" / "older-good-build"
-    shutil.copytree(live, older)
+    link_copy(live, older)
     os.utime(older, (1, 1))                                             # older than the live one
-    (live / "vectors.faiss").write_bytes(b"damaged")
+    replace_file(live / "vectors.faiss", b"damaged")
     got = restart_without_torch(index_dir, tmp_path / "l.db")
     assert got["kb"] == got["index"] == got["answer"] and got["level"] == "senior-agent"
