@@ -16,6 +16,20 @@ from tests import slack_requests as R
 from tests.test_slack_e2e import ladder, said, served  # noqa: F401 - the e2e server and its per-test world
 
 
+def hold_commands(monkeypatch, held) -> threading.Event:
+    """/ladder commands for which ``held(user_id, text)`` wait until the returned event is set."""
+    release = threading.Event()
+    real = handlers.command
+
+    def held_back(deps, user_id, text, channel=None):
+        if held(user_id, text):
+            assert release.wait(30)
+        return real(deps, user_id, text, channel=channel)
+
+    monkeypatch.setattr(handlers, "command", held_back)
+    return release
+
+
 def answers(store: Store) -> int:
     with store.db() as db:
         return db["answers"].count
@@ -65,15 +79,7 @@ def test_the_per_person_limit_is_shared_by_every_process_through_sqlite(tmp_path
 def test_one_person_cannot_occupy_the_answer_workers(ladder, monkeypatch):
     """UFLOOD's requests are stuck; UFLOOD's third is refused with a clear message and U2 is answered at
     once. Then UFLOOD's two are answered."""
-    release = threading.Event()
-    real = handlers.command
-
-    def slow_for_the_flooder(deps, user_id, text, channel=None):
-        if user_id == "UFLOOD":
-            assert release.wait(30)
-        return real(deps, user_id, text, channel=channel)
-
-    monkeypatch.setattr(handlers, "command", slow_for_the_flooder)
+    release = hold_commands(monkeypatch, lambda user_id, text: user_id == "UFLOOD")
     slack = ladder.slack
     stuck = []
     try:
@@ -99,15 +105,7 @@ def test_a_persons_next_request_is_taken_as_soon_as_their_last_is_done(ladder, m
     not at the runner's next look for jobs left by gone processes (made 60 s here, so waiting for it fails)."""
     from bot.slack.listeners import jobs
 
-    release = threading.Event()
-    real = handlers.command
-
-    def first_is_slow(deps, user_id, text, channel=None):
-        if text == "help":
-            assert release.wait(30)
-        return real(deps, user_id, text, channel=channel)
-
-    monkeypatch.setattr(handlers, "command", first_is_slow)
+    release = hold_commands(monkeypatch, lambda user_id, text: text == "help")
     monkeypatch.setattr(jobs, "RECOVER_EVERY", 60.0)
     slack = ladder.slack
     first, second = (slack.new_response_url(channel="C1", user="U1") for _ in range(2))
