@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 
 from bot.core.knowledge import Knowledge
 from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, Example
+from bot.search.embedders import words_and_pairs
 from bot.search.query import Query, understand
 
 log = logging.getLogger(__name__)
@@ -277,16 +277,11 @@ class RequestClassifier:
             return None
 
 
-def _terms(text: str) -> list[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
-
-
 def vocabulary_of(texts: Sequence[str], min_count: int = 2) -> tuple[str, ...]:
     """The words and word pairs at least ``min_count`` of ``texts`` use."""
     counts: dict[str, int] = {}
     for text in texts:
-        for term in set(_terms(text)):
+        for term in set(words_and_pairs(text)):
             counts[term] = counts.get(term, 0) + 1
     return tuple(sorted(t for t, n in counts.items() if n >= min_count))
 
@@ -301,7 +296,7 @@ def with_words(x: np.ndarray, queries: Sequence[Query], terms: dict[str, int]) -
         return x
     bag = np.zeros((len(queries), len(terms)), dtype=np.float32)
     for row, query in enumerate(queries):
-        for term in _terms(query.masked):
+        for term in words_and_pairs(query.masked):
             if term in terms:
                 bag[row, terms[term]] += 1.0
     bag /= np.clip(np.linalg.norm(bag, axis=1, keepdims=True), 1e-12, None)

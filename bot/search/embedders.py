@@ -85,23 +85,26 @@ class FakeEmbedder:
     def __init__(self, dimension: int = DIMENSION):
         self.dimension = dimension
 
+    def _bucket(self, token: str) -> tuple[int, float]:
+        n = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+        return n % self.dimension, 1.0 if n >> 63 else -1.0
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return hashed_words(texts, self.dimension)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in words_and_pairs(str(text)):
+                i, sign = self._bucket(token)
+                out[row, i] += sign
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+        return out
 
 
-def hashed_words(texts: Sequence[str], dimension: int) -> np.ndarray:
-    """Each text's words and pairs of neighbouring words hashed (blake2b, the same in every process) into
-    ``dimension`` signed buckets, L2-normalised: a bag of words as a vector (zero for a text without words)."""
-    out = np.zeros((len(texts), dimension), dtype=np.float32)
-    for row, text in enumerate(texts):
-        words = re.findall(r"[a-z0-9]+", str(text).lower())
-        for token in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
-            n = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
-            out[row, n % dimension] += 1.0 if n >> 63 else -1.0
-        norm = float(np.linalg.norm(out[row]))
-        if norm > 0:
-            out[row] /= norm
-    return out
+def words_and_pairs(text: str) -> list[str]:
+    """A text's lower-case words, then each pair of neighbouring words: the terms of a bag of words."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
 class OnnxEmbedder:
