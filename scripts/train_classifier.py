@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from bot.core.config import Settings  # noqa: E402
 from bot.core.knowledge import load_knowledge  # noqa: E402
 from bot.core.requestbank import IN_SCOPE, OUT_OF_SCOPE, SOCIAL, STEPS  # noqa: E402
-from bot.search.classifier import BANKS, train  # noqa: E402
+from bot.search.classifier import BANKS  # noqa: E402
 from bot.search.embedders import OnnxEmbedder  # noqa: E402
 
 
@@ -40,8 +40,7 @@ def main() -> int:
     settings = Settings.from_env()
     kb = load_knowledge(settings.knowledge_dir)
     index = wiring.ensure_index(kb, settings)
-    clf = train(kb, OnnxEmbedder.from_build(index.path, index.manifest, "fp32"), bank=bank.examples(kb), words=bank.words,
-                balanced=bank.balanced)
+    clf = bank.train(kb, OnnxEmbedder.from_build(index.path, index.manifest, "fp32"), bank.examples(kb))
     if clf is None:
         print(f"the {bank.name} bank (knowledge/{bank.name}/*.yaml) is empty")
         return 1

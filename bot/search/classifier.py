@@ -18,7 +18,7 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -313,15 +313,18 @@ def neighbour_vote(sims: np.ndarray, labels: np.ndarray, n_classes: int, k: int 
     return vote / vote.sum()
 
 
-def bank_features(kb: Knowledge, embedder, texts: Sequence[str]) -> np.ndarray:
+def bank_features(kb: Knowledge, embedder, texts: Sequence[str],
+                  understood: Callable[[str], Query] | None = None) -> np.ndarray:
     """Every bank question's features, as :func:`question_vectors` computes them at serving (batched when the
-    embedder can: the ONNX one pads a batch, which leaves each text's mean pooling as it is)."""
+    embedder can: the ONNX one pads a batch, which leaves each text's mean pooling as it is). ``understood``: each
+    text's :func:`~bot.search.query.understand`, when the caller keeps them."""
+    understood = understood or (lambda text: understand(kb, text))
     batch = getattr(embedder, "encode_with_masked_batch", None)
     if batch is None:
-        return np.stack([features(*question_vectors(embedder, understand(kb, t))) for t in texts]).astype(np.float32)
+        return np.stack([features(*question_vectors(embedder, understood(t))) for t in texts]).astype(np.float32)
     items, odd = [], {}
     for i, t in enumerate(texts):
-        query = understand(kb, t)
+        query = understood(t)
         spans = None
         if (query.mentions or query.partial) and has_rest(query):
             spans = query.masked_spans()
@@ -367,9 +370,11 @@ def calibrate_refusal(probs: np.ndarray, truth: np.ndarray, classes: Sequence[st
 
 
 def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence | None = None,
-          words: bool = False, balanced: bool = True) -> RequestClassifier | None:
+          words: bool = False, balanced: bool = True, inert: str | None = None,
+          understood: Callable[[str], Query] | None = None) -> RequestClassifier | None:
     """Fit on ``bank`` (default: the request bank; None when it is empty): cross-validated accuracy per kind, a
-    calibrated abstention threshold, then one fit on everything."""
+    calibrated abstention threshold (not counting predictions of ``inert``: :func:`calibrate`), then one fit on
+    everything. ``words``, ``balanced``: as :class:`Bank` says."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -378,11 +383,12 @@ def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence |
         return None
     texts = [ex.text for ex in bank]
     y = np.array([ex.kind for ex in bank])
+    understood = understood or (lambda text: understand(kb, text))
     if x is None:
-        x = bank_features(kb, embedder, texts)
+        x = bank_features(kb, embedder, texts, understood)
     vocabulary: tuple[str, ...] = ()
     if words:
-        queries = [understand(kb, t) for t in texts]
+        queries = [understood(t) for t in texts]
         vocabulary = vocabulary_of([q.masked for q in queries])
         x = with_words(x, queries, {t: i for i, t in enumerate(vocabulary)})
     model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced" if balanced else None)
@@ -407,7 +413,7 @@ def train(kb: Knowledge, embedder, x: np.ndarray | None = None, bank: Sequence |
         report["blend"] = {str(b): round(acc, 4) for acc, _, b in scored}
         probs = (1 - blend) * linear + blend * votes
         pred = np.array(classes)[probs.argmax(axis=1)]
-        threshold, calib = calibrate(probs, y, classes, inert="same" if "same" in classes else None)
+        threshold, calib = calibrate(probs, y, classes, inert)
         refuse_threshold, refusal = calibrate_refusal(probs, y, classes)
         report["cv_accuracy"] = round(float((pred == y).mean()), 4)
         report.update(calib)
@@ -441,30 +447,38 @@ _TRAINED: dict[str, "RequestClassifier | None"] = {}
 
 class Bank(NamedTuple):
     """A classifier trained at build time: its name in the manifest (and Knowledge's field), its files, whether
-    the bank's words sit beside the vector (:func:`with_words`), whether its kinds are weighted alike."""
+    the bank's words sit beside the vector (:func:`with_words`), whether its kinds are weighted alike, and the kind
+    whose predictions change nothing (left out of the abstention threshold's calibration)."""
     name: str
     file: str
     report: str
     words: bool = False
     balanced: bool = True
+    inert: str | None = None
 
-    def examples(self, kb: Knowledge) -> tuple:
-        return step_examples(kb) if self.name == "steps" else getattr(kb, self.name)
+    def examples(self, kb: Knowledge, understood: Callable[[str], Query] | None = None) -> tuple:
+        return step_examples(kb, understood) if self.name == "steps" else getattr(kb, self.name)
+
+    def train(self, kb: Knowledge, embedder, bank: Sequence, x: np.ndarray | None = None,
+              understood: Callable[[str], Query] | None = None) -> RequestClassifier | None:
+        return train(kb, embedder, x=x, bank=bank, words=self.words, balanced=self.balanced, inert=self.inert,
+                     understood=understood)
 
 
 # request kinds whose bank questions name a level and ask about it, never a step from it
 _NO_STEP_KINDS = frozenset(IN_SCOPE) - {"next", "reports_to"}
 
 
-def step_examples(kb: Knowledge) -> tuple:
+def step_examples(kb: Knowledge, understood: Callable[[str], Query] | None = None) -> tuple:
     """The step bank, plus every request-bank question of a kind that asks about the level it names (skills,
     numbers, compare, ...) and in which the word rules read no step, as ``same``. Most questions people ask
     are of that kind: without them the classifier had only the step bank's few hundred plain questions and
     read short ones ("teem leed kpis?", "Sr. agent - what's needed?") as steps."""
     from bot.search.relations import Relation, resolve_subject
 
+    understood = understood or (lambda text: understand(kb, text))
     plain = tuple(Example(ex.text, "same", ex.source) for ex in kb.requests if ex.kind in _NO_STEP_KINDS
-                  and resolve_subject(kb, understand(kb, ex.text)).relation in
+                  and resolve_subject(kb, understood(ex.text)).relation in
                   (Relation.NAMED, Relation.PROMOTED_TO, Relation.DESCRIBE))
     written = {ex.text.casefold() for ex in kb.steps}
     return tuple(kb.steps) + tuple(ex for ex in plain if ex.text.casefold() not in written) if kb.steps else ()
@@ -472,7 +486,8 @@ def step_examples(kb: Knowledge) -> tuple:
 
 # Steps: most questions ask about the level they name; weighted alike, the few step examples made up/down guesses
 # of short plain questions ("teem leed kpis?"); weighted as they come, "same" keeps its share.
-BANKS = (Bank("requests", FILE, REPORT_FILE), Bank("steps", STEPS_FILE, STEPS_REPORT, words=True, balanced=False))
+BANKS = (Bank("requests", FILE, REPORT_FILE),
+         Bank("steps", STEPS_FILE, STEPS_REPORT, words=True, balanced=False, inert="same"))
 TRAINING = 2    # raise when training changes: classifiers kept in earlier builds are then not reused
 
 
@@ -492,25 +507,29 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
     One an earlier build (``donors``, newest first) trained on the same key is copied instead: a rebuild after an
     edit of the levels' text, or of a damaged model file, does not train again (~10 s)."""
     trained = {}
-    memo: dict[str, np.ndarray] = {}
+    # each bank question understood and embedded once for all banks (the step bank holds many request-bank questions)
+    queries: dict[str, Query] = {}
+    vectors: dict[str, np.ndarray] = {}
+
+    def understood(text: str) -> Query:
+        if text not in queries:
+            queries[text] = understand(kb, text)
+        return queries[text]
 
     def features_of(texts: list[str]) -> np.ndarray:
-        """Each text's features, computed once for all banks (the step bank holds many request-bank questions)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
         if missing:
-            memo.update(zip(missing, bank_features(kb, embedder, missing)))
-        return np.stack([memo[t] for t in texts]).astype(np.float32)
+            vectors.update(zip(missing, bank_features(kb, embedder, missing, understood)))
+        return np.stack([vectors[t] for t in texts]).astype(np.float32)
 
     for spec in BANKS:
-        name, file, report_file = spec.name, spec.file, spec.report
-        bank = spec.examples(kb)
+        bank = spec.examples(kb, understood)
         key = bank_key(spec, bank, kb, embedder, manifest)
-        if key not in _TRAINED and _copy_trained(donors, name, key, file, report_file, build_dir, manifest):
+        if key not in _TRAINED and _copy_trained(donors, spec, key, build_dir, manifest):
             continue
         try:
             clf = _TRAINED[key] if key in _TRAINED else (
-                train(kb, embedder, x=features_of([ex.text for ex in bank]), bank=bank, words=spec.words,
-                      balanced=spec.balanced) if bank else None)
+                spec.train(kb, embedder, bank, features_of([ex.text for ex in bank]), understood) if bank else None)
         except ImportError:
             log.warning("scikit-learn is not installed: the index is built without a request classifier "
                         "(install the build tools: pip install -e '.[build]')")
@@ -518,8 +537,8 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
         trained[key] = clf
         if clf is None:
             continue
-        clf.save(build_dir, file, report_file)
-        manifest[name] = {"examples": clf.report.get("examples"), "threshold": clf.threshold,
+        clf.save(build_dir, spec.file, spec.report)
+        manifest[spec.name] = {"examples": clf.report.get("examples"), "threshold": clf.threshold,
                           "refuse_threshold": clf.refuse_threshold,
                           "cv_accuracy": clf.report.get("cv_accuracy"), "coverage": clf.report.get("coverage"),
                           "blend": clf.blend, "key": key}
@@ -527,21 +546,20 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
     _TRAINED.update(trained)
 
 
-def _copy_trained(donors: Sequence[Path], name: str, key: str, file: str, report_file: str, build_dir: Path,
-                  manifest: dict) -> bool:
+def _copy_trained(donors: Sequence[Path], spec: Bank, key: str, build_dir: Path, manifest: dict) -> bool:
     for donor in donors:
         try:
-            recorded = json.loads((Path(donor) / "manifest.json").read_text(encoding="utf-8")).get(name) or {}
+            recorded = json.loads((Path(donor) / "manifest.json").read_text(encoding="utf-8")).get(spec.name) or {}
         except (OSError, ValueError):
             continue
-        if recorded.get("key") != key or RequestClassifier.load(donor, file, report_file) is None:
+        if recorded.get("key") != key or RequestClassifier.load(donor, spec.file, spec.report) is None:
             continue
         try:
-            for part in (file, report_file):
+            for part in (spec.file, spec.report):
                 shutil.copyfile(Path(donor) / part, build_dir / part)
         except OSError:
             continue
-        manifest[name] = recorded
-        log.info("%s classifier: reused the one trained for build %s", name, Path(donor).name)
+        manifest[spec.name] = recorded
+        log.info("%s classifier: reused the one trained for build %s", spec.name, Path(donor).name)
         return True
     return False
