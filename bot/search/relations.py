@@ -234,6 +234,7 @@ def _count(word: str) -> int:
     return _TIMES.get(word) or (_NUMBER_WORDS.get(word, 0) if word not in {"a"} else 0)
 
 
+_STEP_DIRECTION = {"up": 1, "down": -1}   # the step classifier's readings that move along the track
 _STEP_UNITS = {"level", "levels", "step", "steps", "rung", "rungs", "notch", "notches", "tier", "tiers", "grade",
                "grades", "promotion", "promotions", "rank", "ranks", "band", "bands", "up", "down", "above", "below",
                "higher", "lower", "ahead", "back", "more", "times"}
@@ -585,9 +586,9 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             up, down = bool(_UP_ANYWHERE.search(rest)), bool(_DOWN_ANYWHERE.search(rest))
             if kind == "next" and up != down:
                 return _relative(kb, named, 1 if up else -1, 1)
-        if step in ("up", "down"):
+        if step in _STEP_DIRECTION:
             said = _count_said(words, query.mentions)
-            stepped = _relative(kb, named, 1 if step == "up" else -1, said or 1)
+            stepped = _relative(kb, named, _STEP_DIRECTION[step], said or 1)
             if stepped.level is not None or said:   # one step off the track's end, not said: likelier a misreading
                 return stepped
         return Subject(Relation.NAMED, named)
@@ -600,12 +601,12 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     expected = asker is not None and plain and _EXPECTED_OF_ME.search(query.norm) is not None
     # "what do i need to learn to get to the next one up": a step in the first person, nothing else to step from
     # (only where no word rule reads the question as the asker's own level: "the KPI target for my level")
-    classified = (not (mine or above_me or step_up or expected) and asker is not None and step in ("up", "down")
+    classified = (not (mine or above_me or step_up or expected) and asker is not None and step in _STEP_DIRECTION
                   and plain and _FIRST_PERSON.search(query.norm) is not None
-                  and not (asker is not None and _FROM_HERE.search(query.norm)) and _position(query.norm) is None
+                  and not _FROM_HERE.search(query.norm) and _position(query.norm) is None
                   and (conversation is None or conversation.last_level is None))
     if classified:
-        return _relative(kb, asker, 1 if step == "up" else -1, _steps_said(words, []), mine=True)
+        return _relative(kb, asker, _STEP_DIRECTION[step], _steps_said(words, []), mine=True)
     if mine or (asker is not None and _FROM_HERE.search(query.norm)) or above_me or step_up or expected:
         if query.newcomer and asker is None:   # "I just started, which level am I?": the way in
             tr = _the_track(kb, query, track, conversation)
@@ -696,8 +697,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             cue = (1, 1)     # "what's the next one up called?"
         if cue is None and _PROMOTED_TO_WHAT.search(query.norm):
             cue = (1, 1)     # "and what do they get promoted to?": the level the conversation's one moves up to
-        if cue is None and step in ("up", "down"):
-            cue = (1 if step == "up" else -1, _steps_said(words, []))   # "ok and the level just after?"
+        if cue is None and step in _STEP_DIRECTION:
+            cue = (_STEP_DIRECTION[step], _steps_said(words, []))   # "ok and the level just after?"
         if cue is not None:
             return replace(_relative(kb, here, *cue), from_context=True)
         if _FOLLOWUP_START.search(query.norm) or _ANAPHOR.search(query.norm) or len(words) <= 4:
@@ -760,13 +761,10 @@ def _relative(kb: Knowledge, anchor: Level, direction: int, steps: int, mine: bo
     if level is None:
         where = "above" if direction > 0 else "below"
         track = kb.tracks[anchor.track]
-        if steps == 1:
-            why = f"it is the {'top' if direction > 0 else 'first'} of its track"
-        else:
-            end = track.levels[-1] if direction > 0 else track.levels[0]
-            room = abs(end.number - anchor.number)
-            why = (f"{end.title} is {room} step{'s' if room != 1 else ''} {where} it" if room
-                   else f"it is the {'top' if direction > 0 else 'first'} of its track")
+        end = track.levels[-1] if direction > 0 else track.levels[0]
+        room = abs(end.number - anchor.number)   # 0 when one step is already off the end
+        why = (f"{end.title} is {room} step{'s' if room != 1 else ''} {where} it" if room
+               else f"it is the {'top' if direction > 0 else 'first'} of its track")
         return Subject(relation, None, anchor=anchor, steps=steps, mine=mine,
                        missing=f"There is no level {f'{steps} steps ' if steps > 1 else ''}{where} {anchor.title} "
                                f"on {track.title}: {why}.")
