@@ -264,12 +264,15 @@ def test_the_error_handler_answers_only_verified_requests(built_index, tmp_path)
                                       "SLACK_API_URL": slack.api_url, "LADDER_INDEX_DIR": str(built_index),
                                       "LADDER_DB": str(tmp_path / "l.db"), "LADDER_KNOWLEDGE_DIR": str(KNOWLEDGE)})
         app = create_app(settings, make_deps(settings))
-        slack.reset()
-        req = R.slash_command("help", response_url=slack.new_response_url(channel="C1", user="U1"))
-        for ts in ("abc", "1e9", ""):
-            headers = {"content-type": req.content_type, "x-slack-request-timestamp": ts,
-                       "x-slack-signature": signature(req.body, ts)}
-            response = app.dispatch(BoltRequest(body=req.body.decode(), headers=headers))
-            assert response.status >= 400
-        time.sleep(0.5)
-        assert [c.summary() for c in slack.calls()] == []
+        try:
+            slack.reset()
+            req = R.slash_command("help", response_url=slack.new_response_url(channel="C1", user="U1"))
+            for ts in ("abc", "1e9", ""):
+                headers = {"content-type": req.content_type, "x-slack-request-timestamp": ts,
+                           "x-slack-signature": signature(req.body, ts)}
+                response = app.dispatch(BoltRequest(body=req.body.decode(), headers=headers))
+                assert response.status >= 400
+            time.sleep(0.5)
+            assert [c.summary() for c in slack.calls()] == []
+        finally:
+            app.ladder_jobs.stop()

@@ -31,11 +31,13 @@ def live(index_copy, tmp_path):
         deps = make_deps(settings)
         deps.store.set_role(HR, "hr", ADMIN)
         deps.store.set_role(LEAD, "lead", ADMIN)
-        server, _ = serve_in_thread(wsgi_app(create_app(settings, deps), deps))
+        app = create_app(settings, deps)
+        server, _ = serve_in_thread(wsgi_app(app, deps))
         try:
             yield slack, f"http://127.0.0.1:{server.server_port}/slack/events", deps
         finally:
             server.shutdown()
+            app.ladder_jobs.stop()
 
 
 def slash(slack, url, user, text):

@@ -29,12 +29,14 @@ def slack():
 
 @pytest.fixture(scope="module")
 def wired(slack, fake_advisor, tmp_path_factory):
-    """One app for the module (its inbox runner is a thread that lives as long as the process)."""
+    """One app for the module; its inbox runner stops with the module."""
     db = tmp_path_factory.mktemp("listeners") / "ladder.db"
     settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url,
                         db_path=db)
     deps = Deps(settings=settings, advisor=fake_advisor, store=Store(db))
-    return create_app(settings, deps), deps
+    app = create_app(settings, deps)
+    yield app, deps
+    app.ladder_jobs.stop()
 
 
 @pytest.fixture
@@ -106,3 +108,22 @@ def test_a_dm_from_a_bot_is_not_answered(app, slack):
     assert dispatch(app, R.event_callback(event)) == 200
     time.sleep(0.5)
     assert not slack.calls("chat.postMessage")
+
+
+def test_a_stopped_inbox_runner_ends_and_leaves_new_requests_for_the_next_process(slack, fake_advisor, tmp_path):
+    """What a test's (or a stopping process's) app does at the end: no thread left polling a database that is gone."""
+    from bot.storage import inbox
+
+    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url,
+                        db_path=tmp_path / "ladder.db")
+    deps = Deps(settings=settings, advisor=fake_advisor, store=Store(tmp_path / "ladder.db"))
+    app = create_app(settings, deps)
+    assert app.ladder_jobs.running
+    app.ladder_jobs.stop()
+    assert not app.ladder_jobs.running
+    slack.reset()
+    ru = slack.new_response_url(channel="C1", user=USER)
+    assert dispatch(app, R.slash_command("show senior agent", user_id=USER, response_url=ru)) == 200   # acked, stored
+    time.sleep(0.3)
+    assert slack.calls() == []
+    assert inbox.summary(deps.store) == {"pending": 1}

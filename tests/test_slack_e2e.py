@@ -48,13 +48,15 @@ def served(built_index, tmp_path_factory):
                                       "SLACK_API_URL": slack.api_url, "LADDER_INDEX_DIR": str(built_index),
                                       "LADDER_DB": str(db), "LADDER_KNOWLEDGE_DIR": str(KNOWLEDGE)})
         deps = make_deps(settings)
-        server, thread = serve_in_thread(wsgi_app(create_app(settings, deps), deps))
+        app = create_app(settings, deps)
+        server, thread = serve_in_thread(wsgi_app(app, deps))
         try:
             yield slack, f"http://127.0.0.1:{server.server_port}", deps
         finally:
             server.shutdown()
             server.server_close()
             thread.join(5)
+            app.ladder_jobs.stop()
 
 
 class Ladder:

@@ -43,7 +43,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         process_before_response=True,
         request_verification_enabled=not socket_mode,
     )
-    register_all(app, deps)
+    app.ladder_jobs = register_all(app, deps)   # the inbox's runner: ``app.ladder_jobs.stop()`` ends it (tests)
     # bot.web verifies every request before Bolt sees it; the error handler checks again, because it
     # acts on the body (response_url, channel, user) and must never do so for a sender it cannot trust
     signature = None if socket_mode else SlackSignature(settings.slack_signing_secret)

@@ -27,6 +27,8 @@ class Jobs:
         self.deps, self.client = deps, client
         self.handlers: dict[str, object] = {}
         self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self._bot_user: str | None = None
 
     # -- the ack half ------------------------------------------------------------------------------
@@ -66,16 +68,36 @@ class Jobs:
 
     # -- the runner ----------------------------------------------------------------------------------
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self._loop, name="ladder-jobs", daemon=True)
-        thread.start()
-        return thread
+        self._thread = threading.Thread(target=self._loop, name="ladder-jobs", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Claim no more jobs; wait (up to ``timeout``) for the running ones to finish. Jobs still waiting stay
+        in the inbox for the next process. (A server process just exits: its runner is a daemon thread.)"""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         slots = threading.BoundedSemaphore(THREADS)
         pool = ThreadPoolExecutor(THREADS, thread_name_prefix="ladder-job")
+        try:
+            self._claim_and_run(slots, pool)
+        finally:
+            pool.shutdown(wait=True)
+
+    def _claim_and_run(self, slots, pool: ThreadPoolExecutor) -> None:
         recovered_at = 0.0
-        while True:
+        while not self._stopping.is_set():
             slots.acquire()
+            if self._stopping.is_set():
+                break
             self._wake.clear()
             job = None
             try:
