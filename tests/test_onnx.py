@@ -86,9 +86,11 @@ def test_unknown_backend_setting_names_the_variable():
 
 
 @pytest.mark.parametrize("damage", ["delete-model", "garble-tokenizer-and-its-cached-export"])
-def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, built_index, damage):
+def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, built_index, damage, monkeypatch):
     """The rebuild copies the export kept in ``index/exports/`` when its files match their sha256, and exports
-    anew when they do not (then keeps the new export there)."""
+    anew when they do not (then keeps the new export there). The export itself (torch, ~25 s) is the session
+    build's, tested there: here the exporter writes that build's files and counts its runs."""
+    from bot.search import onnx_export
     from bot.search.onnx_export import CACHE_DIR, SUMS
     from bot.search.embedders import file_sha256
     from bot.wiring import open_advisor
@@ -96,6 +98,9 @@ def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, 
     index_dir = link_copy(built_index, tmp_path / "index")
     live = load_index(index_dir)
     [cached] = (index_dir / CACHE_DIR).iterdir()
+    exports = []
+    monkeypatch.setattr(onnx_export, "_export", lambda embedder, out_dir: exports.append(
+        [(out_dir / name).write_bytes((load_index(built_index).path / name).read_bytes()) for name in onnx_export.FILES]))
     if damage == "delete-model":
         (live.path / live.manifest["onnx"]["int8"]).unlink()
     else:
@@ -107,6 +112,7 @@ def test_a_damaged_onnx_model_in_the_build_is_rebuilt_not_a_traceback(tmp_path, 
     sums = json.loads((cached / SUMS).read_text(encoding="utf-8"))
     assert all(file_sha256(cached / name) == sha for name, sha in sums.items())   # the cache is whole again
     assert file_sha256(advisor.index.path / "tokenizer.json") == sums["tokenizer.json"]
+    assert len(exports) == (0 if damage == "delete-model" else 1)   # a whole cached export is copied, a damaged one not
 
 
 def test_the_gunicorn_entry_point_names_a_missing_setting_in_one_line(tmp_path):
