@@ -5,6 +5,9 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# pytest-xdist: one worker a core, each test file whole on one worker (module fixtures such as servers start once)
+PYTEST_WORKERS ?= auto
+XDIST  := -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-fast install install-test clean
 
@@ -30,10 +33,10 @@ run: install
 	$(BIN)/python -m bot $(ARGS)
 
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: install-test
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) index/*/ index/manifest.json

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,19 @@ EXPORT = KNOWLEDGE / "export" / "career-map.txt"
 REAL_MODEL_FIXTURES = {"built_index", "embedder"}   # (``advisor`` depends on ``built_index``)
 
 
+def needs_real_model(item) -> bool:
+    return bool(REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every test that needs the real model (directly or through a fixture) is ``slow``."""
+    """Every test that needs the real model (directly or through a fixture) is ``slow``. The files holding such
+    tests run last, so that under pytest-xdist the workers run the others while the real index is built."""
+    real_files = set()
     for item in items:
-        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if needs_real_model(item):
             item.add_marker(pytest.mark.slow)
+            real_files.add(item.path)
+    items.sort(key=lambda item: item.path in real_files)   # stable: each file's tests keep their order
 
 
 @pytest.fixture
@@ -39,6 +49,39 @@ def knowledge_dir(tmp_path: Path) -> Path:
     shutil.copytree(KNOWLEDGE, dst)
     return dst
 
+
+
+def session_dir(tmp_path_factory, name: str) -> Path:
+    """A directory for one session-wide index. Under pytest-xdist (``make test`` runs two workers) every worker
+    gets the run's one directory: the index's build lock lets the first build it and the others wait and load
+    it (as Ladder's own workers do), instead of each building its own copy."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / name
+        path.mkdir(exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp(name)
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_index_in_background(request, tmp_path_factory):
+    """Under pytest-xdist, the first worker starts building the real index (~1 min) in a child process as the
+    run starts, when any selected test needs it: the workers run the other tests meanwhile, and ``built_index``
+    then waits for the build lock and loads what the child built."""
+    if os.environ.get("PYTEST_XDIST_WORKER") != "gw0" or not any(map(needs_real_model, request.session.items)):
+        yield
+        return
+    index_dir = session_dir(tmp_path_factory, "index")
+    code = ("import sys; from pathlib import Path; from bot.core.config import Settings; "
+            "from bot.core.knowledge import load_knowledge; from bot.wiring import ensure_index; "
+            "k = Path(sys.argv[1]); ensure_index(load_knowledge(k), Settings(knowledge_dir=k, index_dir=Path(sys.argv[2])))")
+    with open(index_dir.parent / "index-build.log", "w") as log:
+        child = subprocess.Popen([sys.executable, "-c", code, str(KNOWLEDGE), str(index_dir)], cwd=ROOT,
+                                 env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
+    yield
+    if child.poll() is None:   # the run ended first (a failure with -x, an interrupt): no build left running
+        child.kill()
+    child.wait()
 
 @pytest.fixture(scope="session")
 def embedder():
@@ -53,10 +96,10 @@ def built_index(tmp_path_factory):
     """A real index of the committed knowledge with its ONNX exports, built once for the session."""
     from bot.core.config import Settings
     from bot.core.knowledge import load_knowledge
-    from bot.wiring import build
+    from bot.wiring import ensure_index
 
-    index_dir = tmp_path_factory.mktemp("index")
-    build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
+    index_dir = session_dir(tmp_path_factory, "index")
+    ensure_index(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir))
     return index_dir
 
 
@@ -79,10 +122,10 @@ def fake_index(tmp_path_factory):
     from bot.core.config import Settings
     from bot.search.embedders import FakeEmbedder
     from bot.core.knowledge import load_knowledge
-    from bot.wiring import build
+    from bot.wiring import ensure_index
 
-    index_dir = tmp_path_factory.mktemp("fake-index")
-    build(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir), embedder=FakeEmbedder())
+    index_dir = session_dir(tmp_path_factory, "fake-index")
+    ensure_index(load_knowledge(KNOWLEDGE), Settings(knowledge_dir=KNOWLEDGE, index_dir=index_dir), embedder=FakeEmbedder())
     return index_dir
 
 
