@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 EXPORT = KNOWLEDGE / "export" / "career-map.txt"
 REAL_MODEL_FIXTURES = {"built_index", "embedder"}   # (``advisor`` depends on ``built_index``)
+WORKER_NICENESS = 5   # under pytest-xdist, while the real index is built (``real_index_in_background``)
 
 
 def needs_real_model(item) -> bool:
@@ -67,8 +68,14 @@ def session_dir(tmp_path_factory, name: str) -> Path:
 def real_index_in_background(request, tmp_path_factory):
     """Under pytest-xdist, the first worker starts building the real index (~1 min) in a child process as the
     run starts, when any selected test needs it: the workers run the other tests meanwhile, and ``built_index``
-    then waits for the build lock and loads what the child built."""
-    if os.environ.get("PYTEST_XDIST_WORKER") != "gw0" or not any(map(needs_real_model, request.session.items)):
+    then waits for the build lock and loads what the child built. The build is the run's critical path: the
+    workers (and what they start) then run at a lower priority than the child, so it is not slowed by them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not any(map(needs_real_model, request.session.items)):
+        yield
+        return
+    if worker != "gw0":
+        os.nice(WORKER_NICENESS)
         yield
         return
     index_dir = session_dir(tmp_path_factory, "index")
@@ -78,6 +85,7 @@ def real_index_in_background(request, tmp_path_factory):
     with open(index_dir.parent / "index-build.log", "w") as log:
         child = subprocess.Popen([sys.executable, "-c", code, str(KNOWLEDGE), str(index_dir)], cwd=ROOT,
                                  env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
+    os.nice(WORKER_NICENESS)
     yield
     if child.poll() is None:   # the run ended first (a failure with -x, an interrupt): no build left running
         child.kill()
