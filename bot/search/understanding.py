@@ -69,7 +69,7 @@ def understand_question(kb: Knowledge, query: Query, ranking: Ranking, classifie
         # a question that is nothing but a level's name ("team leed", "L3") asks for that level: nothing to classify
         x = features(ranking.qvec, ranking.masked_vec)
         if classifier is not None:
-            guess = classifier.predict(x)
+            guess = classifier.predict(classifier.inputs(x, query))
         if steps is not None:
             step = steps.predict(steps.inputs(x, query))
     subject = resolve_subject(kb, query, context, track, guess.kind, step.kind)
