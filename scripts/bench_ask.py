@@ -7,7 +7,7 @@ For each Ladder backend and for the baseline it prints:
   * ask latency p50 / p95 / p99 in-process over the question set, after warm-up (the ONNX backends in a
     fresh process without torch, as a server runs them); Ladder twice: every
     ask running the model (new questions: the figure the targets are about) and as served, where a
-    question asked before skips the model;
+    question asked before skips the model; and the model's run alone, the floor under a new question's ask;
   * cold start: a fresh process from start to its first answer (median of 3);
   * peak RSS of that process;
 and the index build time (Ladder's build vs. encoding the same chunks + FAISS add).
@@ -68,16 +68,17 @@ def child(kind: str, index_dir: str) -> None:
     print(json.dumps({"rss_mb": peak_rss_mb(), "torch_loaded": "torch" in sys.modules}))
 
 
-def serving_latencies(backend: str, index_dir: str, repeat: int) -> tuple[list[float], list[float]]:
+def serving_latencies(backend: str, index_dir: str, repeat: int) -> tuple[list[float], list[float], list[float]]:
     """ask latencies measured in a fresh process that, like a server, never loads torch: every ask
-    running the model (cache off), then as served (a repeated question skips the model)."""
+    running the model (cache off), then as served (a repeated question skips the model), then the model's
+    run alone (tokenise, run, pool: the floor under a new question's ask on this machine)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     proc = subprocess.run([sys.executable, __file__, "--latency-child", backend, index_dir, str(repeat)],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{backend} latency child failed:\n{proc.stderr[-2000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out["uncached"], out["cached"]
+    return out["uncached"], out["cached"], out["model"]
 
 
 def latency_child(backend: str, index_dir: str, repeat: str) -> None:
@@ -92,7 +93,9 @@ def latency_child(backend: str, index_dir: str, repeat: str) -> None:
     uncached = Advisor(adv.kb, adv.index, adv.embedder)
     uncached.ranker.embed = uncached.ranker.embed_once
     result = {"uncached": latencies(uncached.ask, questions, int(repeat)),
-              "cached": latencies(adv.ask, questions, int(repeat)), "torch_loaded": "torch" in sys.modules}
+              "cached": latencies(adv.ask, questions, int(repeat)),
+              "model": latencies(lambda q: adv.embedder.encode([q]), questions, int(repeat)),
+              "torch_loaded": "torch" in sys.modules}
     print(json.dumps(result))
 
 
@@ -179,10 +182,12 @@ def main() -> int:
             uncached = Advisor(kb, index, adv.embedder)
             uncached.ranker.embed = uncached.ranker.embed_once
             new_q, repeated = latencies(uncached.ask, questions, args.repeat), latencies(adv.ask, questions, args.repeat)
+            model = latencies(lambda q: adv.embedder.encode([q]), questions, args.repeat)
         else:   # as served: a process with no torch in it (torch's threads would share the cores)
-            new_q, repeated = serving_latencies(backend, tmp, args.repeat)
+            new_q, repeated, model = serving_latencies(backend, tmp, args.repeat)
         rows.append((f"ladder ask [{backend}]", new_q, c))
         rows.append(("  ... question asked before", repeated, c))
+        rows.append(("  ... its model run alone", model, c))
 
     print(f"{len(questions)} questions x {args.repeat}, after 20 warm-up; cold start = median of 3 fresh processes")
     print(f"index build: ladder {build_s:.2f} s, plain encode+FAISS {base_build_s:.2f} s "
