@@ -86,6 +86,14 @@ def test_question_fitting_two_tracks_asks_which(advisor):
     assert a.level_id is None and "Which one" in a.answer
 
 
+@pytest.mark.parametrize("question", ["exp agent requirements?", "what comes after an exp agent?"])
+def test_a_name_of_two_levels_asks_which_one(fake_advisor, question):
+    """ "exp agent" is Experienced or Expert Agent: asked back, each a button, never one of them guessed."""
+    a = fake_advisor.ask(question)
+    assert a.status == "clarify" and a.options == ["experienced-agent", "expert-agent"] and a.level_id is None
+    assert a.answer.startswith("“exp agent” could be *L2 Experienced Agent* or *L4 Expert Agent*. Which one")
+
+
 @pytest.mark.parametrize("question", ["what's the weather?", "reset my VPN password", "tell me a joke",
                                       "how do i submit an expense claim"])
 def test_out_of_scope_is_refused_honestly(advisor, question):

@@ -499,6 +499,17 @@ def test_more_names_people_use(question, level):
     assert [lv.id for lv in understand(KB, question).levels] == [level]
 
 
+@pytest.mark.parametrize("question, levels", [
+    ("sen agent skills", ["senior-agent"]), ("what does a prin frontend developer do", ["frontend-principal"]),
+    ("exp agent requirements?", ["experienced-agent", "expert-agent"]),
+    ("gimme the lowdown on exp. agents", ["experienced-agent", "expert-agent"]),
+])
+def test_a_title_word_cut_short_names_every_level_it_could_be(question, levels):
+    query = understand(KB, question)
+    assert [lv.id for lv in query.levels] == levels
+    assert [[lv.id for lv in group] for _, group in query.ambiguous_names] == ([levels] if len(levels) > 1 else [])
+
+
 def test_a_possessive_role_the_background_defines():
     assert understand(KB, "who keeps the call center infrastructure running? what's the IT specialist's job").defines \
         == "reference/other-roles"

@@ -97,10 +97,16 @@ class Composer:
         return Answer(question=query.text, status="answered", text=text, knowledge_version=self.version,
                       hits=self.hits(ranking), intent=None, kind="gap_check", notes=self._notes(query))
 
-    def clarify(self, query: Query, ranking: Ranking, options: list[str], kind: str | None = None) -> Answer:
+    def clarify(self, query: Query, ranking: Ranking, options: list[str], kind: str | None = None,
+                name: str | None = None) -> Answer:
+        """Ask which level: of two ladders, or (``name``) of the levels one name stands for."""
         levels = [self.kb.level(o) for o in options]
-        names = " or ".join(f"*{level_name(lv)}* ({escape(self.kb.tracks[lv.track].title)})" for lv in levels)
-        return Answer(question=query.text, status="clarify", text=f"That fits more than one ladder: {names}. Which one do you mean?",
+        if name is not None:
+            text = f"“{escape(name)}” could be " + " or ".join(f"*{level_name(lv)}*" for lv in levels) + ". Which one do you mean?"
+        else:
+            names = " or ".join(f"*{level_name(lv)}* ({escape(self.kb.tracks[lv.track].title)})" for lv in levels)
+            text = f"That fits more than one ladder: {names}. Which one do you mean?"
+        return Answer(question=query.text, status="clarify", text=text,
                       knowledge_version=self.version, hits=self.hits(ranking), options=options,
                       intent=query.intent.value, kind=kind, notes=self._notes(query))
 

@@ -6,6 +6,7 @@ one always answers.
     out_of_scope      pay, records, rota, IT, whereabouts, ...    -> a polite refusal
     scope_backstop    (the classifier abstained) unlike any career question -> a refusal
     mine_unknown      "my level" with no level stored             -> ask for it (with a way to set it)
+    ambiguous_name    "exp agent": a name of two levels           -> ask which
     gap_check         "am I ready for senior?"                    -> a gap check (the front end starts it)
     off_the_ladder    "what comes after the CCO?"                 -> it is the top of its track
     overview          the ladder as a whole                       -> every level
@@ -140,6 +141,12 @@ def scope_backstop(c: Context) -> Answer | None:
     if margin is not None and (q.mentions or q.partial) and margin < -NAMED_SCOPE_MARGIN:
         # "when is the team lead meeting today?": a level is named, but the request is of another kind
         return c.refuse(kind)
+    return None
+
+
+def ambiguous_name(c: Context) -> Answer | None:
+    for name, levels in c.query.ambiguous_names:
+        return c.compose.clarify(c.query, c.ranking, [lv.id for lv in levels], c.u.kind, name=name)
     return None
 
 
@@ -378,6 +385,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("out_of_scope", out_of_scope),
     ("scope_backstop", scope_backstop),
     ("mine_unknown", mine_unknown),
+    ("ambiguous_name", ambiguous_name),
     ("gap_check", gap_check),
     ("off_the_ladder", off_the_ladder),
     ("overview", overview),

@@ -129,6 +129,24 @@ def build_name_table(kb: Ladder) -> dict[str, list[Level]]:
     return table
 
 
+def clipped_names(kb: Ladder) -> dict[str, list[Level]]:
+    """"exp agent", "sen. agent": each name with its first word cut to three or four letters (from six or more),
+    for exact matches only (never a target of typo matching: "sme agent" is no typo of "sen agent"). A cut shared
+    by two names stands for both ("exp agent": Experienced or Expert Agent), and the question is asked back. A cut
+    that is a word of the career map itself is no short form ("new agents" are onboarded, no "Newbie Agent")."""
+    own_words = set(normalize(" ".join(repr(level) for level in kb.levels())).split())
+    clipped: dict[str, list[Level]] = {}
+    for level in kb.levels():
+        for name in {level.title, *level.aliases}:
+            first, *rest = normalize(name).split() or [""]
+            for cut in (3, 4):
+                short = rest and len(first) >= cut + 2 and first[:cut] not in own_words
+                levels = clipped.setdefault(" ".join([first[:cut], *rest]), []) if short else None
+                if levels is not None and level not in levels:
+                    levels.append(level)
+    return clipped
+
+
 def _track_from_words(kb: Ladder, words: str) -> str | None:
     key = normalize(words)
     for track in kb.tracks.values():

@@ -12,7 +12,7 @@ from enum import Enum
 from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Knowledge, Level
-from bot.core.levelnames import normalize
+from bot.core.levelnames import clipped_names, normalize
 from bot.search.retrieval import lexical_tokens
 
 MAX_QUESTION_CHARS = 2000
@@ -110,6 +110,15 @@ class Query:
     @property
     def strong_levels(self) -> list[Level]:
         return [lv for lv in self.levels if any(m.strong for m in self.mentions if m.level == lv)]
+
+    @property
+    def ambiguous_names(self) -> list[tuple[str, list[Level]]]:
+        """Names that stand for more than one level ("exp agent": Experienced or Expert Agent), with those levels."""
+        spans: dict[tuple[int, int], list[Mention]] = {}
+        for m in self.mentions:
+            spans.setdefault((m.start, m.end), []).append(m)
+        return [(ms[0].name, [m.level for m in ms]) for ms in spans.values()
+                if len({m.level.id for m in ms}) > 1 and all(m.strong for m in ms)]
 
 
 _NUMBER = re.compile(r"\b(?:l|level)\s*(\d{1,3})\b")
@@ -230,6 +239,7 @@ class _Names:
     title_words: dict[str, list[Level]]        # distinctive title word -> levels ("senior")
     by_initials: dict[str, list[str]]          # "fj" -> ["frontend junior", ...]: candidates for word-wise typos
     glossary: list[tuple[re.Pattern, re.Pattern, str]]   # ways of asking what a defined term is, and its note
+    clipped: dict[str, list[Level]]            # "exp agent" -> Experienced and Expert Agent (exact matches only)
 
 
 _NAMES_CACHE: dict[int, tuple[Knowledge, _Names]] = {}
@@ -251,7 +261,8 @@ def _names(kb: Knowledge) -> _Names:
     by_initials: dict[str, list[str]] = {}
     for name in table:
         by_initials.setdefault("".join(w[0] for w in name.split()), []).append(name)
-    names = _Names(by_len, common, title_words, by_initials, _glossary(kb))
+    clipped = {k: v for k, v in clipped_names(kb).items() if k not in table}
+    names = _Names(by_len, common, title_words, by_initials, _glossary(kb), clipped)
     _NAMES_CACHE.clear()  # one live knowledge base at a time
     _NAMES_CACHE[id(kb)] = (kb, names)
     return names
@@ -284,7 +295,7 @@ def find_mentions(kb: Knowledge, norm: str) -> list[Mention]:
                 continue
             gram = " ".join(words[start: start + size])
             singular = re.sub(r"s\b", "", gram) if size == 1 or gram.endswith("s") else gram
-            hits = table.get(gram) or table.get(singular)
+            hits = table.get(gram) or table.get(singular) or lookup.clipped.get(gram) or lookup.clipped.get(singular)
             # a typo of a name, never a name with a word of the sentence glued on ("a developer" is
             # not "lead developer")
             glued = {words[start], words[start + size - 1]} & _GLUE
