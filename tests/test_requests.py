@@ -133,6 +133,11 @@ def test_a_name_outside_the_career_map_is_noticed():
     assert names_an_outsider(kb, "how does the frontend ladder at Shopify work")
     assert not names_an_outsider(kb, "what's the Team Lead's team size?")
     assert not names_an_outsider(kb, "what does a TL do in COPC terms")
+    # a capitalised word inside a sentence is a name too, unless the career map uses it or it is a typo of its words
+    assert names_an_outsider(kb, "what does a Google L5 software engineer need?")
+    assert names_an_outsider(kb, "how does Teleperformance structure its team lead levels?")
+    assert not names_an_outsider(kb, "Cheif Custmer Oficer expirience?")
+    assert not names_an_outsider(kb, "what does the Head of Customer Operations own?")
 
 
 def test_the_step_classifier_reads_the_banks_words_beside_the_vector_and_ignores_others():

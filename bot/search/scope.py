@@ -137,12 +137,17 @@ class ScopeGuard:
 
 import re  # noqa: E402
 
+from rapidfuzz import fuzz, process  # noqa: E402
+
 from bot.core.knowledge import Knowledge  # noqa: E402
 
 # a capitalised name that owns something ("Microsoft's levels", "Olga's grade") or that a request is placed at
 # ("the ladder at Accenture"), not at the start of the question
 _OWNER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][A-Za-z0-9&]+)(?:'s|’s|s')(?=\s|$|[?.,!])")
 _PLACED = re.compile(r"\b(?:at|in|for|from|like|with|vs|versus|than) ([A-Z][A-Za-z0-9&]+)\b")
+# ... or any capitalised word inside a sentence ("what does a Google L5 engineer need?", "how does Teleperformance
+# structure its levels?"): a name, unless the career map uses the word
+_NAMED = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+[A-Za-z0-9&]*)\b")
 _VOCAB: dict[int, tuple[Knowledge, frozenset[str]]] = {}
 
 
@@ -163,5 +168,11 @@ def names_an_outsider(kb: Knowledge, text: str) -> bool:
     ("what are Microsoft's engineering levels?", "how's the ladder at Accenture?")? A hint that the request is
     about another company or a person, for when the classifier is unsure."""
     vocab = _vocabulary(kb)
-    names = [m.group(1) for m in _OWNER.finditer(text)] + [m.group(1) for m in _PLACED.finditer(text)]
-    return any(n.lower() not in vocab and n.lower() not in {"i", "we", "you"} for n in names)
+    names = [m.group(1).lower() for pattern in (_OWNER, _PLACED, _NAMED) for m in pattern.finditer(text)]
+    return any(n not in vocab and n not in {"i", "we", "you"} and not _typo_of(n, vocab) for n in names)
+
+
+def _typo_of(word: str, vocab: frozenset[str]) -> bool:
+    """A misspelt word of the career map ("Custmer Oficer"), not a name: as long, give or take two letters, and close."""
+    near = [w for w in vocab if abs(len(w) - len(word)) <= 2]
+    return process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=85) is not None
