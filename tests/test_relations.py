@@ -510,6 +510,16 @@ def test_a_title_word_cut_short_names_every_level_it_could_be(question, levels):
     assert [[lv.id for lv in group] for _, group in query.ambiguous_names] == ([levels] if len(levels) > 1 else [])
 
 
+@pytest.mark.parametrize("question, level", [
+    ("and L5?", "frontend-lead"), ("what about L7 skills", "frontend-principal"),
+    ("and call center L5?", "qa-specialist"),          # the number's own track, named
+    ("what's L5?", "qa-specialist"),                   # not a follow-up
+])
+def test_a_bare_level_number_in_a_follow_up_counts_on_the_conversations_track(question, level):
+    after_frontend = Conversation((Turn("what's L2 in frontend?", "frontend-junior", "frontend", "requirements"),))
+    assert subject(question, after_frontend).level.id == level
+
+
 def test_a_possessive_role_the_background_defines():
     assert understand(KB, "who keeps the call center infrastructure running? what's the IT specialist's job").defines \
         == "reference/other-roles"
