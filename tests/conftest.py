@@ -51,7 +51,6 @@ def knowledge_dir(tmp_path: Path) -> Path:
     return dst
 
 
-
 def session_dir(tmp_path_factory, name: str) -> Path:
     """A directory for one session-wide index. Under pytest-xdist (``make test`` runs two workers) every worker
     gets the run's one directory: the index's build lock lets the first build it and the others wait and load
@@ -61,7 +60,6 @@ def session_dir(tmp_path_factory, name: str) -> Path:
         path.mkdir(exist_ok=True)
         return path
     return tmp_path_factory.mktemp(name)
-
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -79,17 +77,16 @@ def real_index_in_background(request, tmp_path_factory):
         yield
         return
     index_dir = session_dir(tmp_path_factory, "index")
-    code = ("import sys; from pathlib import Path; from bot.core.config import Settings; "
-            "from bot.core.knowledge import load_knowledge; from bot.wiring import ensure_index; "
-            "k = Path(sys.argv[1]); ensure_index(load_knowledge(k), Settings(knowledge_dir=k, index_dir=Path(sys.argv[2])))")
-    with open(index_dir.parent / "index-build.log", "w") as log:
-        child = subprocess.Popen([sys.executable, "-c", code, str(KNOWLEDGE), str(index_dir)], cwd=ROOT,
-                                 env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LADDER_KNOWLEDGE_DIR": str(KNOWLEDGE), "LADDER_INDEX_DIR": str(index_dir)}
+    with open(index_dir.parent / "index-build.log", "w") as log:   # `ladder index`, as an operator builds one
+        child = subprocess.Popen([sys.executable, "-m", "bot", "index"], cwd=ROOT, env=env, stdout=log,
+                                 stderr=subprocess.STDOUT)
     os.nice(WORKER_NICENESS)
     yield
     if child.poll() is None:   # the run ended first (a failure with -x, an interrupt): no build left running
         child.kill()
     child.wait()
+
 
 @pytest.fixture(scope="session")
 def embedder():
