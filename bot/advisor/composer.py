@@ -102,11 +102,11 @@ class Composer:
         """Ask which level: of two ladders, or (``name``) of the levels one name stands for."""
         levels = [self.kb.level(o) for o in options]
         if name is not None:
-            text = f"“{escape(name)}” could be " + " or ".join(f"*{level_name(lv)}*" for lv in levels) + ". Which one do you mean?"
+            fits = f"“{escape(name)}” could be " + " or ".join(f"*{level_name(lv)}*" for lv in levels)
         else:
-            names = " or ".join(f"*{level_name(lv)}* ({escape(self.kb.tracks[lv.track].title)})" for lv in levels)
-            text = f"That fits more than one ladder: {names}. Which one do you mean?"
-        return Answer(question=query.text, status="clarify", text=text,
+            fits = "That fits more than one ladder: " + " or ".join(
+                f"*{level_name(lv)}* ({escape(self.kb.tracks[lv.track].title)})" for lv in levels)
+        return Answer(question=query.text, status="clarify", text=f"{fits}. Which one do you mean?",
                       knowledge_version=self.version, hits=self.hits(ranking), options=options,
                       intent=query.intent.value, kind=kind, notes=self._notes(query))
 

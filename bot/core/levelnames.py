@@ -140,9 +140,10 @@ def clipped_names(kb: Ladder) -> dict[str, list[Level]]:
         for name in {level.title, *level.aliases}:
             first, *rest = normalize(name).split() or [""]
             for cut in (3, 4):
-                short = rest and len(first) >= cut + 2 and first[:cut] not in own_words
-                levels = clipped.setdefault(" ".join([first[:cut], *rest]), []) if short else None
-                if levels is not None and level not in levels:
+                if not rest or len(first) < cut + 2 or first[:cut] in own_words:
+                    continue
+                levels = clipped.setdefault(" ".join([first[:cut], *rest]), [])
+                if level not in levels:
                     levels.append(level)
     return clipped
 

@@ -475,16 +475,16 @@ _UP_ANYWHERE = re.compile(r"\b(above|after|higher|beyond|followed by|follows|fol
 _DOWN_ANYWHERE = re.compile(r"\b(below|before|under|beneath|lower|preced\w*|prior|one down|step down|leads into)\b")
 
 
-def _number_on_the_conversations_track(kb: Knowledge, query: Query, strong: list[Mention],
+def _number_on_the_conversations_track(kb: Knowledge, query: Query, words: list[str], strong: list[Mention],
                                        conversation: Conversation | None, track: str | None) -> Level | None:
     """"and L5?" after "what's L2 in frontend?": a follow-up that names a level only by its number, with no track
     word and no step, means that number on the conversation's track."""
     last = conversation.last_level if conversation is not None else None
     if last is None or last.track not in kb.tracks or track or track_hint(kb, query.norm, []) or len(strong) != 1 \
             or strong[0].level.track == last.track or not _FOLLOWUP_START.search(query.norm) \
-            or _cue_before(_words(query.norm), strong[0].start) is not None:
+            or _cue_before(words, strong[0].start) is not None:
         return None
-    if set(_words(query.norm)) & {w for w in normalize(kb.tracks[strong[0].level.track].title).split() if len(w) > 3}:
+    if set(words) & {w for w in normalize(kb.tracks[strong[0].level.track].title).split() if len(w) > 3}:
         return None   # "and call center L5?": the number's own track, named by its title's words
     number = next((n for n in level_numbers(query.norm) if (n.start, n.end) == (strong[0].start, strong[0].end)), None)
     return kb.tracks[last.track].level_by_number(number.number) if number is not None else None
@@ -519,7 +519,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
     own_title = asker is not None and not strong and any(lv.id == asker.id for lv in query.partial)
     plain = not query.partial or own_title
 
-    renumbered = _number_on_the_conversations_track(kb, query, strong, conversation, track)
+    renumbered = _number_on_the_conversations_track(kb, query, words, strong, conversation, track)
     if renumbered is not None:
         return Subject(Relation.FOLLOWUP, renumbered, from_context=True, named_here=True)
 
