@@ -5,9 +5,12 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# pytest-xdist: one worker a core, each test file whole on one worker (module fixtures such as servers start once)
-PYTEST_WORKERS ?= auto
-XDIST  := -n $(PYTEST_WORKERS) --dist loadfile
+# pytest-xdist: each test file whole on one worker (module fixtures such as servers start once), in the order
+# tests/conftest.py gives (files needing the real model last: xdist would start the largest files first, and a
+# worker would sit waiting for the model's build). One worker more than cores: end-to-end tests spend much of
+# their time waiting on servers and sockets, and the third worker fills those waits.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+XDIST  := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: run test test-fast install install-test clean
 
