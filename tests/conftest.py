@@ -52,7 +52,7 @@ def knowledge_dir(tmp_path: Path) -> Path:
 
 
 def session_dir(tmp_path_factory, name: str) -> Path:
-    """A directory for one session-wide index. Under pytest-xdist (``make test`` runs two workers) every worker
+    """A directory for one session-wide index. Under pytest-xdist (``make test`` runs one worker more than cores) every worker
     gets the run's one directory: the index's build lock lets the first build it and the others wait and load
     it (as Ladder's own workers do), instead of each building its own copy."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
