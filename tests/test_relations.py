@@ -139,6 +139,18 @@ def test_positions_counted_from_an_end_or_within_a_title(question, level):
 
 
 @pytest.mark.parametrize("question, relation, level", [
+    ("hello, for experienced agent, which level is two levels up from it?", Relation.NEXT, "expert-agent"),
+    ("Head of Customer Operations: what is two levels below it?", Relation.PREVIOUS, "team-lead"),
+    ("team lead, what is one level below it?", Relation.PREVIOUS, "training-quality-lead"),
+])
+def test_a_count_said_after_the_name_is_how_far_the_step_goes(question, relation, level):
+    """The classifier reads a question about the ladder's order; the count said with the direction is kept
+    (set V: "two levels up from it" got the level one up)."""
+    s = resolve_subject(KB, understand(KB, question), None, kind="next")
+    assert (s.relation, s.level.id) == (relation, level)
+
+
+@pytest.mark.parametrize("question, relation, level", [
     ("Senior Agent -> what's the following level called?", Relation.NEXT, "expert-agent"),
     ("as a QA specialist, where does the ladder take me next?", Relation.NEXT, "training-quality-lead"),
     ("how long must I be an experienced agent before going up to the next level", Relation.NEXT, "senior-agent"),

@@ -567,14 +567,16 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             # "what's the step once I'm not a fresh agent anymore": the level after it
             return _relative(kb, named, 1, 1)
         after = " ".join(words[max(m.end for m in query.mentions):])
+        # how far a step said after the name goes: one, unless a count is said ("two levels up from it")
+        far = _count_said(words, query.mentions) or 1
         said_after = _ONE_NEXT_TO.search(after)
         if said_after:
             # "not the CCO, the one right under": a step from the named level, said after it
-            return _relative(kb, named, 1 if said_after.group(4) in _UP else -1, 1)
+            return _relative(kb, named, 1 if said_after.group(4) in _UP else -1, far)
         if _PREV_NOUN.search(rest):
-            return _relative(kb, named, -1, 1)
+            return _relative(kb, named, -1, far)
         if _NEXT_NOUN.search(rest) and not _promoted_to(words, query.mentions, near=True):
-            return _relative(kb, named, 1, 1)
+            return _relative(kb, named, 1, far)
         if _PROMOTED_TO_WHAT.search(after):
             return _relative(kb, named, 1, 1)   # "what are frontend seniors promoted to": the level they move up to
         promotions = _N_PROMOTIONS.search(query.norm) or _PROMOTED_N.search(query.norm)
@@ -604,7 +606,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             # a direction word anywhere says which way
             up, down = bool(_UP_ANYWHERE.search(rest)), bool(_DOWN_ANYWHERE.search(rest))
             if kind == "next" and up != down:
-                return _relative(kb, named, 1 if up else -1, 1)
+                return _relative(kb, named, 1 if up else -1, far)
         if step in _STEP_DIRECTION:
             said = _count_said(words, query.mentions)
             stepped = _relative(kb, named, _STEP_DIRECTION[step], said or 1)
