@@ -406,6 +406,10 @@ def test_a_bare_step_for_me_is_only_a_relation():
 def test_sup_is_a_supervisor_only_as_a_noun():
     assert [lv.id for lv in understand(KB, "what's the deal with being a sup?").levels] == ["team-lead"]
     assert understand(KB, "sup ladder").levels == []
+    # ... or before a word that asks about a job (sets P, S, V: "sup responsibilities?", "sup requirements?")
+    assert [lv.id for lv in understand(KB, "sup requirements?").levels] == ["team-lead"]
+    assert [lv.id for lv in understand(KB, "sups skills").levels] == ["team-lead"]
+    assert understand(KB, "sup team!").levels == []
 
 
 @pytest.mark.parametrize("question, defines", [

@@ -71,6 +71,9 @@ _TEXT_SPEAK = re.compile(r"(?<![\w.])(?<!level )(?<!lvl )(?<!step )(?<!grade )(?
 # "my sup", "being a sup": floor slang for a supervisor, only after a word that makes it a noun ("sup ladder" is hello)
 _SUP = re.compile(r"\b(a|my|the|our|your|their|his|her|new|being|as|to|no|each|every|good|great|best|bad|strict|"
                   r"nice|former|old)\s+sup(s)?\b|\b()sup(s)\b")   # ... or plural anywhere: "sups" is never hello
+# ... or before a word that asks about a job ("sup requirements?", "sup role"): a name, where "sup ladder" is hello
+_SUP_BEFORE = re.compile(r"\bsup(s?)(?= (role|roles|requirements?|reqs?|responsibilit\w*|skills?|skillset|duties|"
+                         r"dut\w*|kpis?|level|job|position|experience|expectations?|targets?|tasks?|remit)\b)")
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"
@@ -82,6 +85,7 @@ def normalize(text: str) -> str:
     text = _TEXT_SPEAK.sub(lambda m: _TEXT_SPEAK_WORDS[m.group(0)], text)
     text = _SUP.sub(lambda m: (f"{m.group(1)} supervisor{'s' if m.group(2) else ''}" if m.group(1) is not None
                                else "supervisors"), text)
+    text = _SUP_BEFORE.sub(lambda m: "supervisor" + m.group(1), text)
     words = [_SPELLING.get(w, w) for w in text.split()]
     return " ".join(words)
 
