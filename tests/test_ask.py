@@ -38,6 +38,7 @@ def test_requirements_answer_lists_experience_skills_and_whats_new(advisor):
     # a description that names the level it develops is answered by the level its duties fit
     ("Which role manages budget and capacity planning, works with Product, Marketing and IT, and develops the "
      "supervisors and team leads?", "head-of-customer-operations"),
+    ("role where you oversee several team leads, recruit agents and build a talent pool?", "call-center-manager"),
 ])
 def test_level_aware_questions(advisor, question, level):
     assert advisor.ask(question).level_id == level

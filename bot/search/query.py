@@ -160,6 +160,8 @@ _IDENTIFY = re.compile(
     r"|\b(job|role|level|position) (is )?called\b|\bwhich level is\b"
     # a description by a relative clause: "the level that optimises scheduling ... whilst developing the team leads"
     r"|^(the|a|an) (level|role|job|position|one|person|people|folks|guy|guys|ones) (that|who|which|whose)\b"
+    # ... or "where" ("role where you oversee several team leads ..."), with or without the article
+    r"|^((the|a|an) )?(level|role|job|position) (where|in which)\b"
 )
 _NEXT = re.compile(r"\b(next (level|step|one)|move up|moving up|step up|promot\w*|what s next|whats next|level up|after (that|this))\b")
 # "what comes after senior agent?", "the level above team lead": the word right before a level's name
