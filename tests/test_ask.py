@@ -234,6 +234,9 @@ def test_how_many_levels_gets_the_ladder_overview(advisor):
     ("what's the lowest level?", "agent"),
     ("what's the entry level?", "agent"),
     ("what's the highest frontend level?", "frontend-head"),
+    # floor slang for the top, which the request classifier (unsure) reads as asking where a person is
+    ("who's the big cheese of frontend", "frontend-head"),
+    ("ok real talk, who's top dog in frontend", "frontend-head"),
 ])
 def test_ends_of_the_ladder(advisor, question, level):
     a = advisor.ask(question)

@@ -107,6 +107,8 @@ def out_of_scope(c: Context) -> Answer | None:
         return None   # "honestly where do I go from here?": a step from the asker's stored level; no kind is sure
     if c.query.newcomer and c.u.kind is None:
         return None   # "I just started on the phones, what am I supposed to do?": no single other kind is sure; the backstop judges
+    if s.relation == Relation.POSITION and s.level is not None and c.u.kind is None and not c.query.dated:
+        return None   # "who's top dog in frontend": the ladder's own words for a place on it, and no kind is sure
     if c.u.out_of_scope:
         return c.refuse(c.u.guess.best_out_of_scope)
     if c.u.kind in OUT_OF_SCOPE and not c.u.subject.from_context:
