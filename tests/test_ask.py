@@ -495,6 +495,11 @@ def test_a_follow_up_naming_a_level_of_the_conversation_is_still_answered(adviso
     convo = Conversation().then(advisor.ask("what's the top position in the call center?"))
     a = advisor.ask("and the one right under it?", context=convo)
     assert a.status == "answered" and a.level_id == "head-of-customer-operations"
+    # "ok same ..." reads like a thank-you to the classifier; the level it names is what it asks about (set W)
+    convo = Conversation().then(advisor.ask("what are the skills for a frontend senior?"))
+    a = advisor.ask("ok same for expert", context=convo)
+    assert a.status == "answered" and a.level_id == "frontend-expert"
+    assert advisor.ask("thanks, you're an expert!", context=convo).kind == "thanks"
 
 
 def test_a_yes_no_follow_up_is_about_the_level_itself_not_its_manager(advisor):

@@ -82,6 +82,8 @@ def social(c: Context) -> Answer | None:
         # "fe newbie here, what am i even supposed to know": the ladder says which level it is about (but "I'm new
         # here, what can you do?" asks about Ladder)
         return None
+    if s.named_here and s.level is not None and not _TO_THE_BOT.search(c.query.norm):
+        return None   # "ok same for expert" after a frontend question: a level of the conversation's track, named
     if c.u.social and not c.query.strong_levels:
         return c.compose.social(c.query, c.u.kind)
     return None
