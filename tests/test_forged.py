@@ -275,4 +275,4 @@ def test_the_error_handler_answers_only_verified_requests(built_index, tmp_path)
             time.sleep(0.5)
             assert [c.summary() for c in slack.calls()] == []
         finally:
-            app.ladder_jobs.stop()
+            app.jobs.stop()

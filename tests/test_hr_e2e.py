@@ -37,7 +37,7 @@ def live(index_copy, tmp_path):
             yield slack, f"http://127.0.0.1:{server.server_port}/slack/events", deps
         finally:
             server.shutdown()
-            app.ladder_jobs.stop()
+            app.jobs.stop()
 
 
 def slash(slack, url, user, text):

@@ -36,7 +36,7 @@ def wired(slack, fake_advisor, tmp_path_factory):
     deps = Deps(settings=settings, advisor=fake_advisor, store=Store(db))
     app = create_app(settings, deps)
     yield app, deps
-    app.ladder_jobs.stop()
+    app.jobs.stop()
 
 
 @pytest.fixture
@@ -118,9 +118,9 @@ def test_a_stopped_inbox_runner_ends_and_leaves_new_requests_for_the_next_proces
                         db_path=tmp_path / "ladder.db")
     deps = Deps(settings=settings, advisor=fake_advisor, store=Store(tmp_path / "ladder.db"))
     app = create_app(settings, deps)
-    assert app.ladder_jobs.running
-    app.ladder_jobs.stop()
-    assert not app.ladder_jobs.running
+    assert app.jobs.running
+    app.jobs.stop()
+    assert not app.jobs.running
     slack.reset()
     ru = slack.new_response_url(channel="C1", user=USER)
     assert dispatch(app, R.slash_command("show senior agent", user_id=USER, response_url=ru)) == 200   # acked, stored

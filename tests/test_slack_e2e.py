@@ -56,7 +56,7 @@ def served(built_index, tmp_path_factory):
             server.shutdown()
             server.server_close()
             thread.join(5)
-            app.ladder_jobs.stop()
+            app.jobs.stop()
 
 
 class Ladder:

@@ -13,10 +13,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.chat.handlers import Deps
 from bot.core.config import Settings
 from bot.slack.listeners import register_all
+from bot.slack.listeners.jobs import Jobs
 from bot.slack.listeners.deliver import SORRY, sorry_for, tell_sorry
 from bot.slack.signature import SlackSignature
 
-__all__ = ["SORRY", "create_app", "web_client"]
+__all__ = ["SORRY", "LadderApp", "create_app", "web_client"]
 log = logging.getLogger(__name__)
 
 
@@ -29,12 +30,18 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
-def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
+class LadderApp(App):
+    """Bolt's App, with the inbox's runner its listeners hand their work to: ``app.jobs.stop()`` ends it (tests)."""
+
+    jobs: Jobs
+
+
+def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> LadderApp:
     if socket_mode:
         settings.require_socket_mode()
     else:
         settings.require_http()
-    app = App(
+    app = LadderApp(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret or "socket-mode",
         # Every listener is an ack half, run in the request's own thread: it writes the work to the
@@ -43,7 +50,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         process_before_response=True,
         request_verification_enabled=not socket_mode,
     )
-    app.ladder_jobs = register_all(app, deps)   # the inbox's runner: ``app.ladder_jobs.stop()`` ends it (tests)
+    app.jobs = register_all(app, deps)
     # bot.web verifies every request before Bolt sees it; the error handler checks again, because it
     # acts on the body (response_url, channel, user) and must never do so for a sender it cannot trust
     signature = None if socket_mode else SlackSignature(settings.slack_signing_secret)
