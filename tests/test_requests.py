@@ -138,6 +138,14 @@ def test_a_name_outside_the_career_map_is_noticed():
     assert names_an_outsider(kb, "how does Teleperformance structure its team lead levels?")
     assert not names_an_outsider(kb, "Cheif Custmer Oficer expirience?")
     assert not names_an_outsider(kb, "what does the Head of Customer Operations own?")
+    # the surest form, an owner or a place with a proper name's case, decides alone when the classifier is unsure
+    assert names_an_outsider(kb, "what does Level 3 mean at Salesforce?", owner_or_place=True)
+    assert names_an_outsider(kb, "what are the levels at Microsoft for product managers?", owner_or_place=True)
+    assert not names_an_outsider(kb, "how does Google structure its levels?", owner_or_place=True)   # a name, no place
+    assert not names_an_outsider(kb, "how much experience do you need for L8", owner_or_place=True)
+    assert not names_an_outsider(kb, "the FE wizard who hangs out with POs all day, what grade is that", owner_or_place=True)
+    assert not names_an_outsider(kb, "wat are the skils for Senoir Agent", owner_or_place=True,
+                                 levels=frozenset({"senoir", "agent"}))   # read as a level's name
 
 
 def test_the_step_classifier_reads_the_banks_words_beside_the_vector_and_ignores_others():

@@ -129,8 +129,12 @@ def scope_backstop(c: Context) -> Answer | None:
         return None    # "the very first rung for us phone jockeys": a place the ladder's structure answers
     q = c.query
     guess = c.u.guess
-    if guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE and names_an_outsider(c.kb, q.text):
-        # "what are Microsoft's engineering levels?": unsure, but another company (or a person) is named
+    words = q.norm.split()
+    named = frozenset(w for m in q.mentions for w in words[m.start:m.end])
+    if (guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE
+            and names_an_outsider(c.kb, q.text)) or names_an_outsider(c.kb, q.text, owner_or_place=True, levels=named):
+        # "what are Microsoft's engineering levels?", "what does Level 3 mean at Salesforce?": unsure, but another
+        # company (or a person) is named
         return c.refuse(guess.best_out_of_scope)
     general = c.scope.general(c.ranking)
     margin, kind = c.scope.named(q, c.ranking)

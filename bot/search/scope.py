@@ -163,13 +163,20 @@ def _vocabulary(kb: Knowledge) -> frozenset[str]:
     return words
 
 
-def names_an_outsider(kb: Knowledge, text: str) -> bool:
-    """Does the question name, as an owner or a place, someone or something the career map never mentions
-    ("what are Microsoft's engineering levels?", "how's the ladder at Accenture?")? A hint that the request is
-    about another company or a person, for when the classifier is unsure."""
+def names_an_outsider(kb: Knowledge, text: str, owner_or_place: bool = False, levels: frozenset[str] = frozenset()) -> bool:
+    """Does the question name someone or something the career map never mentions ("what are Microsoft's
+    engineering levels?", "how's the ladder at Accenture?", "what does a Google L5 engineer need?")? A hint that
+    the request is about another company or a person, for when the classifier is unsure. ``owner_or_place``:
+    only a name written as one (capitalised, then lower case: "Salesforce's", "at Microsoft"; not "L8" or
+    "POs"), the form that says most surely that the request is about someone else's. ``levels``: words the question
+    was read to name a level with ("for Senoir Agent"), never an outsider."""
     vocab = _vocabulary(kb)
-    names = [m.group(1).lower() for pattern in (_OWNER, _PLACED, _NAMED) for m in pattern.finditer(text)]
-    return any(n not in vocab and n not in {"i", "we", "you"} and not _typo_of(n, vocab) for n in names)
+    patterns = (_OWNER, _PLACED) if owner_or_place else (_OWNER, _PLACED, _NAMED)
+    names = [m.group(1) for pattern in patterns for m in pattern.finditer(text)]
+    if owner_or_place:
+        names = [n for n in names if n[1:2].islower()]
+    return any(n.lower() not in vocab and n.lower() not in {"i", "we", "you"} and n.lower() not in levels
+               and not _typo_of(n.lower(), vocab) for n in names)
 
 
 def _typo_of(word: str, vocab: frozenset[str]) -> bool:
