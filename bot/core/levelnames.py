@@ -72,8 +72,8 @@ _TEXT_SPEAK = re.compile(r"(?<![\w.])(?<!level )(?<!lvl )(?<!step )(?<!grade )(?
 _SUP = re.compile(r"\b(a|my|the|our|your|their|his|her|new|being|as|to|no|each|every|good|great|best|bad|strict|"
                   r"nice|former|old)\s+sup(s)?\b|\b()sup(s)\b")   # ... or plural anywhere: "sups" is never hello
 # ... or before a word that asks about a job ("sup requirements?", "sup role"): a name, where "sup ladder" is hello
-_SUP_BEFORE = re.compile(r"\bsup(s?)(?= (role|roles|requirements?|reqs?|responsibilit\w*|skills?|skillset|duties|"
-                         r"dut\w*|kpis?|level|job|position|experience|expectations?|targets?|tasks?|remit)\b)")
+_SUP_BEFORE = re.compile(r"\bsup(s?)(?= (role|roles|requirements?|reqs?|responsibilit\w*|skills?|skillset|dut\w*|"
+                         r"kpis?|level|job|position|experience|expectations?|targets?|tasks?|remit)\b)")
 _NUMBERED = re.compile(r"^(?:(?P<track>.+?)\s+)?(?:l|level)\s*(?P<n>\d{1,4})$")
 ACCEPT = 85      # fuzz.ratio needed to accept a typo as a name
 SUGGEST = 65     # WRatio needed to be offered as "did you mean"

@@ -568,7 +568,8 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             return _relative(kb, named, 1, 1)
         after = " ".join(words[max(m.end for m in query.mentions):])
         # how far a step said after the name goes: one, unless a count is said ("two levels up from it")
-        far = _count_said(words, query.mentions) or 1
+        said = _count_said(words, query.mentions)
+        far = said or 1
         said_after = _ONE_NEXT_TO.search(after)
         if said_after:
             # "not the CCO, the one right under": a step from the named level, said after it
@@ -608,8 +609,7 @@ def resolve_subject(kb: Knowledge, query: Query, conversation: Conversation | No
             if kind == "next" and up != down:
                 return _relative(kb, named, 1 if up else -1, far)
         if step in _STEP_DIRECTION:
-            said = _count_said(words, query.mentions)
-            stepped = _relative(kb, named, _STEP_DIRECTION[step], said or 1)
+            stepped = _relative(kb, named, _STEP_DIRECTION[step], far)
             if stepped.level is not None or said:   # one step off the track's end, not said: likelier a misreading
                 return stepped
         return Subject(Relation.NAMED, named)
