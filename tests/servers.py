@@ -96,6 +96,24 @@ def row_counts(db: Path) -> dict[str, int]:
         con.close()
 
 
+def jobs_settle(db: Path, timeout: float = 20.0) -> bool:
+    """Wait until the inbox of the SQLite file ``db`` has no job pending or running (read-only, as
+    :func:`row_counts`); False when ``timeout`` passes first. A database without the table yet has none."""
+    deadline = time.monotonic() + timeout
+    while True:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            busy = con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").fetchone()[0] \
+                and con.execute("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')").fetchone()[0]
+        finally:
+            con.close()
+        if not busy:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
 def serve_in_thread(application, host: str = "127.0.0.1", port: int = 0):
     """Ladder's own HTTP server (``serve --http``'s) in a thread of this process, on a free port."""
     from bot.slack.web import make_http_server

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ import pytest
 from bot.storage.store import Store
 from tests import slack_requests as R
 from tests.conftest import ROOT
+from tests.servers import jobs_settle
 from tests.slack_standin import SlackStandIn
 
 SECRET = "gap-e2e-secret"
@@ -166,26 +166,12 @@ def start_check(slack, server):
 
 
 
-def inbox_settles(server, timeout: float = 10.0) -> None:
-    """Wait until the server has no job pending or running."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        db = sqlite3.connect(server.env["LADDER_DB"], timeout=5)
-        try:
-            if not db.execute("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')").fetchone()[0]:
-                return
-        finally:
-            db.close()
-        time.sleep(0.02)
-    raise AssertionError("the server's jobs did not finish")
-
-
 def double_click(slack, server, blocks, label, dm, n=2):
     """n signed block_actions for the same button, sent at once: the response bodies (as text). Sent once the
     earlier clicks' jobs are done, as a person's next click comes after they have read the reply: a job still
     finishing after its reply was posted counts toward the person's limit (deliver.PER_PERSON)."""
     aid, value = buttons(blocks)[label]
-    inbox_settles(server)
+    assert jobs_settle(server.env["LADDER_DB"], timeout=10), "the server's jobs did not finish"
     before = len(slack.responses)
     requests = [R.block_actions(aid, value, user_id="U1", channel_id=dm,
                                 response_url=slack.new_response_url(channel=dm)) for _ in range(n)]

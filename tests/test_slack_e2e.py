@@ -26,7 +26,7 @@ from bot.storage.store import Store
 from bot.wiring import make_deps
 from tests import slack_requests as R
 from tests.conftest import KNOWLEDGE
-from tests.servers import serve_in_thread
+from tests.servers import jobs_settle, serve_in_thread
 from tests.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.slow
@@ -131,18 +131,8 @@ def _world(served, tmp_path, refuse_agent: str | None):
         yield world
         assert_valid_blocks(slack)
     finally:
-        _wait_for_jobs(deps.store)   # a job still answering would call Slack during the next test
+        jobs_settle(tmp_path / "ladder.db")   # a job still answering would call Slack during the next test
         deps.store = boot_store
-
-
-def _wait_for_jobs(store: Store, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with store.db() as db:
-            if "jobs" not in db.table_names() or not db.execute(
-                    "SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')").fetchone()[0]:
-                return
-        time.sleep(0.05)
 
 
 @pytest.fixture
