@@ -122,15 +122,15 @@ def reference_embedder() -> Embedder:
     return TorchEmbedder()
 
 
-def query_embedder(index: Index, backend: str = Settings.embedder) -> Embedder:
-    """The embedder questions are encoded with (``backend``: ``Settings.embedder``). Serving uses ONNX: no
-    torch in the process."""
+def query_embedder(index: Index, backend: str = Settings.embedder, threads: int = Settings.model_threads) -> Embedder:
+    """The embedder questions are encoded with (``backend``: ``Settings.embedder``; ``threads``:
+    ``Settings.model_threads``). Serving uses ONNX: no torch in the process."""
     if fake_built(index):   # vectors of any other model would mean nothing against this index
         return FakeEmbedder(int(index.manifest["dimension"]))
     if backend == "torch":
-        return TorchEmbedder()
+        return TorchEmbedder(threads=threads)
     if backend in ("onnx-fp32", "onnx-int8"):
-        return OnnxEmbedder.from_build(index.path, index.manifest, backend.split("-")[1])
+        return OnnxEmbedder.from_build(index.path, index.manifest, backend.split("-")[1], threads=threads)
     raise EmbedderError(f"unknown embedding backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
 
 
@@ -142,13 +142,13 @@ def open_advisor(settings: Settings, progress: Progress | None = None, backend: 
     backend = backend or settings.embedder
     index = ensure_index(kb, settings, progress)
     try:
-        embedder = query_embedder(index, backend)
+        embedder = query_embedder(index, backend, settings.model_threads)
     except EmbedderError as exc:
         if backend == "torch" or not torch_available():
             raise
         log.warning("%s: rebuilding the index", exc)  # a deleted or corrupt model file in the build
         index = build(kb, settings, progress)
-        embedder = query_embedder(index, backend)
+        embedder = query_embedder(index, backend, settings.model_threads)
     return Advisor(kb, index, embedder)
 
 
@@ -157,7 +157,7 @@ def reindex(kb: Knowledge, settings: Settings, live: Index) -> Advisor:
     swap it in atomically, and return an Advisor on it. Until the caller swaps its Advisor, questions
     keep being answered from the old version, whole (:meth:`Deps.go_live`)."""
     index = rebuild_with_model_of(kb, settings, live)
-    return Advisor(kb, index, query_embedder(index, settings.embedder))
+    return Advisor(kb, index, query_embedder(index, settings.embedder, settings.model_threads))
 
 
 def rebuild_with_model_of(kb: Knowledge, settings: Settings, live: Index,
@@ -210,7 +210,8 @@ def follow_newest(deps) -> bool:
         old = deps.advisor
         # an edit's build carries the live build's ONNX models: the loaded session serves it as it is
         same_model = index.manifest.get("onnx") == old.index.manifest.get("onnx")
-        embedder = old.embedder if same_model else query_embedder(index, deps.settings.embedder)
+        embedder = old.embedder if same_model else \
+            query_embedder(index, deps.settings.embedder, deps.settings.model_threads)
         deps.advisor = Advisor(kb, index, embedder)
         log.info("now serving knowledge %s (was %s)", newest, old.kb.version)
         return True

@@ -178,7 +178,7 @@ def main() -> int:
         # (the figure the targets are about); then as served, where a repeated question skips the model
         if backend == "torch":   # torch is in this process already: measure it here
             index = load_index(Path(tmp))
-            adv = Advisor(kb, index, wiring.query_embedder(index, backend))
+            adv = Advisor(kb, index, wiring.query_embedder(index, backend, settings.model_threads))
             uncached = Advisor(kb, index, adv.embedder)
             uncached.ranker.embed = uncached.ranker.embed_once
             new_q, repeated = latencies(uncached.ask, questions, args.repeat), latencies(adv.ask, questions, args.repeat)
@@ -190,6 +190,8 @@ def main() -> int:
         rows.append(("  ... its model run alone", model, c))
 
     print(f"{len(questions)} questions x {args.repeat}, after 20 warm-up; cold start = median of 3 fresh processes")
+    print(f"Ladder's model runs a question on {settings.model_threads} thread(s) (LADDER_MODEL_THREADS); "
+          "the baseline on torch's default")
     print(f"index build: ladder {build_s:.2f} s, plain encode+FAISS {base_build_s:.2f} s "
           f"(ratio {build_s / base_build_s:.2f}; ladder's includes model exports when available)")
     print(f"{'':<28} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'cold s':>7} {'RSS MB':>7} {'torch':>6} {'p50 ratio':>10}")

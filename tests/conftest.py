@@ -90,10 +90,12 @@ def real_index_in_background(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real all-MiniLM-L6-v2 through sentence-transformers, loaded once."""
+    """The real all-MiniLM-L6-v2 through sentence-transformers, loaded once, with serving's threads: its tests
+    ask one question at a time."""
+    from bot.core.config import Settings
     from bot.search.embedders import TorchEmbedder
 
-    return TorchEmbedder()
+    return TorchEmbedder(threads=Settings().model_threads)
 
 
 @pytest.fixture(scope="session")

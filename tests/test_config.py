@@ -12,18 +12,18 @@ from bot.core.config import ConfigError, Settings
 def test_defaults_need_no_environment():
     s = Settings.from_env({})
     assert s.slack_api_url == "https://slack.com/api/" and s.port == 3000 and not s.has_slack
-    assert s.embedder == "onnx-int8" and s.admins == ()
+    assert s.embedder == "onnx-int8" and s.admins == () and s.model_threads == 1
 
 
 def test_every_setting_is_read():
     s = Settings.from_env({
         "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "sec", "SLACK_APP_TOKEN": "xapp-1",
         "SLACK_API_URL": "http://127.0.0.1:9999/api", "LADDER_DB": "/tmp/x.db", "LADDER_ADMINS": "U1ABC, W2DEF",
-        "LADDER_ANNOUNCE_CHANNEL": "C0123ABC", "PORT": "8080",
+        "LADDER_ANNOUNCE_CHANNEL": "C0123ABC", "PORT": "8080", "LADDER_MODEL_THREADS": "2",
     })
     assert s.slack_api_url == "http://127.0.0.1:9999/api/"  # slack_sdk joins method names onto it
     assert s.db_path == Path("/tmp/x.db") and s.admins == ("U1ABC", "W2DEF") and s.port == 8080
-    assert s.announce_channel == "C0123ABC" and s.has_slack
+    assert s.announce_channel == "C0123ABC" and s.has_slack and s.model_threads == 2
 
 
 @pytest.mark.parametrize("env, message", [
@@ -53,6 +53,8 @@ def test_ladder_levels_runs_with_a_malformed_token(capsys, monkeypatch):
     ({"PORT": "70000"}, "PORT='70000' is not a port number"),
     ({"PORT": "²"}, "PORT='²' is not a port number"),   # isdigit() says yes, int() raises
     ({"LADDER_ADMINS": "bob"}, "LADDER_ADMINS: 'bob' is not a Slack user id"),
+    ({"LADDER_MODEL_THREADS": "0"}, "LADDER_MODEL_THREADS='0' is not a number of threads (1-64)"),
+    ({"LADDER_MODEL_THREADS": "two"}, "LADDER_MODEL_THREADS='two' is not a number of threads"),
     ({"LADDER_ANNOUNCE_CHANNEL": "general channel!"}, "LADDER_ANNOUNCE_CHANNEL='general channel!' is not a channel"),
 ])
 def test_malformed_settings_name_the_variable(env, message):

@@ -1,4 +1,5 @@
-"""The embedding model comes from an anonymous package: check it is upstream's, and loads offline."""
+"""The embedding model comes from an anonymous package: check it is upstream's. (That it loads offline and its
+vectors mean something: ``tests/test_onnx.py``, with the other tests of the loaded model.)"""
 
 from __future__ import annotations
 
@@ -17,13 +18,6 @@ def test_tampered_weights_are_refused(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"not the model")
     with pytest.raises(EmbedderError, match="expected upstream's"):
         verify_model(tmp_path)
-
-
-def test_embeddings_are_normalised_and_meaningful(embedder):
-    v = embedder.encode(["team lead manages agents", "a supervisor leads a team of agents", "the weather is sunny"])
-    assert v.shape == (3, 384) and v.dtype == np.float32
-    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
-    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
 
 
 def test_the_fake_embedder_is_deterministic_normalised_and_closer_for_shared_words():

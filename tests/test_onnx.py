@@ -16,6 +16,7 @@ from bot.core.config import ConfigError, Settings
 from bot.core.knowledge import load_knowledge
 from bot.search.embedders import EmbedderError, OnnxEmbedder
 from bot.search.retrieval import load_index
+from bot.wiring import query_embedder
 from scripts.eval_retrieval import load_questions, ranked_ids, score
 from tests.conftest import KNOWLEDGE, ROOT, link_copy, replace_file
 
@@ -23,6 +24,14 @@ from tests.conftest import KNOWLEDGE, ROOT, link_copy, replace_file
 @pytest.fixture(scope="module")
 def index(built_index):
     return load_index(built_index)
+
+
+def test_embeddings_are_normalised_and_meaningful(embedder):
+    """The reference model, loaded offline from the pinned package (``embedder``: torch's one load in the run)."""
+    v = embedder.encode(["team lead manages agents", "a supervisor leads a team of agents", "the weather is sunny"])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
 
 
 @pytest.mark.parametrize("variant, floor", [("fp32", 0.9999), ("int8", 0.99)])
@@ -52,8 +61,9 @@ def test_default_backend_keeps_reference_top1_and_refusals(index, embedder):
     kb = load_knowledge(KNOWLEDGE)
     questions = load_questions()
     default = Settings().embedder
+    served = query_embedder(index, default, Settings().model_threads)
     results = {}
-    for name, emb in (("torch", embedder), (default, OnnxEmbedder.from_build(index.path, index.manifest, default.split("-")[1]))):
+    for name, emb in (("torch", embedder), (default, served)):
         adv = Advisor(kb, index, emb)
         results[name] = score([ranked_ids(adv.ask(q["question"])) for q in questions], questions)
     assert results[default]["top1"] == results["torch"]["top1"]
@@ -66,14 +76,17 @@ def test_serving_never_imports_torch(built_index):
         "import sys, json\n"
         "from bot.core.config import Settings\n"
         "from bot.wiring import open_advisor\n"
-        "a = open_advisor(Settings.from_env()).ask('what do I need for senior agent?')\n"
+        "adv = open_advisor(Settings.from_env())\n"
+        "a = adv.ask('what do I need for senior agent?')\n"
         "print(json.dumps({'level': a.level_id, 'torch': 'torch' in sys.modules,\n"
-        "  'st': 'sentence_transformers' in sys.modules, 'transformers': 'transformers' in sys.modules}))\n"
+        "  'st': 'sentence_transformers' in sys.modules, 'transformers': 'transformers' in sys.modules,\n"
+        "  'threads': adv.embedder.session.get_session_options().intra_op_num_threads}))\n"
     )
-    env = {**os.environ, "LADDER_INDEX_DIR": str(built_index), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "LADDER_INDEX_DIR": str(built_index), "PYTHONPATH": str(ROOT), "LADDER_MODEL_THREADS": "2"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"level": "senior-agent", "torch": False, "st": False, "transformers": False}
+    assert json.loads(proc.stdout) == {"level": "senior-agent", "torch": False, "st": False, "transformers": False,
+                                       "threads": 2}   # LADDER_MODEL_THREADS reaches the model
 
 
 def test_missing_onnx_model_is_a_clear_error(tmp_path, index):

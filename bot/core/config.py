@@ -25,6 +25,7 @@ class Settings:
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     index_dir: Path = PROJECT_ROOT / "index"
     embedder: str = "onnx-int8"     # onnx-int8 | onnx-fp32 | torch (see scripts/eval_retrieval.py)
+    model_threads: int = 1          # the ONNX model's threads for a question (a build uses every core)
     db_path: Path = PROJECT_ROOT / "ladder.db"
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -63,6 +64,7 @@ class Settings:
             knowledge_dir=Path(get("LADDER_KNOWLEDGE_DIR") or cls.knowledge_dir),
             index_dir=Path(get("LADDER_INDEX_DIR") or cls.index_dir),
             embedder=_choice(get("LADDER_EMBEDDER"), "LADDER_EMBEDDER", cls.embedder, ("onnx-int8", "onnx-fp32", "torch")),
+            model_threads=_threads(get("LADDER_MODEL_THREADS")),
             db_path=Path(get("LADDER_DB") or cls.db_path),
             slack_bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", slack_problems),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -130,6 +132,14 @@ def _port(value: str | None) -> int:
         return 3000
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:   # "²".isdigit() too
         raise ConfigError(f"PORT={value!r} is not a port number (1-65535)")
+    return int(value)
+
+
+def _threads(value: str | None) -> int:
+    if value is None:
+        return Settings.model_threads
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 64:
+        raise ConfigError(f"LADDER_MODEL_THREADS={value!r} is not a number of threads (1-64)")
     return int(value)
 
 
