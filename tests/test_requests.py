@@ -57,9 +57,11 @@ def test_a_bad_step_bank_names_the_file_and_the_problem(knowledge_dir):
 
 def test_a_rebuild_reuses_the_classifiers_an_earlier_build_trained_on_the_same_bank(knowledge_dir, tmp_path, monkeypatch):
     """Training (~10 s with the real model) is skipped when an earlier build trained on the same examples, level
-    names and model: an edit of a level's text, a damaged model file. A changed bank is trained again."""
+    names and model: an edit of a level's text, a damaged model file. A changed bank, or a change in what the
+    model is given for its questions (a new version of Ladder's understanding), is trained again."""
     import bot.search.classifier as classifier_module
     from bot.core.config import Settings
+    from bot.search.query import Query
     from bot.search.embedders import FakeEmbedder
     from bot.wiring import build
 
@@ -83,6 +85,11 @@ def test_a_rebuild_reuses_the_classifiers_an_earlier_build_trained_on_the_same_b
     bank = knowledge_dir / "steps" / "steps.yaml"
     bank.write_text(bank.read_text(encoding="utf-8") + "\n# one more\n", encoding="utf-8")   # same examples: reused
     build(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
+    with monkeypatch.context() as patch:    # an upgrade that masks other words as level names: trained again
+        masked = Query.masked
+        patch.setattr(Query, "masked", property(lambda query: masked.fget(query).replace(" level", "")))
+        with pytest.raises(AssertionError, match="trained again"):
+            build(load_knowledge(knowledge_dir), settings, embedder=FakeEmbedder())
     bank.write_text(bank.read_text(encoding="utf-8").replace("\nup:\n", "\nup:\n- and the rung past that one?\n", 1),
                     encoding="utf-8")
     with pytest.raises(AssertionError, match="trained again"):

@@ -83,21 +83,26 @@ def has_rest(query: Query) -> bool:
     return bool(query.masked.split())
 
 
+def model_input(query: Query) -> tuple[str, str | None, tuple[tuple[int, int], ...] | None]:
+    """What the model is given for a question: its expanded text; when it names a level and says more, the rest
+    (:attr:`~bot.search.query.Query.masked`) and where the names are in the text (None when they cannot be lined
+    up with it)."""
+    if not ((query.mentions or query.partial) and has_rest(query)):
+        return query.expanded, None, None
+    found = query.masked_spans()
+    return query.expanded, query.masked, tuple(found) if found is not None else None
+
+
 def question_vectors(embedder, query: Query) -> tuple[np.ndarray, np.ndarray | None]:
     """The question's vector and, when it names a level and more than names is left, the vector of the rest:
     one model run with the ONNX backend (two poolings), two with any other."""
-    masked = None
-    spans = None
-    if (query.mentions or query.partial) and has_rest(query):
-        masked = query.masked
-        found = query.masked_spans()
-        spans = tuple(found) if found is not None else None
+    text, masked, spans = model_input(query)
     both = getattr(embedder, "encode_with_masked", None)
     if masked is None:
-        return embedder.encode([query.expanded])[0], None
+        return embedder.encode([text])[0], None
     if both is not None and spans is not None:
-        return both(query.expanded, spans)
-    qvec, mvec = embedder.encode([query.expanded, masked])
+        return both(text, spans)
+    qvec, mvec = embedder.encode([text, masked])
     return qvec, mvec
 
 
@@ -325,12 +330,10 @@ def bank_features(kb: Knowledge, embedder, texts: Sequence[str],
     items, odd = [], {}
     for i, t in enumerate(texts):
         query = understood(t)
-        spans = None
-        if (query.mentions or query.partial) and has_rest(query):
-            spans = query.masked_spans()
-            if spans is None:   # words that cannot be lined up with the text: embedded the slow way
-                odd[i] = features(*question_vectors(embedder, query))
-        items.append((query.expanded, tuple(spans) if spans is not None else None))
+        text, masked, spans = model_input(query)
+        if masked is not None and spans is None:   # words that cannot be lined up with the text: the slow way
+            odd[i] = features(*question_vectors(embedder, query))
+        items.append((text, spans))
     rows = [odd[i] if i in odd else features(full, part) for i, (full, part) in enumerate(batch(items))]
     return np.stack(rows).astype(np.float32)
 
@@ -491,10 +494,17 @@ BANKS = (Bank("requests", FILE, REPORT_FILE),
 TRAINING = 2    # raise when training changes: classifiers kept in earlier builds are then not reused
 
 
-def bank_key(spec: "Bank", bank: Sequence, kb: Knowledge, embedder, manifest: dict) -> str:
-    """What a classifier depends on: its examples, the level names masked out of them, the model and its export,
-    and this module's training. Equal keys train equal classifiers."""
-    payload = {"bank": list(spec), "training": TRAINING, "examples": [[ex.kind, ex.text] for ex in bank],
+def bank_key(spec: "Bank", bank: Sequence, kb: Knowledge, embedder, manifest: dict,
+             understood: Callable[[str], Query]) -> str:
+    """What a classifier depends on: its examples, what the model and the word counts are given for each (so a
+    change in how questions are understood, such as which words are masked as level names, trains again), the level
+    names, the model and its export, and this module's training. Equal keys train equal classifiers."""
+    def given(query: Query) -> list:
+        text, _, spans = model_input(query)
+        return [text, spans, query.masked]
+
+    seen = [given(understood(ex.text)) for ex in bank]
+    payload = {"bank": list(spec), "training": TRAINING, "examples": [[ex.kind, ex.text] for ex in bank], "seen": seen,
                "levels": [[lv.id, lv.track, lv.title, list(getattr(lv, "aliases", ()))] for lv in kb.levels()],
                "tracks": [[t.id, t.title] for t in kb.tracks.values()],
                "embedder": getattr(embedder, "name", ""), "model": manifest.get("model"),
@@ -524,7 +534,7 @@ def train_into(build_dir: Path, manifest: dict, kb: Knowledge, embedder, donors:
 
     for spec in BANKS:
         bank = spec.examples(kb, understood)
-        key = bank_key(spec, bank, kb, embedder, manifest)
+        key = bank_key(spec, bank, kb, embedder, manifest, understood)
         if key not in _TRAINED and _copy_trained(donors, spec, key, build_dir, manifest):
             continue
         try:
