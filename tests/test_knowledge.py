@@ -143,3 +143,18 @@ def test_unknown_levels_get_clear_messages_and_close_matches(knowledge_dir, name
         load_knowledge(knowledge_dir).resolve(name)
     assert message in err.value.message
     assert [lv.id for lv in err.value.suggestions] == suggested
+
+
+
+def test_the_career_maps_own_words_are_its_texts_not_its_field_names():
+    """A name the career map never says is an outsider's, even one that is the name of a field of its data."""
+    from bot.core.levelnames import texts_of
+    from bot.search.scope import names_an_outsider
+    from tests.conftest import KNOWLEDGE
+
+    kb = load_knowledge(KNOWLEDGE)
+    words = set(" ".join(texts_of([kb.levels(), kb.references])).lower().split())
+    assert {"senior", "mentorship", "escalations", "18"} <= words       # 18: a level's months, a number
+    assert not {"aliases", "thresholds", "min_months", "referencesection"} & words
+    assert names_an_outsider(kb, "what do senior engineers need at Threshold?", owner_or_place=True)
+    assert not names_an_outsider(kb, "what do senior agents need at Mentorship?", owner_or_place=True)

@@ -7,8 +7,9 @@ reads the knowledge through the few attributes below (:class:`Ladder`), never by
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -133,12 +134,28 @@ def build_name_table(kb: Ladder) -> dict[str, list[Level]]:
     return table
 
 
+def texts_of(obj) -> Iterator[str]:
+    """Every text and number in ``obj`` (a level, a reference note, lists of them): their values, never the names
+    of their fields ("title", "aliases"), which are no words of the career map."""
+    if hasattr(obj, "model_dump"):          # a pydantic model: a level, a skill
+        obj = obj.model_dump()
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):   # a reference note
+        obj = dataclasses.asdict(obj)
+    if isinstance(obj, dict):
+        obj = obj.values()
+    if isinstance(obj, (str, int, float)) and not isinstance(obj, bool):
+        yield str(obj)
+    elif isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
+        for item in obj:
+            yield from texts_of(item)
+
+
 def clipped_names(kb: Ladder) -> dict[str, list[Level]]:
     """"exp agent", "sen. agent": each name with its first word cut to three or four letters (from six or more),
     for exact matches only (never a target of typo matching: "sme agent" is no typo of "sen agent"). A cut shared
     by two names stands for both ("exp agent": Experienced or Expert Agent), and the question is asked back. A cut
     that is a word of the career map itself is no short form ("new agents" are onboarded, no "Newbie Agent")."""
-    own_words = set(normalize(" ".join(repr(level) for level in kb.levels())).split())
+    own_words = set(normalize(" ".join(texts_of(kb.levels()))).split())
     clipped: dict[str, list[Level]] = {}
     for level in kb.levels():
         for name in {level.title, *level.aliases}:

@@ -140,6 +140,7 @@ import re  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from bot.core.knowledge import Knowledge  # noqa: E402
+from bot.core.levelnames import texts_of  # noqa: E402
 
 # a capitalised name that owns something ("Microsoft's levels", "Olga's grade") or that a request is placed at
 # ("the ladder at Accenture"), not at the start of the question
@@ -156,7 +157,7 @@ def _vocabulary(kb: Knowledge) -> frozenset[str]:
     cached = _VOCAB.get(id(kb))
     if cached is not None and cached[0] is kb:
         return cached[1]
-    text = " ".join([repr(kb.levels()), repr(kb.references), *(t.title for t in kb.tracks.values())])
+    text = " ".join([*texts_of([kb.levels(), kb.references]), *(t.title for t in kb.tracks.values())])
     words = frozenset(re.findall(r"[a-z0-9&]+", text.lower()))
     _VOCAB.clear()
     _VOCAB[id(kb)] = (kb, words)
