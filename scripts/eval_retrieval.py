@@ -165,7 +165,7 @@ def make_advisor(settings: Settings, backend: str) -> Advisor:
 
     kb = load_knowledge(settings.knowledge_dir)
     index = wiring.ensure_index(kb, settings)
-    return Advisor(kb, index, wiring.query_embedder(index, backend))
+    return Advisor(kb, index, wiring.query_embedder(index, backend, settings.model_threads))
 
 
 def main() -> int:

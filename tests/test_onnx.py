@@ -34,6 +34,18 @@ def test_embeddings_are_normalised_and_meaningful(embedder):
     assert v[0] @ v[1] > v[0] @ v[2] + 0.3
 
 
+def test_a_question_runs_on_the_settings_threads_and_a_batch_on_torchs(embedder, monkeypatch):
+    """torch has one pool for the process: it is set for a question's run and put back for batches (a build)."""
+    import torch
+
+    default, seen = torch.get_num_threads(), []
+    encode = embedder.model.encode
+    monkeypatch.setattr(embedder.model, "encode", lambda *a, **k: seen.append(torch.get_num_threads()) or encode(*a, **k))
+    embedder.encode(["what do I need for senior agent?"])
+    embedder.encode(["a batch", "of two"])
+    assert seen == [Settings().model_threads, default] and torch.get_num_threads() == default
+
+
 @pytest.mark.parametrize("variant, floor", [("fp32", 0.9999), ("int8", 0.99)])
 def test_every_chunk_embeds_like_sentence_transformers(index, variant, floor):
     """Against the vectors sentence-transformers gave the build (the index's own)."""

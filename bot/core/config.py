@@ -25,7 +25,7 @@ class Settings:
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     index_dir: Path = PROJECT_ROOT / "index"
     embedder: str = "onnx-int8"     # onnx-int8 | onnx-fp32 | torch (see scripts/eval_retrieval.py)
-    model_threads: int = 1          # the ONNX model's threads for a question (a build uses every core)
+    model_threads: int = 1          # the model's threads for a question, ONNX or torch (a build uses every core)
     db_path: Path = PROJECT_ROOT / "ladder.db"
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None

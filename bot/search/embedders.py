@@ -8,6 +8,7 @@ never at import time, so importing this module costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -241,7 +242,8 @@ class TorchEmbedder:
     dimension = DIMENSION
 
     def __init__(self, path: Path | None = None, batch_size: int = 32, threads: int | None = None):
-        """``threads``: as :class:`OnnxEmbedder`'s, but for the whole process (torch has one pool)."""
+        """``threads``: as :class:`OnnxEmbedder`'s: a question (one text) runs on that many, a batch on torch's
+        default (torch has one pool for the process: it is set for each question's run, then put back)."""
         offline()
         try:
             from sentence_transformers import SentenceTransformer
@@ -254,20 +256,22 @@ class TorchEmbedder:
         hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         hf_logging.set_verbosity_error()
         self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        if threads is not None:
-            import torch
+        self.threads = threads
 
-            torch.set_num_threads(threads)
+    def _threads_for(self, texts: int):
+        if self.threads is None or texts != 1:
+            return contextlib.nullcontext()
+        return _torch_threads(self.threads)
 
     @property
     def max_seq_length(self) -> int:
         return int(self.model.max_seq_length)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
+        texts = list(texts)
+        with self._threads_for(len(texts)):
+            vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_with_masked(self, text: str, drop: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -278,7 +282,7 @@ class TorchEmbedder:
         features = getattr(self.model, "preprocess", self.model.tokenize)([text])
         offsets = self.model.tokenizer(text, return_offsets_mapping=True, truncation=True,
                                        max_length=self.max_seq_length)["offset_mapping"]
-        with torch.no_grad():
+        with torch.no_grad(), self._threads_for(1):
             states = self.model[0](features)["token_embeddings"][0].numpy()
         special = [s == e == 0 for s, e in offsets]
         full = states.mean(axis=0)
@@ -289,3 +293,15 @@ class TorchEmbedder:
         part = states[keep].mean(axis=0)
         part /= max(float(np.linalg.norm(part)), 1e-12)
         return full.astype(np.float32), part.astype(np.float32)
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
