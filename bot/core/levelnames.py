@@ -8,6 +8,7 @@ reads the knowledge through the few attributes below (:class:`Ladder`), never by
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from typing import Iterable, Iterator, Protocol, Sequence
 
@@ -137,10 +138,12 @@ def build_name_table(kb: Ladder) -> dict[str, list[Level]]:
 def texts_of(obj) -> Iterator[str]:
     """Every text and number in ``obj`` (a level, a reference note, lists of them): their values, never the names
     of their fields ("title", "aliases"), which are no words of the career map."""
-    if hasattr(obj, "model_dump"):          # a pydantic model: a level, a skill
-        obj = obj.model_dump()
+    if hasattr(type(obj), "model_fields"):      # a pydantic model (a level, a skill): every field, shown or not
+        obj = [getattr(obj, name) for name in type(obj).model_fields]
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):   # a reference note
-        obj = dataclasses.asdict(obj)
+        obj = [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    elif isinstance(obj, enum.Enum):
+        obj = obj.value
     if isinstance(obj, dict):
         obj = obj.values()
     if isinstance(obj, (str, int, float)) and not isinstance(obj, bool):

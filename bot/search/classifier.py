@@ -499,11 +499,7 @@ def bank_key(spec: "Bank", bank: Sequence, kb: Knowledge, embedder, manifest: di
     """What a classifier depends on: its examples, what the model and the word counts are given for each (so a
     change in how questions are understood, such as which words are masked as level names, trains again), the level
     names, the model and its export, and this module's training. Equal keys train equal classifiers."""
-    def given(query: Query) -> list:
-        text, _, spans = model_input(query)
-        return [text, spans, query.masked]
-
-    seen = [given(understood(ex.text)) for ex in bank]
+    seen = [[*model_input(query), query.masked] for query in map(understood, (ex.text for ex in bank))]
     payload = {"bank": list(spec), "training": TRAINING, "examples": [[ex.kind, ex.text] for ex in bank], "seen": seen,
                "levels": [[lv.id, lv.track, lv.title, list(getattr(lv, "aliases", ()))] for lv in kb.levels()],
                "tracks": [[t.id, t.title] for t in kb.tracks.values()],
