@@ -130,7 +130,7 @@ def scope_backstop(c: Context) -> Answer | None:
     q = c.query
     guess = c.u.guess
     words = q.norm.split()
-    named = frozenset(w for m in q.mentions for w in words[m.start:m.end])
+    named = frozenset(words[i] for i in q.named_words)
     if (guess.best_out_of_scope in _ABOUT_OTHERS and guess.out_of_scope >= OUTSIDER_SHARE
             and names_an_outsider(c.kb, q.text)) or names_an_outsider(c.kb, q.text, owner_or_place=True, levels=named):
         # "what are Microsoft's engineering levels?", "what does Level 3 mean at Salesforce?": unsure, but another
