@@ -176,8 +176,8 @@ def names_an_outsider(kb: Knowledge, text: str, owner_or_place: bool = False, le
     names = [m.group(1) for pattern in patterns for m in pattern.finditer(text)]
     if owner_or_place:
         names = [n for n in names if n[1:2].islower()]
-    return any(n.lower() not in vocab and n.lower() not in {"i", "we", "you"} and n.lower() not in levels
-               and not _typo_of(n.lower(), vocab) for n in names)
+    return any(n not in vocab and n not in {"i", "we", "you"} and n not in levels and not _typo_of(n, vocab)
+               for n in map(str.lower, names))
 
 
 def _typo_of(word: str, vocab: frozenset[str]) -> bool:
