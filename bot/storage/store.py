@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -288,10 +289,28 @@ class CheckAlreadyOpen(ValueError):
         self.check_id = check_id
 
 
+# One writer at a time per database file within a process, queued on a lock that wakes the next thread the moment
+# the last one commits. Without it, threads that meet SQLite's write lock wait in its busy handler, which sleeps in
+# steps of up to 100 ms and does not wake on release: with an answer's five short write transactions (~1 ms each)
+# beside a burst of slash commands, an ack's one insert waited up to 330 ms (scripts/bench_slack.py). Other
+# processes on the file still queue in SQLite. Re-entrant: a nested write on one thread fails in SQLite, as before.
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_GUARD = threading.Lock()
+# a fork copies a lock held by another thread as held, for ever: the child starts afresh (a fork in the middle of
+# a write is no use to SQLite either, whose child then finds the file locked, but it fails instead of hanging)
+os.register_at_fork(after_in_child=_WRITERS.clear)
+
+
+def _writer(key: str) -> threading.RLock:
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, threading.RLock())
+
+
 class Store:
     def __init__(self, path: str | Path):
         """Open (and migrate) the database; :class:`StoreError` says in words why it cannot be used."""
         self.path = str(path)
+        self._writer_key = os.path.realpath(self.path)
         if self.path == ":memory:" or self.path.startswith("file::memory:"):
             # every call opens its own connection (threads, worker processes): each would see an empty database
             raise StoreError(self.path, "an in-memory database is empty on every connection; give a file path")
@@ -401,8 +420,9 @@ class Store:
     # -- gap checks ------------------------------------------------------------------------------
     @contextmanager
     def immediate(self) -> Iterator[Database]:
-        """A write transaction that takes the lock at BEGIN: two clicks at once serialise, not collide."""
-        with self.db() as db:
+        """A write transaction that takes the lock at BEGIN: two clicks at once serialise, not collide (and this
+        process's threads queue for it on :func:`_writer`'s lock, not in SQLite's busy handler)."""
+        with _writer(self._writer_key), self.db() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
